@@ -1,0 +1,65 @@
+// Per-probe results: what a node reports for one profile (NodeTracePlan
+// status), what the operator merges into TraceProfile status, and what
+// `loupe trace` prints. Every shape is mergeable (sums, log2 histograms,
+// top-N lists re-ranked on merge) and bounded (maxItems, maxLength).
+import { z } from 'zod';
+import { LatencySummarySchema } from './histogram.js';
+
+export const PROBE_NAMES = ['exec', 'syscalls', 'files', 'tcp'] as const;
+export const ProbeNameSchema = z.enum(PROBE_NAMES);
+export type ProbeName = z.infer<typeof ProbeNameSchema>;
+
+/** Hard ceiling on any top-N list; `output.status.topN` picks at most this. */
+export const MAX_TOP_N = 50;
+const count = z.number().int().min(0);
+
+export const TopEntrySchema = z.object({
+  key: z.string().max(256).describe('What is counted: a command, a path, a syscall, a peer.'),
+  count,
+  errors: count.optional(),
+});
+export type TopEntry = z.infer<typeof TopEntrySchema>;
+const topList = z.array(TopEntrySchema).max(MAX_TOP_N);
+
+export const ExecResultSchema = z.object({
+  execs: count.describe('Successful execve/execveat calls.'),
+  exits: count.describe('Processes that exited.'),
+  topCommands: topList.describe('Most executed programs (filename), by count.'),
+});
+export type ExecResult = z.infer<typeof ExecResultSchema>;
+
+export const SyscallsResultSchema = z.object({
+  calls: count,
+  errors: count.describe('Calls that returned a negative errno.'),
+  latencyNs: LatencySummarySchema.describe('Time from sys_enter to sys_exit, all syscalls.'),
+  topSyscalls: topList.describe('Most called syscalls by name.'),
+});
+export type SyscallsResult = z.infer<typeof SyscallsResultSchema>;
+
+export const FilesResultSchema = z.object({
+  opens: count.describe('open/openat/openat2 calls.'),
+  errors: count.describe('Opens that failed.'),
+  topPaths: topList.describe('Most opened paths, with failures in errors.'),
+});
+export type FilesResult = z.infer<typeof FilesResultSchema>;
+
+export const TcpResultSchema = z.object({
+  connects: count.describe('Outgoing connections that were established.'),
+  connectFailures: count.describe('Outgoing connections that failed (refused, reset, timed out).'),
+  accepts: count.describe('Incoming connections that were established.'),
+  closed: count.describe('Connections closed after being established.'),
+  bytesSent: count,
+  bytesReceived: count,
+  retransmits: count,
+  durationNs: LatencySummarySchema.describe('Lifetime of closed connections.'),
+  topPeers: topList.describe('Remote address:port by connections, failures in errors.'),
+});
+export type TcpResult = z.infer<typeof TcpResultSchema>;
+
+export const ProbeResultsSchema = z.object({
+  exec: ExecResultSchema.optional(),
+  syscalls: SyscallsResultSchema.optional(),
+  files: FilesResultSchema.optional(),
+  tcp: TcpResultSchema.optional(),
+});
+export type ProbeResults = z.infer<typeof ProbeResultsSchema>;
