@@ -1,0 +1,92 @@
+// The addon's entry point: registers the wrapper classes and the functions
+// that belong to no object (possibleCpus, enableStats).
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <napi.h>
+
+#include "addon_data.h"
+#include "args.h"
+#include "errors.h"
+#include "libbpf_handles.h"
+#include "link.h"
+#include "map.h"
+#include "object.h"
+#include "program.h"
+#include "ring_buffer.h"
+
+namespace loupe {
+
+namespace {
+
+// A kernel resource that lasts as long as its fd is open (BPF_ENABLE_STATS).
+class OwnedFd : public Napi::ObjectWrap<OwnedFd> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "OwnedFd",
+                       {InstanceMethod<&OwnedFd::Close>("close"), InstanceAccessor<&OwnedFd::Closed>("closed")});
+  }
+  explicit OwnedFd(const Napi::CallbackInfo& info) : Napi::ObjectWrap<OwnedFd>(info) {
+    fd_ = std::move(*InternalArg<Fd>(info, "OwnedFd"));
+  }
+
+ private:
+  void Close(const Napi::CallbackInfo&) { fd_.reset(); }
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), !fd_.valid()); }
+
+  Fd fd_;
+};
+
+Napi::Value PossibleCpus(const Napi::CallbackInfo& info) {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus < 0) ThrowBpfError(info.Env(), -cpus, "reading the possible CPUs (/sys/devices/system/cpu/possible)");
+  return Napi::Number::New(info.Env(), cpus);
+}
+
+Napi::Value EnableStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Fd stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
+  if (!stats.valid()) ThrowBpfError(env, errno, "enabling BPF run-time statistics (BPF_ENABLE_STATS)");
+  return Data(env).ownedFd.New({Napi::External<Fd>::New(env, &stats)});
+}
+
+// native/index.ts hands over its BpfError class, so that errors from C++ are
+// instances of it.
+void SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Value errorClass = Arg(info, 0);
+  if (!errorClass.IsFunction()) ThrowTypeError(info.Env(), "setErrorClass: expected the BpfError class");
+  Data(info.Env()).bpfError = Napi::Persistent(errorClass.As<Napi::Function>());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  LibbpfLogCapture::Install();
+  auto* data = new AddonData();
+  env.SetInstanceData<AddonData>(data);
+
+  Napi::Function object = NativeObject::Define(env);
+  Napi::Function program = NativeProgram::Define(env);
+  Napi::Function map = NativeMap::Define(env);
+  Napi::Function link = NativeLink::Define(env);
+  Napi::Function ringBuffer = NativeRingBuffer::Define(env);
+  Napi::Function ownedFd = OwnedFd::Define(env);
+  data->object = Napi::Persistent(object);
+  data->program = Napi::Persistent(program);
+  data->map = Napi::Persistent(map);
+  data->link = Napi::Persistent(link);
+  data->ringBuffer = Napi::Persistent(ringBuffer);
+  data->ownedFd = Napi::Persistent(ownedFd);
+
+  exports.Set("NativeObject", object);
+  exports.Set("possibleCpus", Napi::Function::New<PossibleCpus>(env, "possibleCpus"));
+  exports.Set("enableStats", Napi::Function::New<EnableStats>(env, "enableStats"));
+  exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace loupe
+
+static Napi::Object InitLoupeNative(Napi::Env env, Napi::Object exports) { return loupe::Init(env, exports); }
+
+NODE_API_MODULE(loupe_native, InitLoupeNative)
