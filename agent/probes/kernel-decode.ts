@@ -1,0 +1,40 @@
+// Small readers for the C types in kernel structs (bpf/*.h), shared by the
+// probes' decoders: fixed-size strings, u64 counters, monotonic timestamps.
+
+/** A NUL-terminated char[len] at offset; invalid UTF-8 becomes U+FFFD. */
+export function cString(buf: Buffer, offset: number, len: number): string {
+  const field = buf.subarray(offset, offset + len);
+  const end = field.indexOf(0);
+  return field.subarray(0, end === -1 ? field.length : end).toString('utf8');
+}
+
+/** Throws when a record is not the size of its C struct: the object and this decoder disagree. */
+export function expectSize(buf: Buffer, size: number, what: string): void {
+  if (buf.length !== size) {
+    throw new Error(
+      `${what}: got ${buf.length} bytes, expected ${size}; rebuild bpf/ (make -C bpf) so the object matches the agent`,
+    );
+  }
+}
+
+/** A map key that is a cgroup id (__u64). */
+export function decodeCgroupId(buf: Buffer): bigint {
+  expectSize(buf, 8, 'cgroup id');
+  return buf.readBigUInt64LE(0);
+}
+
+/** A map value that is one __u64 counter. */
+export function decodeCounter(buf: Buffer): number {
+  expectSize(buf, 8, 'counter');
+  return Number(buf.readBigUInt64LE(0));
+}
+
+/**
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC) as wall-clock ms since the epoch.
+ * process.hrtime reads the same clock on Linux, so their difference is exact
+ * up to the two reads here.
+ */
+export function monotonicNsToEpochMs(ns: bigint): number {
+  const ageNs = process.hrtime.bigint() - ns;
+  return Date.now() - Number(ageNs) / 1e6;
+}

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
+/* Process lifecycle of traced cgroups: every successful exec and every
+ * process exit, posted as rare events to a ring buffer. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "loupe.h"
+#include "exec.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline struct exec_event *
+reserve_event(const struct loupe_target *target, __u64 cgroup_id, __u32 kind)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e)
+		return NULL;
+	e->cgroup_id = cgroup_id;
+	e->profiles = target->profiles;
+	e->time_ns = bpf_ktime_get_ns();
+	e->kind = kind;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->exit_code = 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->filename[0] = '\0';
+	return e;
+}
+
+SEC("tp/sched/sched_process_exec")
+int loupe_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct loupe_target *target = loupe_target_lookup(cgroup_id);
+	struct exec_event *e;
+
+	if (!target)
+		return 0;
+	e = reserve_event(target, cgroup_id, EXEC_EVENT_EXEC);
+	if (!e)
+		return 0;
+	/* __data_loc: low 16 bits are the offset of the string in the record. */
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
+				  (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp/sched/sched_process_exit")
+int loupe_exit(struct trace_event_raw_sched_process_exit *ctx)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct loupe_target *target = loupe_target_lookup(cgroup_id);
+	struct task_struct *task;
+	struct exec_event *e;
+	bool process_exits;
+
+	if (!target)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	/* A process exits when its last thread does; kernels before group_dead
+	 * was added only let us count the thread-group leader's exit. */
+	if (bpf_core_field_exists(ctx->group_dead))
+		process_exits = BPF_CORE_READ(ctx, group_dead);
+	else
+		process_exits = BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid);
+	if (!process_exits)
+		return 0;
+	e = reserve_event(target, cgroup_id, EXEC_EVENT_EXIT);
+	if (!e)
+		return 0;
+	e->exit_code = BPF_CORE_READ(task, exit_code);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

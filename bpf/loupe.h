@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * Shared by every Loupe probe object: the `targets` map that says which
+ * cgroups are traced and for which profiles, and the log2 histogram slot.
+ * Include after vmlinux.h and <bpf/bpf_helpers.h>.
+ */
+#ifndef __LOUPE_H
+#define __LOUPE_H
+
+#ifndef LOUPE_MAX_TARGETS
+#define LOUPE_MAX_TARGETS 1024 /* user space may resize before load */
+#endif
+
+/* Slots of a log2 histogram; see api/histogram.ts. */
+#define LOUPE_HIST_SLOTS 64
+
+struct loupe_target {
+	__u64 profiles; /* bitmask of profile slots that target this cgroup */
+	__u32 slot;     /* dense per-object index assigned by user space */
+	__u32 flags;    /* reserved, 0 */
+};
+
+/* cgroup id (the cgroup2 directory's inode) -> who wants it traced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOUPE_MAX_TARGETS);
+	__type(key, __u64);
+	__type(value, struct loupe_target);
+} targets SEC(".maps");
+
+/*
+ * The one place probes ask "is this cgroup traced?", so the mechanism
+ * (hash today, maybe cgroup storage later) can change without touching them.
+ */
+static __always_inline struct loupe_target *loupe_target_lookup(__u64 cgroup_id)
+{
+	return bpf_map_lookup_elem(&targets, &cgroup_id);
+}
+
+/*
+ * floor(log2 v) for v >= 1, by binary search: clang 14's BPF backend crashes
+ * on __builtin_clzll, and BPF has no count-leading-zeros instruction.
+ */
+static __always_inline __u32 loupe_floor_log2(__u64 v)
+{
+	__u32 r = 0, shift;
+
+	shift = (v > 0xFFFFFFFFULL) << 5; v >>= shift; r |= shift;
+	shift = (v > 0xFFFF) << 4; v >>= shift; r |= shift;
+	shift = (v > 0xFF) << 3; v >>= shift; r |= shift;
+	shift = (v > 0xF) << 2; v >>= shift; r |= shift;
+	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
+	return r | (__u32)(v >> 1);
+}
+
+/*
+ * Slot k = ceil(log2 v) = 64 - clz(v - 1) for v >= 1, so slot k holds
+ * (2^(k-1), 2^k] and slot 0 holds exactly 1; slot 63 also holds everything
+ * above 2^63 (see api/histogram.ts). v == 0 belongs to the zero bucket, which
+ * the caller counts separately.
+ */
+static __always_inline __u32 loupe_log2_slot(__u64 v)
+{
+	if (v <= 1)
+		return 0;
+	__u32 k = loupe_floor_log2(v - 1) + 1;
+	return k > LOUPE_HIST_SLOTS - 1 ? LOUPE_HIST_SLOTS - 1 : k;
+}
+
+#endif /* __LOUPE_H */

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
+/* TCP lifecycle of traced cgroups: connects (and their failures), accepts,
+ * closes with duration and bytes as ring buffer events; retransmits as
+ * per-cgroup counters. IPv4 and IPv6. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "loupe.h"
+#include "tcp.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+
+/*
+ * Most state changes run in softirq, where the current task (and cgroup) is
+ * whoever was interrupted. So a socket is attributed once, in process
+ * context (connect() moving it to SYN_SENT, accept() returning it), and
+ * later events find their cgroup here. LRU so sockets we never see close
+ * cannot fill it.
+ */
+struct socket_owner {
+	__u64 cgroup_id;
+	__u64 start_ns; /* 0 until established */
+	__u32 pid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* struct sock * */
+	__type(value, struct socket_owner);
+} socket_owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOUPE_MAX_TARGETS);
+	__type(key, __u64); /* cgroup id */
+	__type(value, __u64);
+} retransmits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline struct tcp_event *
+reserve_event(__u32 kind, __u64 cgroup_id, const struct socket_owner *owner)
+{
+	struct loupe_target *target = loupe_target_lookup(cgroup_id);
+	struct tcp_event *e;
+
+	/* The manager stopped tracing this cgroup since the socket was attributed. */
+	if (!target)
+		return NULL;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->cgroup_id = cgroup_id;
+	e->profiles = target->profiles;
+	e->time_ns = bpf_ktime_get_ns();
+	e->pid = owner->pid;
+	return e;
+}
+
+static __always_inline void
+addresses_from_tracepoint(struct tcp_event *e, const struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	e->family = ctx->family;
+	e->sport = ctx->sport;
+	e->dport = ctx->dport;
+	/* Copied by helper: the verifier rejects loads at computed ctx offsets. */
+	if (ctx->family == AF_INET) {
+		bpf_probe_read_kernel(e->saddr, 4, ctx->saddr);
+		bpf_probe_read_kernel(e->daddr, 4, ctx->daddr);
+	} else {
+		bpf_probe_read_kernel(e->saddr, 16, ctx->saddr_v6);
+		bpf_probe_read_kernel(e->daddr, 16, ctx->daddr_v6);
+	}
+}
+
+static __always_inline void on_connect_start(__u64 sk, __u32 oldstate)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct socket_owner owner = {};
+
+	if (oldstate != TCP_CLOSE || !loupe_target_lookup(cgroup_id))
+		return;
+	owner.cgroup_id = cgroup_id;
+	owner.pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_map_update_elem(&socket_owners, &sk, &owner, BPF_ANY);
+}
+
+SEC("tp/sock/inet_sock_set_state")
+int loupe_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct socket_owner *owner;
+	struct tcp_event *e;
+	struct tcp_sock *tp;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	/* connect() runs this in the connecting task: the one place it is current. */
+	if (ctx->newstate == TCP_SYN_SENT) {
+		on_connect_start(sk, ctx->oldstate);
+		return 0;
+	}
+	owner = bpf_map_lookup_elem(&socket_owners, &sk);
+	if (!owner)
+		return 0;
+
+	if (ctx->oldstate == TCP_SYN_SENT && ctx->newstate == TCP_ESTABLISHED) {
+		owner->start_ns = bpf_ktime_get_ns();
+		e = reserve_event(TCP_EVENT_CONNECT, owner->cgroup_id, owner);
+		if (!e)
+			return 0;
+		addresses_from_tracepoint(e, ctx);
+		bpf_ringbuf_submit(e, 0);
+		return 0;
+	}
+	if (ctx->newstate != TCP_CLOSE)
+		return 0;
+
+	if (owner->start_ns == 0) {
+		e = reserve_event(TCP_EVENT_CONNECT_FAILED, owner->cgroup_id, owner);
+	} else {
+		e = reserve_event(TCP_EVENT_CLOSE, owner->cgroup_id, owner);
+		if (e) {
+			tp = (struct tcp_sock *)ctx->skaddr;
+			e->duration_ns = e->time_ns - owner->start_ns;
+			e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+			e->bytes_received = BPF_CORE_READ(tp, bytes_received);
+		}
+	}
+	if (e) {
+		addresses_from_tracepoint(e, ctx);
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&socket_owners, &sk);
+	return 0;
+}
+
+SEC("tp/tcp/tcp_retransmit_skb")
+int loupe_tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct socket_owner *owner = bpf_map_lookup_elem(&socket_owners, &sk);
+	__u64 one = 1, *count;
+
+	if (!owner)
+		return 0;
+	count = bpf_map_lookup_elem(&retransmits, &owner->cgroup_id);
+	if (count)
+		__sync_fetch_and_add(count, 1);
+	else
+		bpf_map_update_elem(&retransmits, &owner->cgroup_id, &one, BPF_NOEXIST);
+	return 0;
+}
+
+/* The socket behind a file descriptor of the current task. */
+static __always_inline struct sock *socket_of_fd(long fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return sock ? BPF_CORE_READ(sock, sk) : NULL;
+}
+
+/*
+ * An accepted connection became ESTABLISHED in softirq, before any task owned
+ * it; accept() returning it is the first moment its owner is current.
+ */
+static __always_inline int on_accept_return(long fd)
+{
+	__u64 cgroup_id = bpf_get_current_cgroup_id();
+	struct socket_owner owner = {};
+	struct tcp_event *e;
+	struct sock *sk;
+	__u64 key;
+
+	if (!loupe_target_lookup(cgroup_id) || fd < 0)
+		return 0;
+	sk = socket_of_fd(fd);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	owner.cgroup_id = cgroup_id;
+	owner.pid = bpf_get_current_pid_tgid() >> 32;
+	owner.start_ns = bpf_ktime_get_ns();
+
+	e = reserve_event(TCP_EVENT_ACCEPT, cgroup_id, &owner);
+	if (!e)
+		return 0;
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET) {
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+	} else if (e->family == AF_INET6) {
+		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		bpf_ringbuf_discard(e, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(e, 0);
+
+	/* Reset before accept() returned: already closed, nothing left to own. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE)
+		return 0;
+	key = (__u64)sk;
+	bpf_map_update_elem(&socket_owners, &key, &owner, BPF_ANY);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int loupe_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_return(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int loupe_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_return(ctx->ret);
+}
