@@ -1,0 +1,354 @@
+// Loads each probe once per node and shares it between profiles. A probe's
+// object is opened, configured, loaded and attached the first time a profile
+// needs it; profiles then come and go by rewriting only that object's
+// `targets` map (cgroup id → profile bitmask + slot), and the last profile to
+// leave detaches it. Collected deltas are routed to profiles by the bitmask in
+// force when they were counted.
+import pino, { type Logger } from 'pino';
+import type { BpfLink, BpfMap, BpfObject } from '../native/index.js';
+import type { ProbeName } from '../api/results.js';
+import { foldTop, mergeProbeResults, withTopList } from '../api/merge.js';
+import {
+  MAX_PROFILE_SLOTS,
+  TARGETS_MAP,
+  type ProbeDefinition,
+  type ProbeEvent,
+  type ProbeReader,
+  type ProbeResult,
+} from './probes/probe.js';
+import { SlotAllocator } from './slot-allocator.js';
+
+/** Entries of a targets map (LOUPE_MAX_TARGETS in bpf/loupe.h) when its object is not loaded yet to ask. */
+export const DEFAULT_MAX_TARGETS = 1024;
+/** Keys an accumulated top list keeps before folding the rest into one '(other)' entry. */
+export const DEFAULT_MAX_TOP_KEYS = 1000;
+/** Verifier logs run to megabytes; the reason is at the end. */
+const VERIFIER_LOG_EXCERPT_CHARS = 4000;
+
+export interface ProfileSpec {
+  probes: readonly ProbeName[];
+  /** Cgroup ids (cgroup2 directory inodes) whose processes this profile traces. */
+  targets: readonly bigint[];
+}
+
+export interface ProbeFailure {
+  probe: ProbeName;
+  message: string;
+  /** The end of the verifier log, when the kernel rejected a program. */
+  verifierLog?: string;
+}
+
+export interface ProfileState {
+  profileId: string;
+  /** This profile's bit in every targets map. */
+  slot: number;
+  /** Probes loaded and counting for this profile. */
+  active: ProbeName[];
+  /** Probes this profile asked for that could not be loaded, and why. */
+  failed: ProbeFailure[];
+}
+
+/** Accumulated results of one profile: probe → cgroup id → result since the profile joined. */
+export type ProfileResults = { [N in ProbeName]?: Map<bigint, ProbeResult<N>> };
+
+export interface ProbeManagerOptions {
+  /** Probes this agent can load; one missing here fails like one that does not load. */
+  catalog: Readonly<{ [N in ProbeName]?: ProbeDefinition<N> }>;
+  /** Opens a probe's BPF object (not loaded yet); see openProbeObject. */
+  openObject: (definition: ProbeDefinition) => BpfObject;
+  /** Rare events, with the ids of the profiles that wanted each. */
+  onEvent?: (event: ProbeEvent, profileIds: string[]) => void;
+  logger?: Logger;
+  maxTopKeys?: number;
+}
+
+interface TargetEntry {
+  mask: bigint;
+  slot: number;
+}
+
+interface LoadedProbe {
+  name: ProbeName;
+  object: BpfObject;
+  targetsMap: BpfMap;
+  links: BpfLink[];
+  reader: ProbeReader<ProbeName>;
+  /** Mirror of the kernel targets map. */
+  targets: Map<bigint, TargetEntry>;
+  slots: SlotAllocator;
+  /** Profiles using this probe. */
+  users: Set<string>;
+}
+
+interface Profile {
+  id: string;
+  slot: number;
+  spec: ProfileSpec;
+  failed: Map<ProbeName, ProbeFailure>;
+  results: ProfileResults;
+}
+
+export class TooManyProfilesError extends Error {
+  constructor(profileId: string) {
+    super(
+      `cannot trace profile ${profileId}: ${MAX_PROFILE_SLOTS} profiles already share this node's probes; ` +
+        'delete or suspend a profile first',
+    );
+    this.name = 'TooManyProfilesError';
+  }
+}
+
+export class TooManyTargetsError extends Error {
+  constructor(profileId: string, probe: ProbeName, wanted: number, capacity: number) {
+    super(
+      `cannot trace profile ${profileId}: probe ${probe} would need ${wanted} target cgroups on this node, ` +
+        `its targets map holds ${capacity}; narrow the profiles' pod selectors`,
+    );
+    this.name = 'TooManyTargetsError';
+  }
+}
+
+export function encodeTargetKey(cgroupId: bigint): Buffer {
+  const key = Buffer.alloc(8);
+  key.writeBigUInt64LE(cgroupId);
+  return key;
+}
+
+/** struct loupe_target in bpf/loupe.h: u64 profiles, u32 slot, u32 flags (0). */
+export function encodeTargetValue(entry: TargetEntry): Buffer {
+  const value = Buffer.alloc(16);
+  value.writeBigUInt64LE(entry.mask, 0);
+  value.writeUInt32LE(entry.slot, 8);
+  return value;
+}
+
+function probeFailure(probe: ProbeName, err: unknown): ProbeFailure {
+  const failure: ProbeFailure = { probe, message: err instanceof Error ? err.message : String(err) };
+  const log = (err as { log?: unknown } | null)?.log;
+  if (typeof log === 'string' && log.length > 0) failure.verifierLog = log.slice(-VERIFIER_LOG_EXCERPT_CHARS);
+  return failure;
+}
+
+export class ProbeManager {
+  private readonly profiles = new Map<string, Profile>();
+  private readonly probes = new Map<ProbeName, LoadedProbe>();
+  private readonly profileSlots = new SlotAllocator(MAX_PROFILE_SLOTS);
+  private readonly log: Logger;
+  private readonly maxTopKeys: number;
+
+  constructor(private readonly options: ProbeManagerOptions) {
+    this.log = options.logger ?? pino({ level: 'silent' });
+    this.maxTopKeys = options.maxTopKeys ?? DEFAULT_MAX_TOP_KEYS;
+  }
+
+  register(profileId: string, spec: ProfileSpec): ProfileState {
+    if (this.profiles.has(profileId)) throw new Error(`profile ${profileId} is already registered; use update()`);
+    this.checkCapacity(profileId, spec);
+    const slot = this.profileSlots.allocate();
+    if (slot === undefined) throw new TooManyProfilesError(profileId);
+    this.profiles.set(profileId, { id: profileId, slot, spec, failed: new Map(), results: {} });
+    this.sync();
+    return this.state(profileId);
+  }
+
+  /** Changes a profile's probes or targets; counts it already has are kept. */
+  update(profileId: string, spec: ProfileSpec): ProfileState {
+    const profile = this.profile(profileId);
+    this.checkCapacity(profileId, spec);
+    profile.spec = spec;
+    profile.failed.clear(); // probes that failed get another try
+    this.sync();
+    return this.state(profileId);
+  }
+
+  /** Stops tracing for a profile and forgets its results; read them first. */
+  unregister(profileId: string): void {
+    const profile = this.profile(profileId);
+    this.profiles.delete(profileId);
+    this.sync();
+    this.profileSlots.release(profile.slot);
+  }
+
+  state(profileId: string): ProfileState {
+    const profile = this.profile(profileId);
+    return {
+      profileId,
+      slot: profile.slot,
+      active: [...this.probes.values()].filter((p) => p.users.has(profileId)).map((p) => p.name),
+      failed: [...profile.failed.values()],
+    };
+  }
+
+  /** Accumulated results of a profile since it registered (or since it added each probe). */
+  results(profileId: string): ProfileResults {
+    return this.profile(profileId).results;
+  }
+
+  /** Names of the probes loaded now. */
+  loadedProbes(): ProbeName[] {
+    return [...this.probes.keys()];
+  }
+
+  /** Reads every loaded probe and adds what happened since the last call to the profiles that wanted it. */
+  collect(): void {
+    for (const probe of this.probes.values()) this.collectProbe(probe);
+  }
+
+  /** Detaches and closes everything; the manager is unusable afterwards. */
+  close(): void {
+    for (const probe of [...this.probes.values()]) this.unload(probe);
+    this.profiles.clear();
+  }
+
+  private profile(profileId: string): Profile {
+    const profile = this.profiles.get(profileId);
+    if (profile === undefined) throw new Error(`profile ${profileId} is not registered`);
+    return profile;
+  }
+
+  /** Rejects a spec before anything changes if a probe's targets map could not hold it. */
+  private checkCapacity(profileId: string, spec: ProfileSpec): void {
+    for (const probe of spec.probes) {
+      const wanted = new Set(spec.targets);
+      for (const other of this.profiles.values()) {
+        if (other.id !== profileId && other.spec.probes.includes(probe)) other.spec.targets.forEach((t) => wanted.add(t));
+      }
+      const capacity = this.probes.get(probe)?.slots.capacity ?? DEFAULT_MAX_TARGETS;
+      if (wanted.size > capacity) throw new TooManyTargetsError(profileId, probe, wanted.size, capacity);
+    }
+  }
+
+  /** Brings loaded probes and their targets maps in line with the registered profiles. */
+  private sync(): void {
+    const usersByProbe = new Map<ProbeName, Profile[]>();
+    for (const profile of this.profiles.values()) {
+      if (profile.spec.targets.length === 0) continue; // nothing of it runs here: it needs no probe
+      for (const probe of new Set(profile.spec.probes)) {
+        usersByProbe.set(probe, [...(usersByProbe.get(probe) ?? []), profile]);
+      }
+    }
+    for (const probe of [...this.probes.values()]) {
+      if (!usersByProbe.has(probe.name)) this.unload(probe);
+    }
+    for (const [name, users] of usersByProbe) {
+      let probe = this.probes.get(name);
+      if (probe === undefined) {
+        if (users.every((u) => u.failed.has(name))) continue; // tried for all of them; update() retries
+        probe = this.load(name, users);
+        if (probe === undefined) continue;
+        for (const user of users) user.failed.delete(name);
+      }
+      this.retarget(probe, users);
+    }
+  }
+
+  private load(name: ProbeName, users: Profile[]): LoadedProbe | undefined {
+    const definition = this.options.catalog[name] as ProbeDefinition | undefined;
+    let object: BpfObject | undefined;
+    let links: BpfLink[] = [];
+    try {
+      if (definition === undefined) throw new Error(`probe ${name} is not in this agent's catalog`);
+      object = this.options.openObject(definition);
+      definition.configure?.(object);
+      object.load();
+      const targetsMap = object.map(TARGETS_MAP);
+      links = definition.attach(object);
+      let loaded: LoadedProbe | undefined;
+      // Events only arrive once the reader polls, by which time `loaded` is set.
+      const reader = definition.reader(object, (event) => loaded && this.routeEvent(loaded, event));
+      loaded = {
+        name,
+        object,
+        targetsMap,
+        links,
+        reader,
+        targets: new Map(),
+        slots: new SlotAllocator(targetsMap.maxEntries),
+        users: new Set(),
+      };
+      this.probes.set(name, loaded);
+      this.log.info({ probe: name, links: links.length }, 'probe loaded and attached');
+      return loaded;
+    } catch (err) {
+      for (const link of links) link.destroy();
+      object?.close();
+      const failure = probeFailure(name, err);
+      for (const user of users) user.failed.set(name, failure);
+      this.log.error({ probe: name, err: failure.message, verifierLog: failure.verifierLog }, 'probe failed to load');
+      return undefined;
+    }
+  }
+
+  /** Releases everything the probe holds even when one step fails, so nothing stays attached. */
+  private unload(probe: LoadedProbe): void {
+    this.probes.delete(probe.name);
+    const steps: [string, () => void][] = [
+      ['collect', () => this.collectProbe(probe)], // counts since the last collect belong to the profiles leaving
+      ['close reader', () => probe.reader.close()],
+      ...probe.links.map((link): [string, () => void] => ['destroy link', () => link.destroy()]),
+      ['close object', () => probe.object.close()],
+    ];
+    for (const [step, run] of steps) {
+      try {
+        run();
+      } catch (err) {
+        this.log.error({ probe: probe.name, err }, `probe unload: ${step} failed`);
+      }
+    }
+    this.log.info({ probe: probe.name }, 'probe detached');
+  }
+
+  /** Rewrites the probe's targets map for these users, after routing what was counted under the old one. */
+  private retarget(probe: LoadedProbe, users: Profile[]): void {
+    const wanted = new Map<bigint, bigint>();
+    for (const user of users) {
+      for (const cgroupId of user.spec.targets) wanted.set(cgroupId, (wanted.get(cgroupId) ?? 0n) | (1n << BigInt(user.slot)));
+    }
+    const changed =
+      wanted.size !== probe.targets.size || [...wanted].some(([id, mask]) => probe.targets.get(id)?.mask !== mask);
+    if (changed) this.collectProbe(probe);
+    for (const [cgroupId, entry] of [...probe.targets]) {
+      if (wanted.has(cgroupId)) continue;
+      probe.targetsMap.delete(encodeTargetKey(cgroupId));
+      probe.targets.delete(cgroupId);
+      probe.slots.release(entry.slot);
+    }
+    for (const [cgroupId, mask] of wanted) {
+      const current = probe.targets.get(cgroupId);
+      if (current?.mask === mask) continue;
+      const slot = current?.slot ?? probe.slots.allocate();
+      // checkCapacity keeps us from here unless the object's map is smaller than DEFAULT_MAX_TARGETS
+      if (slot === undefined) throw new Error(`probe ${probe.name}: its targets map is full (${probe.slots.capacity} cgroups)`);
+      const entry = { mask, slot };
+      probe.targetsMap.update(encodeTargetKey(cgroupId), encodeTargetValue(entry));
+      probe.targets.set(cgroupId, entry);
+    }
+    probe.users = new Set(users.map((u) => u.id));
+  }
+
+  private profilesInMask(probe: LoadedProbe, mask: bigint): Profile[] {
+    return [...this.profiles.values()].filter((p) => probe.users.has(p.id) && ((mask >> BigInt(p.slot)) & 1n) === 1n);
+  }
+
+  private collectProbe(probe: LoadedProbe): void {
+    const deltas = probe.reader.collect();
+    for (const [cgroupId, delta] of deltas) {
+      const target = probe.targets.get(cgroupId);
+      if (target === undefined) continue; // counted for a cgroup no profile targets any more
+      for (const profile of this.profilesInMask(probe, target.mask)) this.accumulate(profile, probe.name, cgroupId, delta);
+    }
+  }
+
+  private accumulate<N extends ProbeName>(profile: Profile, probe: N, cgroupId: bigint, delta: ProbeResult<N>): void {
+    const byCgroup = (profile.results[probe] ?? new Map()) as Map<bigint, ProbeResult<N>>;
+    (profile.results as Record<N, Map<bigint, ProbeResult<N>>>)[probe] = byCgroup;
+    const before = byCgroup.get(cgroupId);
+    const merged = before === undefined ? delta : mergeProbeResults(probe, [before, delta]);
+    byCgroup.set(cgroupId, withTopList(probe, merged, (list) => foldTop(list, this.maxTopKeys)));
+  }
+
+  private routeEvent(probe: LoadedProbe, event: ProbeEvent): void {
+    const profileIds = this.profilesInMask(probe, event.profileMask).map((p) => p.id);
+    if (profileIds.length > 0) this.options.onEvent?.(event, profileIds);
+  }
+}

@@ -1,0 +1,85 @@
+// A profile report for people: one block of totals, then one per target.
+// Used for `loupe trace`'s live summary and its final report.
+import type { LatencySummary } from '../api/histogram.js';
+import type { ResultOf } from '../api/merge.js';
+import type { ProbeName, ProbeResults, TopEntry } from '../api/results.js';
+import type { ProfileReport } from './report.js';
+
+const number = new Intl.NumberFormat('en-US');
+
+function count(n: number): string {
+  return number.format(n);
+}
+
+export function formatNs(ns: number): string {
+  if (ns < 1_000) return `${ns}ns`;
+  if (ns < 1_000_000) return `${(ns / 1_000).toPrecision(3)}µs`;
+  if (ns < 1_000_000_000) return `${(ns / 1_000_000).toPrecision(3)}ms`;
+  return `${(ns / 1_000_000_000).toPrecision(3)}s`;
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes}B` : `${value.toPrecision(3)}${units[unit]}`;
+}
+
+function latency(name: string, s: LatencySummary): string {
+  if (s.count === 0) return `${name} -`;
+  return `${name} p50 ${formatNs(s.p50 ?? 0)} p90 ${formatNs(s.p90 ?? 0)} p99 ${formatNs(s.p99 ?? 0)}`;
+}
+
+function top(title: string, list: readonly TopEntry[]): string[] {
+  if (list.length === 0) return [];
+  const keyWidth = Math.min(60, Math.max(...list.map((e) => e.key.length)));
+  return [
+    `  ${title}:`,
+    ...list.map((e) => {
+      const errors = e.errors ? `  (${count(e.errors)} ${e.errors === 1 ? 'error' : 'errors'})` : '';
+      return `    ${e.key.padEnd(keyWidth)}  ${count(e.count).padStart(9)}${errors}`;
+    }),
+  ];
+}
+
+const renderers: { [N in ProbeName]: (r: ResultOf<N>) => string[] } = {
+  exec: (r) => [`exec      ${count(r.execs)} execs, ${count(r.exits)} exits`, ...top('top commands', r.topCommands)],
+  syscalls: (r) => [
+    `syscalls  ${count(r.calls)} calls, ${count(r.errors)} errors, ${latency('latency', r.latencyNs)}`,
+    ...top('top syscalls', r.topSyscalls),
+  ],
+  files: (r) => [`files     ${count(r.opens)} opens, ${count(r.errors)} failed`, ...top('top paths', r.topPaths)],
+  tcp: (r) => [
+    `tcp       ${count(r.connects)} connects (${count(r.connectFailures)} failed), ${count(r.accepts)} accepts, ` +
+      `${count(r.closed)} closed, ${count(r.retransmits)} retransmits`,
+    `          sent ${formatBytes(r.bytesSent)}, received ${formatBytes(r.bytesReceived)}, ${latency('lifetime', r.durationNs)}`,
+    ...top('top peers', r.topPeers),
+  ],
+};
+
+function renderResults(results: ProbeResults, probes: readonly ProbeName[]): string[] {
+  const lines: string[] = [];
+  for (const probe of probes) {
+    const result = results[probe];
+    if (result !== undefined) lines.push(...(renderers[probe] as (r: typeof result) => string[])(result));
+  }
+  return lines;
+}
+
+export function renderReportText(report: ProfileReport, heading: string): string {
+  const lines = [heading, ''];
+  for (const f of report.failed) lines.push(`${f.probe}: not loaded: ${f.message}`);
+  if (report.failed.length > 0) lines.push('');
+  lines.push(...renderResults(report.totals, report.probes));
+  if (report.targets.length > 1) {
+    for (const t of report.targets) {
+      lines.push('', `${t.target} (cgroup ${t.cgroupId})`);
+      lines.push(...renderResults(t.results, report.probes).map((l) => `  ${l}`));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,140 @@
+// Merging results of one probe: across collection intervals, cgroups, pods and
+// nodes. Pure, so the agent and the operator merge the same way: counts sum,
+// histograms add bucket by bucket (latency summaries are recomputed from the
+// merged histogram, never averaged), and top lists are re-ranked after summing
+// count and errors per key.
+import { mergeHistograms, summarizeLatency, type LatencySummary } from './histogram.js';
+import { PROBE_NAMES, type ProbeName, type ProbeResults, type TopEntry } from './results.js';
+
+export type ResultOf<N extends ProbeName> = NonNullable<ProbeResults[N]>;
+
+/** Key of the entry that stands for the keys a folded top list dropped. */
+export const OTHER_TOP_KEY = '(other)';
+
+/** Highest count first; ties by errors, then key, so merges are deterministic. */
+function byRank(a: TopEntry, b: TopEntry): number {
+  return b.count - a.count || (b.errors ?? 0) - (a.errors ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** Sums count and errors per key over all lists; the result is ranked and complete. */
+export function mergeTop(...lists: readonly (readonly TopEntry[])[]): TopEntry[] {
+  const byKey = new Map<string, TopEntry>();
+  for (const list of lists) {
+    for (const e of list) {
+      const seen = byKey.get(e.key);
+      if (seen === undefined) {
+        byKey.set(e.key, { ...e });
+        continue;
+      }
+      seen.count += e.count;
+      if (e.errors !== undefined) seen.errors = (seen.errors ?? 0) + e.errors;
+    }
+  }
+  return [...byKey.values()].sort(byRank);
+}
+
+/** The n highest-ranked entries. */
+export function boundTop(list: readonly TopEntry[], n: number): TopEntry[] {
+  return [...list].sort(byRank).slice(0, Math.max(0, n));
+}
+
+/**
+ * At most n entries, the lowest-ranked folded into one OTHER_TOP_KEY entry
+ * (last) so totals stay right: bounds memory where a complete list could grow
+ * without end.
+ */
+export function foldTop(list: readonly TopEntry[], n: number): TopEntry[] {
+  const ranked = mergeTop(list);
+  const folded = ranked.find((e) => e.key === OTHER_TOP_KEY);
+  const keys = ranked.filter((e) => e !== folded);
+  if (ranked.length <= n) return folded === undefined ? keys : [...keys, folded];
+  const kept = keys.slice(0, n - 1);
+  const other: TopEntry = { key: OTHER_TOP_KEY, count: 0 };
+  for (const e of [...keys.slice(n - 1), ...(folded === undefined ? [] : [folded])]) {
+    other.count += e.count;
+    if (e.errors !== undefined) other.errors = (other.errors ?? 0) + e.errors;
+  }
+  return [...kept, other]; // last, whatever its count: it is not a key of its own
+}
+
+function sum<T>(rs: readonly T[], field: (r: T) => number): number {
+  return rs.reduce((total, r) => total + field(r), 0);
+}
+
+function mergeLatency(summaries: readonly LatencySummary[]): LatencySummary {
+  return summarizeLatency(mergeHistograms(...summaries.map((s) => s.histogram)));
+}
+
+type Merger<N extends ProbeName> = (rs: readonly ResultOf<N>[]) => ResultOf<N>;
+
+const mergers: { [N in ProbeName]: Merger<N> } = {
+  exec: (rs) => ({
+    execs: sum(rs, (r) => r.execs),
+    exits: sum(rs, (r) => r.exits),
+    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
+  }),
+  syscalls: (rs) => ({
+    calls: sum(rs, (r) => r.calls),
+    errors: sum(rs, (r) => r.errors),
+    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
+    topSyscalls: mergeTop(...rs.map((r) => r.topSyscalls)),
+  }),
+  files: (rs) => ({
+    opens: sum(rs, (r) => r.opens),
+    errors: sum(rs, (r) => r.errors),
+    topPaths: mergeTop(...rs.map((r) => r.topPaths)),
+  }),
+  tcp: (rs) => ({
+    connects: sum(rs, (r) => r.connects),
+    connectFailures: sum(rs, (r) => r.connectFailures),
+    accepts: sum(rs, (r) => r.accepts),
+    closed: sum(rs, (r) => r.closed),
+    bytesSent: sum(rs, (r) => r.bytesSent),
+    bytesReceived: sum(rs, (r) => r.bytesReceived),
+    retransmits: sum(rs, (r) => r.retransmits),
+    durationNs: mergeLatency(rs.map((r) => r.durationNs)),
+    topPeers: mergeTop(...rs.map((r) => r.topPeers)),
+  }),
+};
+
+/** Name of each probe's top list. */
+export const TOP_LIST_FIELD = {
+  exec: 'topCommands',
+  syscalls: 'topSyscalls',
+  files: 'topPaths',
+  tcp: 'topPeers',
+} as const satisfies { [N in ProbeName]: keyof ResultOf<N> };
+
+/** The merge of results of one probe; with no results, that probe's zero result. */
+export function mergeProbeResults<N extends ProbeName>(probe: N, results: readonly ResultOf<N>[]): ResultOf<N> {
+  return (mergers[probe] as Merger<N>)(results);
+}
+
+export function emptyProbeResult<N extends ProbeName>(probe: N): ResultOf<N> {
+  return mergeProbeResults(probe, []);
+}
+
+/** The same result with its top list cut by `cut` (boundTop for status, foldTop for memory). */
+export function withTopList<N extends ProbeName>(
+  probe: N,
+  result: ResultOf<N>,
+  cut: (list: readonly TopEntry[]) => TopEntry[],
+): ResultOf<N> {
+  const field = TOP_LIST_FIELD[probe];
+  const list = (result as Record<string, unknown>)[field] as TopEntry[];
+  return { ...result, [field]: cut(list) };
+}
+
+/** Merges whole per-probe result sets (a profile's results from several nodes, …) probe by probe. */
+export function mergeAllProbeResults(sets: readonly ProbeResults[]): ProbeResults {
+  const merged: ProbeResults = {};
+  for (const probe of PROBE_NAMES) {
+    const present = sets.flatMap((s) => (s[probe] === undefined ? [] : [s[probe]]));
+    if (present.length > 0) setResult(merged, probe, mergeProbeResults(probe, present as ResultOf<typeof probe>[]));
+  }
+  return merged;
+}
+
+function setResult<N extends ProbeName>(into: ProbeResults, probe: N, result: ResultOf<N>): void {
+  (into as Record<N, ResultOf<N>>)[probe] = result;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+// `loupe <command>`: the one entry point. `trace` runs here; `agent` and
+// `operator` join as they land.
+import { traceCommand } from '../agent/trace-command.js';
+
+const USAGE = `Usage: loupe <command> [options]
+
+Commands:
+  trace     trace cgroups, containers or pids on this machine (loupe trace --help)
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  trace: (args) => traceCommand(args),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    process.stderr.write(`loupe: unknown command ${JSON.stringify(name)}: choose from ${Object.keys(commands).join(', ')}\n`);
+    return 2;
+  }
+  return command(args);
+}
+
+// exitCode rather than exit(): stdout drains before the process ends.
+process.exitCode = await main(process.argv.slice(2));

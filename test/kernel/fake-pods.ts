@@ -1,0 +1,69 @@
+// Kubelet-shaped cgroups for kernel tests: a real cgroup2 directory per
+// "container", at the path the systemd driver gives it, with real processes
+// moved into it. Unique names, so concurrent test runs do not collide.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { directoryInode } from '../../agent/cgroup/cgroup-id.js';
+import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
+
+export type Qos = 'burstable' | 'besteffort' | 'guaranteed';
+
+export class FakePod {
+  readonly podUid = randomUUID();
+  readonly containerId = randomBytes(32).toString('hex');
+  readonly dir: string;
+  readonly cgroupId: bigint;
+
+  constructor(
+    readonly qos: Qos = 'burstable',
+    readonly mountPoint = findCgroup2Mount().mountPoint,
+  ) {
+    const uid = this.podUid.replaceAll('-', '_');
+    const levels =
+      qos === 'guaranteed'
+        ? ['kubepods.slice', `kubepods-pod${uid}.slice`]
+        : ['kubepods.slice', `kubepods-${qos}.slice`, `kubepods-${qos}-pod${uid}.slice`];
+    this.dir = path.join(mountPoint, ...levels, `cri-containerd-${this.containerId}.scope`);
+    mkdirSync(this.dir, { recursive: true });
+    this.cgroupId = directoryInode(this.dir);
+  }
+
+  /** `containerd://<id>`, as pod status shows it. */
+  get containerRef(): string {
+    return `containerd://${this.containerId}`;
+  }
+
+  /**
+   * Runs a shell script inside this pod's cgroup (the shell moves itself in
+   * before running it) and resolves with its exit status. `[`, `echo` and
+   * arithmetic are shell builtins, so the only execs are the script's own.
+   */
+  run(script: string): Promise<number> {
+    const child = spawn('/bin/sh', ['-c', `echo $$ > '${this.dir}/cgroup.procs' && { ${script}; }`], { stdio: 'inherit' });
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => (signal ? reject(new Error(`sh killed by ${signal}`)) : resolve(code ?? -1)));
+    });
+  }
+
+  /** Runs `command` n times in this pod. */
+  async execTimes(n: number, command = '/bin/true'): Promise<void> {
+    const status = await this.run(`i=0; while [ $i -lt ${n} ]; do ${command}; i=$((i+1)); done`);
+    if (status !== 0) throw new Error(`exec loop in ${this.dir} exited with ${status}`);
+  }
+
+  /** Removes the pod's directories, and the kubepods parents once no pod is left in them. */
+  remove(): void {
+    for (let dir = this.dir; dir !== this.mountPoint; dir = path.dirname(dir)) {
+      try {
+        rmdirSync(dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EBUSY') return; // another pod (or test run) still uses it
+        if (code !== 'ENOENT') throw err;
+      }
+    }
+  }
+}

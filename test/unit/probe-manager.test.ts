@@ -1,0 +1,301 @@
+// ProbeManager against fake BPF objects that behave like the kernel side: a
+// simulated exec is counted only when its cgroup is in the object's targets map.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { BpfObject } from '../../native/index.js';
+import type { ProbeName } from '../../api/results.js';
+import { emptyProbeResult } from '../../api/merge.js';
+import type { ExecResult } from '../../api/results.js';
+import type { ProbeDefinition, ProbeEvent } from '../../agent/probes/probe.js';
+import {
+  encodeTargetKey,
+  encodeTargetValue,
+  ProbeManager,
+  TooManyProfilesError,
+  TooManyTargetsError,
+} from '../../agent/probe-manager.js';
+
+interface KernelTarget {
+  mask: bigint;
+  slot: number;
+  flags: number;
+}
+
+class FakeTargetsMap {
+  constructor(readonly maxEntries: number) {}
+  readonly entries = new Map<bigint, KernelTarget>();
+  update(key: Buffer, value: Buffer): void {
+    this.entries.set(key.readBigUInt64LE(), {
+      mask: value.readBigUInt64LE(0),
+      slot: value.readUInt32LE(8),
+      flags: value.readUInt32LE(12),
+    });
+  }
+  delete(key: Buffer): void {
+    this.entries.delete(key.readBigUInt64LE());
+  }
+}
+
+/** One fake probe type: counts execs per targeted cgroup, like exec.bpf.o. */
+class FakeProbe {
+  opened = 0;
+  loads = 0;
+  liveLinks = 0;
+  liveObjects = 0;
+  failLoad: Error | undefined;
+  maxTargets = 1024;
+  targets = new FakeTargetsMap(this.maxTargets);
+  private pending = new Map<bigint, ExecResult>();
+  private sink: ((e: ProbeEvent) => void) | undefined;
+
+  constructor(readonly name: ProbeName) {}
+
+  /** A process in cgroupId execs `command` n times. */
+  exec(cgroupId: bigint, n: number, command = '/bin/true'): void {
+    const target = this.targets.entries.get(cgroupId);
+    if (target === undefined) return;
+    const r = this.pending.get(cgroupId) ?? emptyProbeResult('exec');
+    r.execs += n;
+    r.topCommands = [{ key: command, count: n + (r.topCommands.find((e) => e.key === command)?.count ?? 0) }, ...r.topCommands.filter((e) => e.key !== command)];
+    this.pending.set(cgroupId, r);
+    this.sink?.({ probe: 'exec', cgroupId, profileMask: target.mask, timeMs: 0, attributes: {} });
+  }
+
+  definition(): ProbeDefinition {
+    return {
+      name: this.name,
+      description: 'fake',
+      objectFile: `${this.name}.bpf.o`,
+      attach: () => {
+        this.liveLinks += 2;
+        return [1, 2].map((id) => ({ id, destroy: () => void this.liveLinks-- })) as never;
+      },
+      reader: (_obj, onEvent) => {
+        this.sink = onEvent;
+        return {
+          collect: () => {
+            const out = this.pending;
+            this.pending = new Map();
+            return out as never;
+          },
+          close: () => void (this.sink = undefined),
+        };
+      },
+    };
+  }
+
+  open(): BpfObject {
+    this.opened++;
+    this.liveObjects++;
+    this.targets = new FakeTargetsMap(this.maxTargets);
+    const object = {
+      load: () => {
+        if (this.failLoad) throw this.failLoad;
+        this.loads++;
+      },
+      map: (name: string) => {
+        assert.equal(name, 'targets');
+        return this.targets;
+      },
+      close: () => void this.liveObjects--,
+    };
+    return object as unknown as BpfObject;
+  }
+}
+
+function setup(opts: { maxTopKeys?: number; events?: [ProbeEvent, string[]][] } = {}) {
+  const fakes = { exec: new FakeProbe('exec'), syscalls: new FakeProbe('syscalls'), files: new FakeProbe('files'), tcp: new FakeProbe('tcp') };
+  const catalog = Object.fromEntries(Object.entries(fakes).map(([n, f]) => [n, f.definition()]));
+  const manager = new ProbeManager({
+    catalog: catalog as never,
+    openObject: (def) => fakes[def.name].open(),
+    onEvent: (event, ids) => opts.events?.push([event, ids]),
+    maxTopKeys: opts.maxTopKeys,
+  });
+  return { manager, fakes, exec: fakes.exec };
+}
+
+const A = 1001n;
+const B = 1002n;
+const C = 1003n;
+const D = 1004n;
+
+function execs(manager: ProbeManager, profileId: string): Record<string, number> {
+  const byCgroup = manager.results(profileId).exec ?? new Map();
+  return Object.fromEntries([...byCgroup].map(([id, r]) => [String(id), r.execs]));
+}
+
+describe('ProbeManager', () => {
+  it('loads a probe once and shares it between profiles through the targets map', () => {
+    const { manager, exec } = setup();
+    const p1 = manager.register('p1', { probes: ['exec'], targets: [A] });
+    const p2 = manager.register('p2', { probes: ['exec'], targets: [B, C] });
+    assert.equal(exec.opened, 1);
+    assert.equal(exec.loads, 1);
+    assert.equal(exec.liveLinks, 2);
+    assert.deepEqual([p1.slot, p2.slot], [0, 1]);
+    assert.deepEqual(p1.active, ['exec']);
+    assert.deepEqual(
+      [...exec.targets.entries].sort(([x], [y]) => Number(x - y)),
+      [
+        [A, { mask: 0b01n, slot: 0, flags: 0 }],
+        [B, { mask: 0b10n, slot: 1, flags: 0 }],
+        [C, { mask: 0b10n, slot: 2, flags: 0 }],
+      ],
+    );
+  });
+
+  it('routes each cgroup’s counts to exactly the profiles that target it', () => {
+    const { manager, exec } = setup();
+    manager.register('p1', { probes: ['exec'], targets: [A, C] });
+    manager.register('p2', { probes: ['exec'], targets: [B, C] });
+    exec.exec(A, 3);
+    exec.exec(B, 5);
+    exec.exec(C, 2);
+    exec.exec(D, 7); // untargeted: the kernel never counts it
+    manager.collect();
+    exec.exec(A, 1);
+    manager.collect();
+    assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 4, [String(C)]: 2 });
+    assert.deepEqual(execs(manager, 'p2'), { [String(B)]: 5, [String(C)]: 2 });
+    assert.equal(exec.targets.entries.get(C)?.mask, 0b11n);
+  });
+
+  it('does not give a profile counts from before it joined, nor after it left a cgroup', () => {
+    const { manager, exec } = setup();
+    manager.register('p1', { probes: ['exec'], targets: [A] });
+    exec.exec(A, 3); // not collected yet when p2 joins
+    manager.register('p2', { probes: ['exec'], targets: [A] });
+    exec.exec(A, 2);
+    manager.update('p2', { probes: ['exec'], targets: [B] });
+    exec.exec(A, 10);
+    manager.collect();
+    assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 15 });
+    assert.deepEqual(execs(manager, 'p2'), { [String(A)]: 2 });
+  });
+
+  it('reuses profile bits and target slots, and detaches when the last profile leaves', () => {
+    const { manager, exec } = setup();
+    manager.register('p1', { probes: ['exec'], targets: [A, B] });
+    manager.register('p2', { probes: ['exec'], targets: [C] });
+    assert.equal(exec.targets.entries.get(C)?.slot, 2);
+    manager.unregister('p1');
+    assert.deepEqual([...exec.targets.entries.keys()], [C]);
+    assert.equal(exec.liveLinks, 2, 'p2 still uses the probe');
+    const p3 = manager.register('p3', { probes: ['exec'], targets: [D] });
+    assert.equal(p3.slot, 0, 'p1’s bit is reused');
+    assert.equal(exec.targets.entries.get(D)?.slot, 0, 'the lowest free target slot is reused');
+    assert.equal(exec.opened, 1);
+    manager.unregister('p2');
+    manager.unregister('p3');
+    assert.equal(exec.liveLinks, 0);
+    assert.equal(exec.liveObjects, 0);
+    assert.deepEqual(manager.loadedProbes(), []);
+    manager.register('p4', { probes: ['exec'], targets: [A] });
+    assert.equal(exec.opened, 2, 'a new profile loads the probe again');
+    manager.close();
+    assert.equal(exec.liveLinks, 0);
+    assert.equal(exec.liveObjects, 0);
+  });
+
+  it('keeps other probes running when one fails to load, and says why per profile', () => {
+    const { manager, fakes } = setup();
+    fakes.files.failLoad = Object.assign(new Error('load files.bpf.o: Permission denied (EACCES)'), {
+      errno: 13,
+      log: 'R1 invalid mem access \'scalar\'\nprocessed 12 insns',
+    });
+    const p1 = manager.register('p1', { probes: ['exec', 'files'], targets: [A] });
+    const p2 = manager.register('p2', { probes: ['files'], targets: [B] });
+    assert.deepEqual(p1.active, ['exec']);
+    assert.deepEqual(p1.failed, [
+      { probe: 'files', message: 'load files.bpf.o: Permission denied (EACCES)', verifierLog: 'R1 invalid mem access \'scalar\'\nprocessed 12 insns' },
+    ]);
+    assert.deepEqual(p2.active, []);
+    assert.equal(p2.failed[0]?.probe, 'files');
+    assert.equal(fakes.files.liveObjects, 0, 'the failed object is closed');
+    fakes.exec.exec(A, 4);
+    manager.collect();
+    assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 4 });
+    fakes.files.failLoad = undefined;
+    assert.deepEqual(manager.update('p2', { probes: ['files'], targets: [B] }).active, ['files'], 'update retries');
+    assert.deepEqual(manager.state('p1').failed, [], 'a probe that loads clears the failure for every profile');
+    manager.close();
+  });
+
+  it('loads only the probes some profile asks for, and close() releases them all', () => {
+    const { manager, fakes } = setup();
+    manager.register('p1', { probes: ['exec', 'tcp'], targets: [A] });
+    assert.deepEqual(manager.loadedProbes().sort(), ['exec', 'tcp']);
+    assert.equal(fakes.syscalls.opened + fakes.files.opened, 0);
+    manager.update('p1', { probes: ['tcp'], targets: [A] });
+    assert.equal(fakes.exec.liveObjects, 0);
+    manager.close();
+    for (const f of Object.values(fakes)) assert.equal(f.liveLinks + f.liveObjects, 0, f.name);
+  });
+
+  it('hands rare events to the profiles whose bit was set when they happened', () => {
+    const events: [ProbeEvent, string[]][] = [];
+    const { manager, exec } = setup({ events });
+    manager.register('p1', { probes: ['exec'], targets: [A, B] });
+    manager.register('p2', { probes: ['exec'], targets: [B] });
+    exec.exec(A, 1);
+    exec.exec(B, 1);
+    assert.deepEqual(events.map(([e, ids]) => [e.cgroupId, ids]), [[A, ['p1']], [B, ['p1', 'p2']]]);
+    manager.close();
+  });
+
+  it('bounds accumulated top lists, folding the rest so totals stay exact', () => {
+    const { manager, exec } = setup({ maxTopKeys: 3 });
+    manager.register('p1', { probes: ['exec'], targets: [A] });
+    for (let i = 1; i <= 5; i++) exec.exec(A, i, `/bin/cmd${i}`);
+    manager.collect();
+    exec.exec(A, 1, '/bin/cmd1');
+    manager.collect();
+    const r = manager.results('p1').exec?.get(A);
+    assert.deepEqual(r?.topCommands, [
+      { key: '/bin/cmd5', count: 5 },
+      { key: '/bin/cmd4', count: 4 },
+      { key: '(other)', count: 7 },
+    ]);
+    assert.equal(r?.execs, 16);
+    manager.close();
+  });
+
+  it('loads nothing for a profile with no targets on this node', () => {
+    const { manager, exec } = setup();
+    assert.deepEqual(manager.register('p1', { probes: ['exec'], targets: [] }).active, []);
+    assert.equal(exec.opened, 0);
+    assert.deepEqual(manager.update('p1', { probes: ['exec'], targets: [A] }).active, ['exec']);
+    assert.deepEqual(manager.update('p1', { probes: ['exec'], targets: [] }).active, []);
+    assert.equal(exec.liveObjects, 0);
+    manager.close();
+  });
+
+  it('allows 64 profiles and says what to do about the 65th', () => {
+    const { manager } = setup();
+    for (let i = 0; i < 64; i++) manager.register(`p${i}`, { probes: ['exec'], targets: [A] });
+    assert.throws(() => manager.register('p64', { probes: ['exec'], targets: [A] }), TooManyProfilesError);
+    manager.close();
+  });
+
+  it('refuses, changing nothing, a profile whose targets would not fit the targets map', () => {
+    const { manager, exec } = setup();
+    exec.maxTargets = 3;
+    manager.register('p1', { probes: ['exec'], targets: [A, B] });
+    assert.throws(() => manager.register('p2', { probes: ['exec'], targets: [C, D] }), (err: Error) => {
+      assert.ok(err instanceof TooManyTargetsError);
+      assert.equal(err.message, 'cannot trace profile p2: probe exec would need 4 target cgroups on this node, its targets map holds 3; narrow the profiles\' pod selectors');
+      return true;
+    });
+    assert.throws(() => manager.state('p2'), /not registered/);
+    assert.deepEqual([...exec.targets.entries.keys()], [A, B]);
+    manager.register('p2', { probes: ['exec'], targets: [A, C] });
+    assert.equal(exec.targets.entries.size, 3);
+    manager.close();
+  });
+
+  it('encodes targets map entries as bpf/loupe.h lays them out', () => {
+    assert.equal(encodeTargetKey(0x0102030405060708n).toString('hex'), '0807060504030201');
+    assert.equal(encodeTargetValue({ mask: (1n << 63n) | 1n, slot: 5 }).toString('hex'), '0100000000000080' + '05000000' + '00000000');
+  });
+});
