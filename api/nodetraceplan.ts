@@ -1,0 +1,127 @@
+// NodeTracePlan: what one node's agent must trace (spec, written by the
+// operator) and what it reports (status, written by that node's agent only).
+// Cluster-scoped and named after its node, so each agent watches one object
+// and no two writers share a status.
+import { z } from 'zod';
+import { withCelRules } from './cel.js';
+import { LOUPE_API_VERSION } from './group.js';
+import { DnsLabelSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
+import { OtlpOutputSchema } from './otlp.js';
+import { parseWith, type ParseResult } from './parse.js';
+import { MAX_PROBES, ProbeSpecListSchema } from './probes.js';
+import { MAX_TOP_N, ProbeNameSchema, ProbeResultsSchema } from './results.js';
+import { MAX_STATUS_PODS, TruncationSchema } from './traceprofile.js';
+
+export const NODE_TRACE_PLAN_KIND = 'NodeTracePlan';
+export const NODE_TRACE_PLAN_PLURAL = 'nodetraceplans';
+
+/** Profiles that can target one node at once. */
+export const MAX_NODE_PROFILES = 64;
+/** Containers one profile can target on one node (a node runs at most a few hundred). */
+export const MAX_NODE_TARGETS = 512;
+
+const count = z.number().int().min(0);
+
+export const NodeTraceTargetSchema = z.object({
+  podUid: z.string().min(1).max(64),
+  namespace: z.string().min(1).max(63),
+  pod: z.string().min(1).max(253),
+  container: DnsLabelSchema,
+  containerId: z.string().min(1).max(256).describe('As in pod status: <runtime>://<id>, e.g. containerd://4f1c….'),
+});
+export type NodeTraceTarget = z.infer<typeof NodeTraceTargetSchema>;
+
+export const NodeProfilePlanSchema = z.object({
+  uid: z.string().min(1).max(64).describe('UID of the TraceProfile.'),
+  namespace: z.string().min(1).max(63),
+  name: z.string().min(1).max(253),
+  generation: count.describe('metadata.generation of the TraceProfile this entry was planned from.'),
+  probes: ProbeSpecListSchema,
+  interval: z.string().max(32).describe('Reporting interval, a duration such as 10s (validated on the TraceProfile).'),
+  topN: z.number().int().min(1).max(MAX_TOP_N),
+  otlp: OtlpOutputSchema.optional(),
+  active: z
+    .boolean()
+    .describe('false when the profile is suspended or completed: detach its probes, keep reporting its final results.'),
+  targets: z
+    .array(NodeTraceTargetSchema)
+    .max(MAX_NODE_TARGETS)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['containerId'] }),
+});
+export type NodeProfilePlan = z.infer<typeof NodeProfilePlanSchema>;
+
+export const NodeTracePlanSpecSchema = z.object({
+  nodeName: z.string().min(1).max(253),
+  profiles: z
+    .array(NodeProfilePlanSchema)
+    .max(MAX_NODE_PROFILES)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] }),
+});
+export type NodeTracePlanSpec = z.infer<typeof NodeTracePlanSpecSchema>;
+
+export const NODE_PROFILE_STATES = ['Pending', 'Running', 'Stopped', 'Failed'] as const;
+export const NodeProfileStateSchema = z.enum(NODE_PROFILE_STATES);
+export type NodeProfileState = z.infer<typeof NodeProfileStateSchema>;
+
+export const NodePodResultSchema = z.object({
+  podUid: z.string().max(64),
+  namespace: z.string().max(63),
+  pod: z.string().max(253),
+  results: ProbeResultsSchema,
+});
+export type NodePodResult = z.infer<typeof NodePodResultSchema>;
+
+export const NodeProfileStatusSchema = z.object({
+  uid: z.string().min(1).max(64),
+  state: NodeProfileStateSchema,
+  probesLoaded: z.array(ProbeNameSchema).max(MAX_PROBES).describe('Probes attached for this profile on this node.'),
+  targets: z.object({
+    resolved: count.describe('Containers whose cgroup was found and is filtered in.'),
+    unresolved: z
+      .array(z.object({ containerId: z.string().max(256), reason: z.string().max(256) }))
+      .max(16)
+      .optional()
+      .describe('The first containers that could not be resolved, and why.'),
+  }),
+  errors: z
+    .array(z.object({ probe: ProbeNameSchema.optional(), message: z.string().max(512) }))
+    .max(8)
+    .optional(),
+  results: ProbeResultsSchema.optional(),
+  pods: z.array(NodePodResultSchema).max(MAX_STATUS_PODS).optional().describe('The busiest pods on this node, busiest first.'),
+  truncated: TruncationSchema.optional(),
+  observedGeneration: count.optional().describe('The spec generation of the profile these results were taken under.'),
+});
+export type NodeProfileStatus = z.infer<typeof NodeProfileStatusSchema>;
+
+export const NodeTracePlanStatusSchema = z.object({
+  heartbeat: TimestampSchema.optional().describe('Last time the agent wrote this status.'),
+  agentVersion: z.string().max(64).optional(),
+  profiles: z
+    .array(NodeProfileStatusSchema)
+    .max(MAX_NODE_PROFILES)
+    .optional()
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] }),
+});
+export type NodeTracePlanStatus = z.infer<typeof NodeTracePlanStatusSchema>;
+
+export const NodeTracePlanSchema = withCelRules(
+  z.object({
+    apiVersion: z.literal(LOUPE_API_VERSION),
+    kind: z.literal(NODE_TRACE_PLAN_KIND),
+    metadata: ObjectMetaSchema,
+    spec: NodeTracePlanSpecSchema,
+    status: NodeTracePlanStatusSchema.optional(),
+  }),
+  {
+    rule: 'self.metadata.name == self.spec.nodeName',
+    message: 'spec.nodeName must equal metadata.name: a NodeTracePlan is named after its node',
+    fieldPath: '.spec.nodeName',
+    holds: (plan) => plan.metadata.name === plan.spec.nodeName,
+  },
+);
+export type NodeTracePlan = z.infer<typeof NodeTracePlanSchema>;
+
+export function parseNodeTracePlan(obj: unknown): ParseResult<NodeTracePlan> {
+  return parseWith(NodeTracePlanSchema, obj, NODE_TRACE_PLAN_KIND);
+}

@@ -1,0 +1,64 @@
+// The probe catalog as users ask for it: `probes: [{name: files, pathPrefixes: [/etc]}]`.
+// One variant per probe, discriminated by name; a new probe is one more
+// variant here (and in results.ts). The CRD post-pass turns the union into a
+// single object whose options are only allowed beside their probe's name.
+import { z } from 'zod';
+import { withCelRules } from './cel.js';
+import { PROBE_NAMES } from './results.js';
+
+/** A probe's options: only its own, so an option under the wrong probe is an error, not silently ignored. */
+function probeOptions<N extends string, O extends z.ZodRawShape>(name: N, options: O) {
+  return z.strictObject(
+    { name: z.literal(name), ...options },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' ? `${issue.keys.join(', ')}: not an option of the ${name} probe; remove it` : undefined,
+    },
+  );
+}
+
+export const ExecProbeSpecSchema = probeOptions('exec', {}).describe('Process executions (execve, execveat) and exits.');
+
+export const SyscallsProbeSpecSchema = probeOptions('syscalls', {
+    only: z
+      .array(z.string().max(64).regex(/^[a-z0-9_]+$/, { error: 'syscall names are lowercase, e.g. openat' }))
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Trace only these syscalls, by name (e.g. read, openat); all syscalls when omitted.'),
+  })
+  .describe('Syscall counts, errors and latency.');
+
+export const FilesProbeSpecSchema = probeOptions('files', {
+    pathPrefixes: z
+      .array(z.string().max(256).regex(/^\//, { error: 'path prefixes are absolute paths, e.g. /etc' }))
+      .min(1)
+      .max(16)
+      .optional()
+      .describe('Count only opens of paths starting with one of these prefixes; all paths when omitted.'),
+  })
+  .describe('File opens and their failures, by path.');
+
+export const TcpProbeSpecSchema = probeOptions('tcp', {}).describe('TCP connects, accepts, failures, bytes, retransmits and connection lifetimes.');
+
+export const ProbeSpecSchema = z.discriminatedUnion(
+  'name',
+  [ExecProbeSpecSchema, SyscallsProbeSpecSchema, FilesProbeSpecSchema, TcpProbeSpecSchema],
+  { error: `probe name must be one of ${PROBE_NAMES.join(', ')}` },
+);
+export type ProbeSpec = z.infer<typeof ProbeSpecSchema>;
+
+export const MAX_PROBES = 8;
+
+export const ProbeSpecListSchema = withCelRules(
+  z
+    .array(ProbeSpecSchema)
+    .min(1, { error: 'probes must list at least one probe, e.g. [{name: exec}]' })
+    .max(MAX_PROBES)
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] }),
+  {
+    rule: 'self.all(p, self.exists_one(q, q.name == p.name))',
+    message: 'probes must not name the same probe twice; merge the duplicate entries',
+    holds: (probes) => new Set(probes.map((p) => p.name)).size === probes.length,
+  },
+);

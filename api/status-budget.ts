@@ -1,0 +1,96 @@
+// Keeping status small (etcd takes at most 1.5 MiB per object, and every
+// watcher receives the whole object on every update): trim the least useful
+// detail first, the per-pod breakdown, then the tails of the top lists, until
+// the status serializes within its byte budget, and record what was left out.
+import { Buffer } from 'node:buffer';
+import { TOP_LIST_FIELD } from './merge.js';
+import type { NodeTracePlanStatus } from './nodetraceplan.js';
+import { PROBE_NAMES, type ProbeResults, type TopEntry } from './results.js';
+import { MAX_STATUS_PODS, type TraceProfileStatus, type Truncation } from './traceprofile.js';
+
+/** Budget of TraceProfile.status, as JSON bytes. */
+export const STATUS_BUDGET_BYTES = 64 * 1024;
+/** Budget of NodeTracePlan.status: up to MAX_NODE_PROFILES profiles share it. */
+export const NODE_STATUS_BUDGET_BYTES = 512 * 1024;
+
+/** Results with an optional per-pod breakdown: a TraceProfile status, or one profile of a NodeTracePlan status. */
+interface Breakdown {
+  results?: ProbeResults;
+  pods?: { results: ProbeResults }[];
+  truncated?: Truncation;
+}
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
+
+function recordTruncation(b: Breakdown, pods: number, topEntries: number): void {
+  b.truncated = { pods: (b.truncated?.pods ?? 0) + pods, topEntries: (b.truncated?.topEntries ?? 0) + topEntries };
+}
+
+function topListsOf(results: ProbeResults | undefined): TopEntry[][] {
+  if (results === undefined) return [];
+  return PROBE_NAMES.flatMap((probe) => {
+    const result = results[probe] as Record<string, unknown> | undefined;
+    return result === undefined ? [] : [result[TOP_LIST_FIELD[probe]] as TopEntry[]];
+  });
+}
+
+/** Trims `breakdowns` (parts of `root`, mutated in place) until `root` fits in `bytes`. */
+function fitBreakdowns(root: unknown, breakdowns: Breakdown[], bytes: number): void {
+  for (const b of breakdowns) {
+    if (b.pods !== undefined && b.pods.length > MAX_STATUS_PODS) {
+      recordTruncation(b, b.pods.length - MAX_STATUS_PODS, 0);
+      b.pods.length = MAX_STATUS_PODS;
+    }
+  }
+  // Pods are ranked busiest first, so the last pod of the longest breakdown goes first.
+  let excess = jsonBytes(root) - bytes;
+  while (excess > 0) {
+    const longest = breakdowns.reduce<Breakdown | undefined>(
+      (best, b) => ((b.pods?.length ?? 0) > (best?.pods?.length ?? 0) ? b : best),
+      undefined,
+    );
+    const dropped = longest?.pods?.pop();
+    if (longest === undefined || dropped === undefined) break;
+    recordTruncation(longest, 1, 0);
+    // Estimate (entry plus its comma) to avoid re-serializing per pod; re-measure when it says we fit.
+    excess -= jsonBytes(dropped) + 1;
+    if (excess <= 0) excess = jsonBytes(root) - bytes;
+  }
+  // Top lists are ranked too: cut every list to the same length, shorter and shorter.
+  const lists = breakdowns.flatMap((b) => [
+    ...topListsOf(b.results).map((list) => ({ b, list })),
+    ...(b.pods ?? []).flatMap((pod) => topListsOf(pod.results).map((list) => ({ b, list }))),
+  ]);
+  let cap = Math.max(0, ...lists.map(({ list }) => list.length));
+  while (cap > 0 && jsonBytes(root) > bytes) {
+    cap--;
+    for (const { b, list } of lists) {
+      if (list.length <= cap) continue;
+      recordTruncation(b, 0, list.length - cap);
+      list.length = cap;
+    }
+  }
+}
+
+/**
+ * A copy of `status` that serializes to at most `bytes` of JSON, with the
+ * per-pod breakdown capped at MAX_STATUS_PODS. Drops pods from the end of
+ * `pods` (callers rank them busiest first), then shortens every top list from
+ * its tail; `truncated` counts what went. Histograms and counters are never
+ * touched, so a status that still does not fit is as small as it can get.
+ */
+export function fitStatusToBudget(status: TraceProfileStatus, bytes = STATUS_BUDGET_BYTES): TraceProfileStatus {
+  const fitted = structuredClone(status);
+  fitBreakdowns(fitted, [fitted], bytes);
+  return fitted;
+}
+
+/** fitStatusToBudget for a node's report: each profile's `truncated` counts what it lost. */
+export function fitNodeTracePlanStatusToBudget(
+  status: NodeTracePlanStatus,
+  bytes = NODE_STATUS_BUDGET_BYTES,
+): NodeTracePlanStatus {
+  const fitted = structuredClone(status);
+  fitBreakdowns(fitted, fitted.profiles ?? [], bytes);
+  return fitted;
+}
