@@ -1,0 +1,78 @@
+// Where the real control plane's binaries are (built by
+// hack/build-controlplane.sh into the user's cache, outside the repo), and
+// whether cluster tests can run: outside CI they skip with the reason when
+// the binaries are missing and cannot be built; with CI=true they fail.
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'otelcol';
+const ALL_BINARIES: ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'otelcol'];
+
+export function controlPlaneBinDir(): string {
+  return join(process.env.LOUPE_CACHE ?? join(homedir(), '.cache', 'loupe'), 'bin');
+}
+
+export function controlPlaneBinary(name: ControlPlaneBinary): string {
+  return join(controlPlaneBinDir(), name);
+}
+
+function missingBinaries(): ControlPlaneBinary[] {
+  return ALL_BINARIES.filter((name) => {
+    try {
+      accessSync(controlPlaneBinary(name), constants.X_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+}
+
+let buildAttempt: Promise<string | undefined> | undefined;
+
+/**
+ * Why cluster tests cannot run here, or undefined when they can. Builds missing
+ * binaries once per test process (minutes on a cold Go cache).
+ */
+export function controlPlaneBlocker(): Promise<string | undefined> {
+  if (missingBinaries().length === 0) return Promise.resolve(undefined);
+  buildAttempt ??= (async () => {
+    try {
+      await run('bash', [join(repoRoot, 'hack', 'build-controlplane.sh')], { maxBuffer: 64 * 1024 * 1024 });
+    } catch (err) {
+      const failed = err as { stderr?: string; message: string };
+      const reason = (failed.stderr ?? failed.message).trim().split('\n').slice(-5).join('\n');
+      return `control plane binaries are missing from ${controlPlaneBinDir()} and hack/build-controlplane.sh failed: ${reason}`;
+    }
+    const missing = missingBinaries();
+    return missing.length === 0 ? undefined : `hack/build-controlplane.sh did not produce ${missing.join(', ')} in ${controlPlaneBinDir()}`;
+  })();
+  return buildAttempt;
+}
+
+/**
+ * For `describe(name, { skip: await controlPlaneSuiteSkip() }, ...)`: the reason
+ * to skip a suite, or false when it can run; throws in CI, where a skipped
+ * cluster test is a missing test.
+ */
+export async function controlPlaneSuiteSkip(): Promise<string | false> {
+  const blocker = await controlPlaneBlocker();
+  if (blocker === undefined) return false;
+  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
+  return blocker;
+}
+
+/** Returns false (after skipping t) when the control plane cannot run here; throws in CI. */
+export async function requireControlPlane(t: TestContext): Promise<boolean> {
+  const blocker = await controlPlaneBlocker();
+  if (blocker === undefined) return true;
+  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
+  t.skip(blocker);
+  return false;
+}
