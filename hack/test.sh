@@ -17,4 +17,6 @@ run() {
 
 run unit test/unit/*.test.ts
 run kernel test/kernel/*.test.ts
+# Cached outside the repo; the first build takes minutes.
+bash hack/build-controlplane.sh
 run cluster test/cluster/*.test.ts
