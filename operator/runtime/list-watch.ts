@@ -1,0 +1,78 @@
+// The Kubernetes ListWatchSource: paginated list through ResourceClient,
+// watch through client-node's Watch with bookmarks and a server-side timeout
+// (randomised, as client-go does, so replicas do not reconnect in lockstep).
+import { Watch } from '@kubernetes/client-node';
+import { ApiError } from './api-error.js';
+import type { ListResult, ListWatchSource, WatchHandle } from './informer.js';
+import type { KubeList, KubeObject } from './kube-object.js';
+import type { ResourceClient } from './resource-client.js';
+import { apiVersionOf, resourcePath, type ResourceType } from './resource-type.js';
+
+export interface ListWatchScope {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+const pageSize = 500;
+const minWatchTimeoutSeconds = 300;
+
+export function kubeListWatch<T extends KubeObject>(
+  client: ResourceClient,
+  resource: ResourceType,
+  scope: ListWatchScope = {},
+  random: () => number = Math.random,
+): ListWatchSource<T> {
+  const watcher = new Watch(client.http.kubeConfig);
+  const path = resourcePath(resource, { namespace: scope.namespace });
+  const description = `${apiVersionOf(resource)}/${resource.plural}${scope.namespace ? ` in ${scope.namespace}` : ''}${scope.labelSelector ? ` (${scope.labelSelector})` : ''}`;
+
+  return {
+    description,
+
+    async list(): Promise<ListResult<T>> {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      let resourceVersion = '';
+      do {
+        const page = await client.list<T>(resource, {
+          namespace: scope.namespace,
+          labelSelector: scope.labelSelector,
+          fieldSelector: scope.fieldSelector,
+          limit: pageSize,
+          continue: continueToken,
+        });
+        items.push(...page.items.map((item) => withTypeMeta(item, page)));
+        resourceVersion = page.metadata?.resourceVersion ?? '';
+        continueToken = page.metadata?.continue || undefined;
+      } while (continueToken !== undefined);
+      return { items, resourceVersion };
+    },
+
+    async watch(resourceVersion, onEvent, onClose): Promise<WatchHandle> {
+      const query: Record<string, string | number | boolean> = {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: Math.floor(minWatchTimeoutSeconds * (1 + random())),
+      };
+      if (scope.labelSelector !== undefined) query.labelSelector = scope.labelSelector;
+      if (scope.fieldSelector !== undefined) query.fieldSelector = scope.fieldSelector;
+      const controller = await watcher.watch(path, query, (type: string, object: unknown) => onEvent(type, object), (error: unknown) => onClose(asApiError(error, path)));
+      return { abort: () => controller.abort() };
+    },
+  };
+}
+
+/** client-node reports a refused watch as an Error with statusCode; make it an ApiError so isGone() and friends see it. */
+function asApiError(error: unknown, path: string): unknown {
+  if (error === null || error === undefined) return undefined;
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode !== 'number') return error;
+  return new ApiError(statusCode, '', (error as Error).message, 'WATCH', path);
+}
+
+/** Built-in resources' list items omit apiVersion and kind (watch events carry them); restore them from the list's. */
+function withTypeMeta<T extends KubeObject>(item: T, list: KubeList<T>): T {
+  if (item.kind !== undefined || list.kind === undefined) return item;
+  return { ...item, apiVersion: list.apiVersion, kind: list.kind.replace(/List$/, '') };
+}

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ApiError } from '../../operator/runtime/api-error.js';
+import { ManualClock } from '../../operator/runtime/clock.js';
+import { Informer, type InformerEvent, type ListWatchSource } from '../../operator/runtime/informer.js';
+import type { KubeObject } from '../../operator/runtime/kube-object.js';
+
+function cm(name: string, resourceVersion: string, labels: Record<string, string> = {}): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion, labels } };
+}
+
+interface OpenWatch {
+  resourceVersion: string;
+  aborted: boolean;
+  send(type: string, object: unknown): void;
+  close(error?: unknown): void;
+}
+
+/** A scripted API server: tests set the list result and drive the open watch. */
+class FakeSource implements ListWatchSource<KubeObject> {
+  readonly description = 'fake configmaps';
+  listResult: { items: KubeObject[]; resourceVersion: string } = { items: [], resourceVersion: '1' };
+  listError: unknown;
+  lists = 0;
+  watches: OpenWatch[] = [];
+
+  async list() {
+    this.lists++;
+    if (this.listError !== undefined) throw this.listError;
+    return this.listResult;
+  }
+
+  async watch(resourceVersion: string, onEvent: (type: string, object: unknown) => void, onClose: (error?: unknown) => void) {
+    let open = true;
+    const watch: OpenWatch = {
+      resourceVersion,
+      aborted: false,
+      send: (type, object) => open && onEvent(type, object),
+      close: (error) => {
+        if (open) onClose(error);
+        open = false;
+      },
+    };
+    this.watches.push(watch);
+    return {
+      abort: () => {
+        watch.aborted = true;
+        open = false;
+      },
+    };
+  }
+
+  get current(): OpenWatch {
+    const watch = this.watches.at(-1);
+    assert.ok(watch, 'no watch open');
+    return watch;
+  }
+}
+
+function setup(options: { resyncPeriodMs?: number } = {}) {
+  const clock = new ManualClock();
+  const source = new FakeSource();
+  const informer = new Informer(source, { clock, random: () => 0, resyncPeriodMs: options.resyncPeriodMs ?? 0 });
+  const events: string[] = [];
+  informer.on((event: InformerEvent<KubeObject>) => events.push(`${event.type} ${event.object.metadata?.name}@${event.object.metadata?.resourceVersion}`));
+  return { clock, source, informer, events };
+}
+
+describe('Informer', () => {
+  it('lists into the cache, then watches from the list resourceVersion', async () => {
+    const { clock, source, informer, events } = setup();
+    source.listResult = { items: [cm('a', '5'), cm('b', '6')], resourceVersion: '7' };
+    informer.start();
+    await informer.waitForSync();
+    await clock.advance(0);
+    assert.deepEqual(events, ['added a@5', 'added b@6']);
+    assert.equal(source.current.resourceVersion, '7');
+    source.current.send('ADDED', cm('c', '8'));
+    source.current.send('MODIFIED', cm('a', '9'));
+    source.current.send('DELETED', cm('b', '10'));
+    assert.deepEqual(events.slice(2), ['added c@8', 'modified a@9', 'deleted b@10']);
+    assert.deepEqual(informer.keys().sort(), ['ns/a', 'ns/c']);
+    assert.equal(informer.get('a', 'ns')?.metadata?.resourceVersion, '9');
+    await informer.stop();
+  });
+
+  it('resumes a dropped watch from the last resourceVersion without relisting', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await clock.advance(0);
+    source.current.send('ADDED', cm('a', '12'));
+    source.current.send('BOOKMARK', { metadata: { resourceVersion: '20' } });
+    await clock.advance(5_000);
+    source.current.close();
+    await clock.advance(0);
+    assert.equal(source.watches.length, 2);
+    assert.equal(source.current.resourceVersion, '20');
+    assert.equal(source.lists, 1);
+    await informer.stop();
+  });
+
+  it('relists on 410 Gone and reports what changed while it was not watching', async () => {
+    const { clock, source, informer, events } = setup();
+    source.listResult = { items: [cm('a', '1'), cm('b', '1'), cm('c', '1')], resourceVersion: '1' };
+    informer.start();
+    await clock.advance(0);
+    source.listResult = { items: [cm('a', '1'), cm('b', '7'), cm('d', '8')], resourceVersion: '9' };
+    source.current.send('ERROR', { kind: 'Status', code: 410, reason: 'Expired' });
+    source.current.close();
+    await clock.advance(0);
+    assert.equal(source.lists, 2);
+    assert.deepEqual(events.slice(3).sort(), ['added d@8', 'deleted c@1', 'modified b@7']);
+    assert.equal(source.current.resourceVersion, '9');
+    await informer.stop();
+  });
+
+  it('relists when the watch request itself is refused with 410', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await clock.advance(0);
+    source.current.close(new ApiError(410, 'Expired', 'too old', 'WATCH', '/api/v1/configmaps'));
+    await clock.advance(0);
+    assert.equal(source.lists, 2);
+    await informer.stop();
+  });
+
+  it('backs off exponentially while the server is unreachable, and recovers', async () => {
+    const { clock, source, informer } = setup();
+    source.listError = new Error('connection refused');
+    informer.start();
+    // With random() = 0 the delays are 800, 1600, 3200 ms: attempts at 0, 800, 2400, 5600.
+    await clock.advance(5_599);
+    assert.equal(source.lists, 3);
+    await clock.advance(1);
+    assert.equal(source.lists, 4);
+    assert.equal(informer.hasSynced, false);
+    source.listError = undefined;
+    await clock.advance(6_400);
+    assert.equal(informer.hasSynced, true);
+    await informer.stop();
+  });
+
+  it('treats a watch that closes at once with nothing delivered as a failure', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await clock.advance(0);
+    source.current.close();
+    await clock.advance(0);
+    assert.equal(source.watches.length, 1, 'no immediate reconnect');
+    await clock.advance(800);
+    assert.equal(source.watches.length, 2);
+    await informer.stop();
+  });
+
+  it('replays the cache every resync period', async () => {
+    const { clock, source, informer, events } = setup({ resyncPeriodMs: 60_000 });
+    source.listResult = { items: [cm('a', '1')], resourceVersion: '1' };
+    informer.start();
+    await clock.advance(59_999);
+    assert.deepEqual(events, ['added a@1']);
+    await clock.advance(1);
+    assert.deepEqual(events, ['added a@1', 'resync a@1']);
+    await informer.stop();
+  });
+
+  it('stop closes the open watch connection', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await clock.advance(0);
+    const watch = source.current;
+    await informer.stop();
+    assert.equal(watch.aborted, true);
+    await clock.advance(60_000);
+    assert.equal(source.watches.length, 1, 'no watch after stop');
+  });
+
+  it('ignores a modification it has already seen', async () => {
+    const { clock, source, informer, events } = setup();
+    source.listResult = { items: [cm('a', '3')], resourceVersion: '3' };
+    informer.start();
+    await clock.advance(0);
+    source.current.send('MODIFIED', cm('a', '3'));
+    assert.deepEqual(events, ['added a@3']);
+    await informer.stop();
+  });
+});
