@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 bpftrace)
+apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 bpftrace lua5.4)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
