@@ -1,0 +1,231 @@
+// Probe results → OTLP metric data: the exponential histogram must be the
+// kernel histogram bucket for bucket at scale 0, and every count a cumulative
+// monotonic sum with the right name, unit and attributes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AggregationTemporality, DataPointType, type MetricData } from '@opentelemetry/sdk-metrics';
+import { histogramFromCounts, log2Bucket, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
+import { MAX_TOP_N, type ProbeResults } from '../../api/results.js';
+import { exponentialHistogramOf, LOUPE_METRICS, metricsOfResults, peerAttributes } from '../../agent/otlp/metrics.js';
+
+/** A histogram of raw values, slotted the way the kernel slots them. */
+function histogramOfValues(values: number[]): Log2Histogram {
+  const counts: number[] = [];
+  let zero = 0;
+  for (const v of values) {
+    const slot = log2Bucket(v);
+    if (slot < 0) zero++;
+    else counts[slot] = (counts[slot] ?? 0) + 1;
+  }
+  return histogramFromCounts(zero, Array.from(counts, (c) => c ?? 0));
+}
+
+const times = { startTimeMs: 1_700_000_000_000, nowMs: 1_700_000_010_500 };
+
+function byName(metrics: MetricData[], name: string): MetricData {
+  const metric = metrics.find((m) => m.descriptor.name === name);
+  assert.ok(metric, `metric ${name} is exported`);
+  return metric;
+}
+
+function sumValues(metric: MetricData): { value: unknown; attributes: object }[] {
+  assert.equal(metric.dataPointType, DataPointType.SUM);
+  return metric.dataPoints.map((p) => ({ value: p.value, attributes: p.attributes }));
+}
+
+describe('exponential histogram of a log2 histogram', () => {
+  it('keeps our buckets as they are, at scale 0 and offset -1, with the zero bucket apart', () => {
+    const h: Log2Histogram = { zeroCount: 3, buckets: [1, 0, 4, 2] };
+    assert.deepEqual(exponentialHistogramOf(h), {
+      count: 10,
+      scale: 0,
+      zeroCount: 3,
+      positive: { offset: -1, bucketCounts: [1, 0, 4, 2] },
+      negative: { offset: 0, bucketCounts: [] },
+    });
+  });
+
+  it('puts every value in the OTLP bucket whose bounds hold it: index i holds (2^i, 2^(i+1)]', () => {
+    const values = [1, 2, 3, 4, 5, 8, 9, 1000, 1024, 1025, 65_536, 1_000_000_007];
+    const point = exponentialHistogramOf(histogramOfValues(values));
+    assert.equal(point.count, values.length);
+    for (const v of values) {
+      // OTLP's definition at scale 0, computed independently of log2Bucket.
+      const index = Math.ceil(Math.log2(v)) - 1;
+      assert.ok(2 ** index < v && v <= 2 ** (index + 1), `${v} in (2^${index}, 2^${index + 1}]`);
+      const position = index - point.positive.offset;
+      assert.ok((point.positive.bucketCounts[position] ?? 0) > 0, `bucket ${index} counts ${v}`);
+    }
+    const nonEmpty = point.positive.bucketCounts.filter((c) => c > 0).length;
+    assert.equal(nonEmpty, new Set(values.map((v) => Math.ceil(Math.log2(v)))).size);
+  });
+
+  it('counts zeros in the zero bucket only', () => {
+    const point = exponentialHistogramOf(histogramOfValues([0, 0, 1]));
+    assert.equal(point.zeroCount, 2);
+    assert.deepEqual(point.positive, { offset: -1, bucketCounts: [1] });
+    assert.equal(point.count, 3);
+  });
+
+  it('exports an empty histogram as an empty point', () => {
+    const point = exponentialHistogramOf({ zeroCount: 0, buckets: [] });
+    assert.equal(point.count, 0);
+    assert.deepEqual(point.positive, { offset: -1, bucketCounts: [] });
+  });
+
+  it('does not share the bucket array with the results it came from', () => {
+    const h: Log2Histogram = { zeroCount: 0, buckets: [1, 2] };
+    exponentialHistogramOf(h).positive.bucketCounts.push(9);
+    assert.deepEqual(h.buckets, [1, 2]);
+  });
+});
+
+describe('metrics of probe results', () => {
+  const results: ProbeResults = {
+    exec: { execs: 7, exits: 5, topCommands: [{ key: '/bin/true', count: 6 }, { key: '/bin/sh', count: 1 }] },
+    syscalls: {
+      calls: 100,
+      errors: 4,
+      latencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 90] }),
+      topSyscalls: [{ key: 'read', count: 60, errors: 4 }, { key: 'write', count: 40, errors: 0 }],
+    },
+    files: { opens: 3, errors: 1, topPaths: [{ key: '/etc/hosts', count: 3, errors: 1 }] },
+    tcp: {
+      connects: 2,
+      connectFailures: 1,
+      accepts: 4,
+      closed: 5,
+      bytesSent: 1000,
+      bytesReceived: 2000,
+      retransmits: 3,
+      durationNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 5] }),
+      topPeers: [{ key: '10.0.0.7:443', count: 2, errors: 1 }, { key: '[fd00::1]:80', count: 1, errors: 0 }],
+    },
+    runqlat: { latencyNs: summarizeLatency({ zeroCount: 2, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 8] }), topCommands: [{ key: 'java', count: 11 }] },
+    oomkill: { kills: 1, topCommands: [{ key: 'stress', count: 1 }] },
+    biolatency: {
+      ios: 12,
+      errors: 1,
+      bytesRead: 4096,
+      bytesWritten: 8192,
+      latencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12] }),
+      topDevices: [{ key: 'vda', count: 12, errors: 1 }],
+    },
+    netbytes: { bytesSent: 500, bytesReceived: 700, packetsSent: 5, packetsReceived: 7, topProtocols: [{ key: 'tcp', count: 12 }] },
+  };
+  const metrics = metricsOfResults(results, times);
+
+  it('exports every count as a cumulative monotonic integer sum from the series start', () => {
+    for (const metric of metrics.filter((m) => m.dataPointType === DataPointType.SUM)) {
+      assert.equal(metric.aggregationTemporality, AggregationTemporality.CUMULATIVE, metric.descriptor.name);
+      assert.equal(metric.dataPointType === DataPointType.SUM && metric.isMonotonic, true, metric.descriptor.name);
+      for (const p of metric.dataPoints) {
+        assert.deepEqual(p.startTime, [1_700_000_000, 0]);
+        assert.deepEqual(p.endTime, [1_700_000_010, 500_000_000]);
+      }
+    }
+  });
+
+  it('names every metric in the loupe namespace with a unit, and each name once', () => {
+    const names = metrics.map((m) => m.descriptor.name);
+    assert.equal(new Set(names).size, names.length);
+    for (const m of metrics) {
+      assert.match(m.descriptor.name, /^loupe\.[a-z_]+(\.[a-z_]+)+$/);
+      assert.ok(m.descriptor.unit.length > 0, `${m.descriptor.name} has a unit`);
+    }
+    assert.deepEqual(new Set(names), new Set(Object.values(LOUPE_METRICS).map((d) => d.name)), 'all results map to the catalog');
+  });
+
+  it('maps each total to its metric', () => {
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.exec.execs')), [{ value: 7, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.exec.exits')), [{ value: 5, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.syscalls.calls')), [{ value: 100, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.syscalls.errors')), [{ value: 4, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.files.opens')), [{ value: 3, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.connections.outbound')), [{ value: 2, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.connections.failed')), [{ value: 1, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.connections.inbound')), [{ value: 4, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.connections.closed')), [{ value: 5, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.retransmits')), [{ value: 3, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.io')), [
+      { value: 1000, attributes: { 'network.io.direction': 'transmit' } },
+      { value: 2000, attributes: { 'network.io.direction': 'receive' } },
+    ]);
+    assert.equal(byName(metrics, 'loupe.tcp.io').descriptor.unit, 'By');
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.oomkill.kills')), [{ value: 1, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.biolatency.requests')), [{ value: 12, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.biolatency.errors')), [{ value: 1, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.biolatency.io')), [
+      { value: 4096, attributes: { 'disk.io.direction': 'read' } },
+      { value: 8192, attributes: { 'disk.io.direction': 'write' } },
+    ]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.netbytes.io')), [
+      { value: 500, attributes: { 'network.io.direction': 'transmit' } },
+      { value: 700, attributes: { 'network.io.direction': 'receive' } },
+    ]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.netbytes.packets')), [
+      { value: 5, attributes: { 'network.io.direction': 'transmit' } },
+      { value: 7, attributes: { 'network.io.direction': 'receive' } },
+    ]);
+  });
+
+  it('breaks top lists down by a bounded key attribute', () => {
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.exec.command.execs')), [
+      { value: 6, attributes: { 'process.executable.path': '/bin/true' } },
+      { value: 1, attributes: { 'process.executable.path': '/bin/sh' } },
+    ]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.syscalls.syscall.errors')), [
+      { value: 4, attributes: { 'loupe.syscall.name': 'read' } },
+      { value: 0, attributes: { 'loupe.syscall.name': 'write' } },
+    ]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.files.path.errors')), [{ value: 1, attributes: { 'file.path': '/etc/hosts' } }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.runqlat.command.waits')), [{ value: 11, attributes: { 'process.executable.name': 'java' } }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.oomkill.command.kills')), [{ value: 1, attributes: { 'process.executable.name': 'stress' } }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.biolatency.device.errors')), [{ value: 1, attributes: { 'system.device': 'vda' } }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.netbytes.protocol.packets')), [{ value: 12, attributes: { 'network.transport': 'tcp' } }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.peer.connections')), [
+      { value: 2, attributes: { 'network.peer.address': '10.0.0.7', 'network.peer.port': 443 } },
+      { value: 1, attributes: { 'network.peer.address': 'fd00::1', 'network.peer.port': 80 } },
+    ]);
+  });
+
+  it('exports latencies in ns as scale-0 exponential histograms', () => {
+    for (const [name, h] of [
+      ['loupe.syscalls.duration', results.syscalls!.latencyNs.histogram],
+      ['loupe.tcp.connection.duration', results.tcp!.durationNs.histogram],
+      ['loupe.runqlat.latency', results.runqlat!.latencyNs.histogram],
+      ['loupe.biolatency.duration', results.biolatency!.latencyNs.histogram],
+    ] as const) {
+      const metric = byName(metrics, name);
+      assert.equal(metric.descriptor.unit, 'ns');
+      assert.equal(metric.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+      assert.equal(metric.aggregationTemporality, AggregationTemporality.CUMULATIVE);
+      assert.deepEqual(metric.dataPoints[0]?.value, exponentialHistogramOf(h));
+    }
+  });
+
+  it('exports nothing for a probe that did not run', () => {
+    const only = metricsOfResults({ exec: { execs: 1, exits: 0, topCommands: [] } }, times);
+    assert.deepEqual(only.map((m) => m.descriptor.name), ['loupe.exec.execs', 'loupe.exec.exits']);
+    assert.deepEqual(metricsOfResults({}, times), []);
+  });
+
+  it(`keeps at most ${MAX_TOP_N} keys of a top list`, () => {
+    const topCommands = Array.from({ length: MAX_TOP_N + 20 }, (_, i) => ({ key: `/bin/p${i}`, count: 1000 - i }));
+    const only = metricsOfResults({ exec: { execs: 1, exits: 0, topCommands } }, times);
+    const points = byName(only, 'loupe.exec.command.execs').dataPoints;
+    assert.equal(points.length, MAX_TOP_N);
+    assert.deepEqual(points[0]?.attributes, { 'process.executable.path': '/bin/p0' });
+  });
+});
+
+describe('peer attributes', () => {
+  it('splits IPv4 and bracketed IPv6 peers into address and port', () => {
+    assert.deepEqual(peerAttributes('192.168.1.2:8080'), { 'network.peer.address': '192.168.1.2', 'network.peer.port': 8080 });
+    assert.deepEqual(peerAttributes('[::1]:53'), { 'network.peer.address': '::1', 'network.peer.port': 53 });
+  });
+
+  it('keeps a key it cannot split as the address', () => {
+    assert.deepEqual(peerAttributes('(other)'), { 'network.peer.address': '(other)' });
+  });
+});
