@@ -165,11 +165,7 @@ function pointsOf(batches: OtlpMetricsData[]): ReceivedPoint[] {
 async function eventually<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    // A SyntaxError is the file exporter's last line caught half written: read again.
-    const value = await read().catch((err: unknown) => {
-      if (err instanceof SyntaxError) return undefined;
-      throw err;
-    });
+    const value = await read();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);

@@ -117,7 +117,9 @@ export async function startCollector(options: { readyTimeoutMs?: number } = {}):
       if (err.code === 'ENOENT') return '';
       throw err;
     });
-    return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The last line may still be being written: only lines ending in \n are whole.
+    const whole = text.slice(0, text.lastIndexOf('\n') + 1);
+    return whole.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as Record<string, unknown>);
   };
 
   let stopping: Promise<void> | undefined;
