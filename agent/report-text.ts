@@ -59,6 +59,19 @@ const renderers: { [N in ProbeName]: (r: ResultOf<N>) => string[] } = {
     `          sent ${formatBytes(r.bytesSent)}, received ${formatBytes(r.bytesReceived)}, ${latency('lifetime', r.durationNs)}`,
     ...top('top peers', r.topPeers),
   ],
+  runqlat: (r) => [`runqlat   ${count(r.latencyNs.count)} waits, ${latency('run-queue latency', r.latencyNs)}`, ...top('top threads', r.topCommands)],
+  oomkill: (r) => [`oomkill   ${count(r.kills)} OOM kills`, ...top('victims', r.topCommands)],
+  biolatency: (r) => [
+    `biolatency ${count(r.ios)} I/Os (${count(r.errors)} failed), read ${formatBytes(r.bytesRead)}, ` +
+      `written ${formatBytes(r.bytesWritten)}, ${latency('latency', r.latencyNs)}`,
+    ...top('top devices', r.topDevices),
+  ],
+  netbytes: (r) => [
+    `netbytes  sent ${formatBytes(r.bytesSent)} in ${count(r.packetsSent)} packets, ` +
+      `received ${formatBytes(r.bytesReceived)} in ${count(r.packetsReceived)} packets`,
+    ...top('top protocols', r.topProtocols),
+  ],
+  profile: (r) => [`profile   ${count(r.samples)} on-CPU samples`, ...top('hottest functions', r.topFrames)],
 };
 
 function renderResults(results: ProbeResults, probes: readonly ProbeName[]): string[] {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { PROBE_NAMES } from '../../api/results.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from './bpf-handles.js';
@@ -96,7 +97,7 @@ describe('loupe trace on the kernel', () => {
       assert.equal(r.status, 0, r.stderr);
       const doc = JSON.parse(r.stdout) as TraceDocument; // the whole of stdout is one document
       assert.equal(doc.endedBy, signal);
-      assert.deepEqual(doc.probes, probes.length > 0 ? ['exec'] : ['exec', 'syscalls', 'files', 'tcp']);
+      assert.deepEqual(doc.probes, probes.length > 0 ? ['exec'] : [...PROBE_NAMES]);
       assert.deepEqual(doc.failed, []);
       assert.equal(doc.totals.exec?.execs, 5);
       assert.deepEqual(doc.totals.exec?.topCommands, [{ key: '/bin/true', count: 5 }]);

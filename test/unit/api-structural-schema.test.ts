@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { customResourceDefinition, RESOURCE_DEFINITIONS } from '../../api/crd.js';
+import { PROBE_NAMES } from '../../api/results.js';
 import { toStructuralSchema, type JsonSchema } from '../../api/structural-schema.js';
 
 const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -82,11 +83,12 @@ describe('generated CRD schemas', () => {
   it('turns the probe union into one object whose options are allowed only beside their probe', () => {
     const spec = (openApiSchemaOf(customResourceDefinition(RESOURCE_DEFINITIONS[0]!)).properties as Record<string, JsonSchema>).spec!;
     const probe = [...nodes(spec)].find(([p]) => p === '.probes[]')![1];
-    assert.deepEqual((probe.properties as Record<string, JsonSchema>).name!.enum, ['exec', 'syscalls', 'files', 'tcp']);
+    assert.deepEqual((probe.properties as Record<string, JsonSchema>).name!.enum, [...PROBE_NAMES]);
     const rules = (probe['x-kubernetes-validations'] as { rule: string; fieldPath: string }[]).map((r) => [r.fieldPath, r.rule]);
     assert.deepEqual(rules, [
       ['.only', "!has(self.only) || self.name == 'syscalls'"],
       ['.pathPrefixes', "!has(self.pathPrefixes) || self.name == 'files'"],
+      ['.frequency', "!has(self.frequency) || self.name == 'profile'"],
     ]);
   });
 });

@@ -108,7 +108,7 @@ function setup(opts: { maxTopKeys?: number; events?: [ProbeEvent, string[]][] } 
   const catalog = Object.fromEntries(Object.entries(fakes).map(([n, f]) => [n, f.definition()]));
   const manager = new ProbeManager({
     catalog: catalog as never,
-    openObject: (def) => fakes[def.name].open(),
+    openObject: (def) => fakes[def.name as keyof typeof fakes].open(),
     onEvent: (event, ids) => opts.events?.push([event, ids]),
     maxTopKeys: opts.maxTopKeys,
   });

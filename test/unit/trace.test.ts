@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { traceBlocker } from '../../agent/trace-command.js';
 import { parseTraceOptions, UsageError } from '../../agent/trace-options.js';
+import { PROBE_NAMES } from '../../api/results.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -27,7 +28,7 @@ describe('loupe trace flags', () => {
     const o = parseTraceOptions(['--pid', '1']);
     assert.deepEqual(o, {
       targets: [{ kind: 'pid', value: 1 }],
-      probes: ['exec', 'syscalls', 'files', 'tcp'],
+      probes: [...PROBE_NAMES],
       interval: 1000,
       top: 10,
       output: 'text',
@@ -56,8 +57,8 @@ describe('loupe trace flags', () => {
 
   const bad: [string[], string][] = [
     [[], 'no target: give at least one --cgroup PATH, --container ID or --pid PID'],
-    [['--pid', '1', '--probes', 'exec,nope'], 'unknown probe "nope": choose from exec, syscalls, files, tcp'],
-    [['--pid', '1', '--probes', ','], '--probes is empty: choose from exec, syscalls, files, tcp'],
+    [['--pid', '1', '--probes', 'exec,nope'], `unknown probe "nope": choose from ${PROBE_NAMES.join(', ')}`],
+    [['--pid', '1', '--probes', ','], `--probes is empty: choose from ${PROBE_NAMES.join(', ')}`],
     [['--pid', '1', '--duration', '10'], '--duration: invalid duration "10": use a number and a unit (h, m, s, ms), e.g. 30s, 5m, 1h30m'],
     [['--pid', '1', '--duration', '0s'], '--duration must be longer than 0 (leave it out to trace until Ctrl-C)'],
     [['--pid', '1', '--interval', '10ms'], '--interval must be at least 100ms'],
@@ -85,7 +86,7 @@ describe('loupe trace flags', () => {
 describe('loupe CLI errors', () => {
   const cases: { name: string; args: string[]; status: number; stderr: RegExp; options?: SpawnSyncOptions }[] = [
     { name: 'unknown command', args: ['frobnicate'], status: 2, stderr: /^loupe: unknown command "frobnicate": choose from trace\n$/ },
-    { name: 'unknown probe', args: ['trace', '--pid', '1', '--probes', 'exec,nope'], status: 2, stderr: /^loupe trace: unknown probe "nope": choose from exec, syscalls, files, tcp\n$/ },
+    { name: 'unknown probe', args: ['trace', '--pid', '1', '--probes', 'exec,nope'], status: 2, stderr: new RegExp(`^loupe trace: unknown probe "nope": choose from ${PROBE_NAMES.join(', ')}\n$`) },
     { name: 'bad duration', args: ['trace', '--pid', '1', '--duration', '5x'], status: 2, stderr: /^loupe trace: --duration: invalid duration "5x": .*\n$/ },
     { name: 'missing target', args: ['trace', '--probes', 'exec'], status: 2, stderr: /^loupe trace: no target: .*\n$/ },
     { name: 'a pid that does not exist', args: ['trace', '--pid', '4194303'], status: 1, stderr: /^loupe trace: pid 4194303 does not exist \(no \/proc\/4194303\/cgroup\)\n$/ },
@@ -114,6 +115,6 @@ describe('loupe CLI errors', () => {
     const r = loupe(['trace', '--help']);
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^Usage: loupe trace/);
-    assert.match(r.stdout, /--probes LIST +comma-separated: exec, syscalls, files, tcp/);
+    assert.match(r.stdout, new RegExp(`--probes LIST +comma-separated: ${PROBE_NAMES.join(', ')}`));
   });
 });

@@ -1,0 +1,224 @@
+// The biolatency probe: per traced cgroup, the block I/O requests its tasks
+// submitted, their bytes, errors and latency (log2 histogram), and which
+// devices served them. The kernel (bpf/biolatency.bpf.c) keeps cumulative
+// per-CPU counters per target slot; this side sums the CPUs, maps slots to
+// cgroups through the targets map, and turns two reads into a delta.
+import { readlinkSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
+import type { BiolatencyResult } from '../../api/results.js';
+import type { BpfMap, BpfObject } from '../../native/index.js';
+import { attachPrograms } from './attach-programs.js';
+import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
+import { decodeTargetValue } from './syscalls.js';
+import { TopList } from './top-list.js';
+
+/** Device entries per target slot that the devices map has room for. */
+const DEVICE_ENTRIES_PER_TARGET = 16;
+
+/** sizeof(struct biolatency_totals), struct biolatency_key, struct biolatency_count in bpf/biolatency.h. */
+export const BIO_TOTALS_SIZE = 40 + 8 * HISTOGRAM_BUCKETS;
+export const BIO_KEY_SIZE = 8;
+export const BIO_COUNT_SIZE = 16;
+
+const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+
+const BioTotalsSchema = z.object({
+  ios: u64,
+  errors: u64,
+  bytesRead: u64,
+  bytesWritten: u64,
+  zero: u64,
+  latency: z.array(u64).length(HISTOGRAM_BUCKETS),
+});
+/** Cumulative counters of one target slot (struct biolatency_totals). */
+export type BioTotals = z.infer<typeof BioTotalsSchema>;
+
+const BioKeySchema = z.object({ slot: u32, dev: u32 });
+export type BioKey = z.infer<typeof BioKeySchema>;
+
+const BioCountSchema = z.object({ ios: u64, errors: u64 });
+export type BioCount = z.infer<typeof BioCountSchema>;
+
+export function decodeBioTotals(buf: Buffer): BioTotals {
+  expectSize(buf, BIO_TOTALS_SIZE, 'struct biolatency_totals');
+  const latency: bigint[] = [];
+  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(40 + 8 * k));
+  return BioTotalsSchema.parse({
+    ios: buf.readBigUInt64LE(0),
+    errors: buf.readBigUInt64LE(8),
+    bytesRead: buf.readBigUInt64LE(16),
+    bytesWritten: buf.readBigUInt64LE(24),
+    zero: buf.readBigUInt64LE(32),
+    latency,
+  });
+}
+
+export function decodeBioKey(buf: Buffer): BioKey {
+  expectSize(buf, BIO_KEY_SIZE, 'struct biolatency_key');
+  return BioKeySchema.parse({ slot: buf.readUInt32LE(0), dev: buf.readUInt32LE(4) });
+}
+
+export function decodeBioCount(buf: Buffer): BioCount {
+  expectSize(buf, BIO_COUNT_SIZE, 'struct biolatency_count');
+  return BioCountSchema.parse({ ios: buf.readBigUInt64LE(0), errors: buf.readBigUInt64LE(8) });
+}
+
+export function sumBioTotals(perCpu: readonly BioTotals[]): BioTotals {
+  const sum: BioTotals = {
+    ios: 0n,
+    errors: 0n,
+    bytesRead: 0n,
+    bytesWritten: 0n,
+    zero: 0n,
+    latency: new Array<bigint>(HISTOGRAM_BUCKETS).fill(0n),
+  };
+  for (const t of perCpu) {
+    sum.ios += t.ios;
+    sum.errors += t.errors;
+    sum.bytesRead += t.bytesRead;
+    sum.bytesWritten += t.bytesWritten;
+    sum.zero += t.zero;
+    t.latency.forEach((c, k) => (sum.latency[k]! += c));
+  }
+  return sum;
+}
+
+export function sumBioCounts(perCpu: readonly BioCount[]): BioCount {
+  return perCpu.reduce((a, c) => ({ ios: a.ios + c.ios, errors: a.errors + c.errors }), { ios: 0n, errors: 0n });
+}
+
+/** The kernel's dev_t (major << 20 | minor) as "major:minor". */
+export function deviceNumber(dev: number): string {
+  return `${dev >>> 20}:${dev & 0xfffff}`;
+}
+
+/** A device's kernel name (vda, nvme0n1p1, loop3) from /sys/dev/block, else "major:minor". */
+export function deviceName(dev: number, sysDevBlock = '/sys/dev/block'): string {
+  try {
+    return path.basename(readlinkSync(path.join(sysDevBlock, deviceNumber(dev))));
+  } catch {
+    return deviceNumber(dev); // gone since, or a request with no partition (passthrough)
+  }
+}
+
+/** What the kernel holds at one moment, CPUs summed. */
+export interface BioSnapshot {
+  /** Target slot → cgroup id, from the targets map. */
+  cgroupBySlot: ReadonlyMap<number, bigint>;
+  /** Slot → cumulative totals, for the slots in cgroupBySlot. */
+  totals: ReadonlyMap<number, BioTotals>;
+  /** Slot → dev_t → cumulative count, for the slots in cgroupBySlot. */
+  devices: ReadonlyMap<number, ReadonlyMap<number, BioCount>>;
+}
+
+/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
+function grown(now: bigint, before: bigint | undefined): number {
+  return Number(before === undefined || now < before ? now : now - before);
+}
+
+/**
+ * Turns cumulative snapshots into per-cgroup deltas: totals are remembered per
+ * slot for as long as this lives (the per-CPU array keeps them when a slot
+ * changes hands), per-device counts only while a slot is mapped (the reader
+ * deletes a free slot's entries from the kernel).
+ */
+export class BioDeltas {
+  private readonly totals = new Map<number, BioTotals>();
+  private devices = new Map<number, ReadonlyMap<number, BioCount>>();
+
+  constructor(private readonly nameOf: (dev: number) => string = deviceName) {}
+
+  next(snapshot: BioSnapshot): Map<bigint, BiolatencyResult> {
+    const results = new Map<bigint, BiolatencyResult>();
+    const devices = new Map<number, ReadonlyMap<number, BioCount>>();
+    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
+      const nowDevices = snapshot.devices.get(slot) ?? new Map<number, BioCount>();
+      devices.set(slot, nowDevices);
+      const now = snapshot.totals.get(slot);
+      if (now === undefined) continue;
+      const before = this.totals.get(slot);
+      this.totals.set(slot, now);
+      const ios = grown(now.ios, before?.ios);
+      const bytesRead = grown(now.bytesRead, before?.bytesRead);
+      const bytesWritten = grown(now.bytesWritten, before?.bytesWritten);
+      if (ios === 0 && bytesRead === 0 && bytesWritten === 0) continue;
+      const beforeDevices = this.devices.get(slot);
+      const top = new TopList(true);
+      for (const [dev, c] of nowDevices) {
+        const b = beforeDevices?.get(dev);
+        const n = grown(c.ios, b?.ios);
+        if (n > 0) top.add(this.nameOf(dev), n, grown(c.errors, b?.errors));
+      }
+      results.set(cgroupId, {
+        ios,
+        errors: grown(now.errors, before?.errors),
+        bytesRead,
+        bytesWritten,
+        latencyNs: summarizeLatency(histogramFromCounts(grown(now.zero, before?.zero), now.latency.map((c, k) => grown(c, before?.latency[k])))),
+        topDevices: top.entries(),
+      });
+    }
+    this.devices = devices;
+    return results;
+  }
+}
+
+function keyU32(n: number): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(n);
+  return key;
+}
+
+/** Reads the kernel's counters; deletes the per-device entries of slots no target holds. */
+function readSnapshot(targets: BpfMap, totalsMap: BpfMap, devicesMap: BpfMap): BioSnapshot {
+  const cgroupBySlot = new Map<number, bigint>();
+  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
+  const devices = new Map<number, Map<number, BioCount>>();
+  for (const [key, value] of devicesMap.entries()) {
+    const { slot, dev } = decodeBioKey(key);
+    if (!cgroupBySlot.has(slot)) {
+      devicesMap.delete(key);
+      continue;
+    }
+    let byDevice = devices.get(slot);
+    if (byDevice === undefined) devices.set(slot, (byDevice = new Map()));
+    byDevice.set(dev, sumBioCounts(devicesMap.perCpuValues(value).map(decodeBioCount)));
+  }
+  const totals = new Map<number, BioTotals>();
+  for (const slot of cgroupBySlot.keys()) {
+    const value = totalsMap.lookup(keyU32(slot));
+    if (value !== undefined) totals.set(slot, sumBioTotals(totalsMap.perCpuValues(value).map(decodeBioTotals)));
+  }
+  return { cgroupBySlot, totals, devices };
+}
+
+export const biolatency: ProbeDefinition<'biolatency'> = {
+  name: 'biolatency',
+  description: 'Block I/O requests, bytes, errors and latency (p50/p90/p99) of direct and synchronous I/O, by device.',
+  objectFile: 'biolatency.bpf.o',
+
+  configure(obj: BpfObject) {
+    const maxTargets = obj.map(TARGETS_MAP).maxEntries;
+    obj.setMaxEntries('totals', maxTargets);
+    obj.setMaxEntries('devices', maxTargets * DEVICE_ENTRIES_PER_TARGET);
+  },
+
+  attach(obj) {
+    return attachPrograms(obj, ['loupe_block_io_start', 'loupe_block_rq_complete']);
+  },
+
+  reader(obj) {
+    const targets = obj.map(TARGETS_MAP);
+    const totals = obj.map('totals');
+    const devices = obj.map('devices');
+    const deltas = new BioDeltas();
+    return {
+      collect: () => deltas.next(readSnapshot(targets, totals, devices)),
+      close() {}, // no ring buffer: the maps go with the object
+    };
+  },
+};

@@ -1,0 +1,151 @@
+// The netbytes probe: per traced cgroup, IP bytes and packets its sockets
+// sent and received, and packets by protocol. Its cgroup_skb programs
+// (bpf/netbytes.bpf.c) are attached once, at the root of the cgroup2
+// hierarchy, where they see every socket of the node and filter by the
+// socket's cgroup; this side sums the CPUs, maps slots to cgroups through the
+// targets map, and turns two reads into a delta.
+import { z } from 'zod';
+import type { NetbytesResult, TopEntry } from '../../api/results.js';
+import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
+import { findCgroup2Mount } from '../cgroup/mount.js';
+import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
+import { decodeTargetValue } from './syscalls.js';
+
+/** enum netbytes_protocol in bpf/netbytes.h, by index. */
+export const NET_PROTOCOLS = ['tcp', 'udp', 'icmp', 'other'] as const;
+/** sizeof(struct netbytes_totals). */
+export const NET_TOTALS_SIZE = 32 + 8 * NET_PROTOCOLS.length;
+
+const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
+
+const NetTotalsSchema = z.object({
+  bytesSent: u64,
+  bytesReceived: u64,
+  packetsSent: u64,
+  packetsReceived: u64,
+  protocols: z.array(u64).length(NET_PROTOCOLS.length),
+});
+/** Cumulative counters of one target slot (struct netbytes_totals). */
+export type NetTotals = z.infer<typeof NetTotalsSchema>;
+
+export function decodeNetTotals(buf: Buffer): NetTotals {
+  expectSize(buf, NET_TOTALS_SIZE, 'struct netbytes_totals');
+  return NetTotalsSchema.parse({
+    bytesSent: buf.readBigUInt64LE(0),
+    bytesReceived: buf.readBigUInt64LE(8),
+    packetsSent: buf.readBigUInt64LE(16),
+    packetsReceived: buf.readBigUInt64LE(24),
+    protocols: NET_PROTOCOLS.map((_, i) => buf.readBigUInt64LE(32 + 8 * i)),
+  });
+}
+
+export function sumNetTotals(perCpu: readonly NetTotals[]): NetTotals {
+  const sum: NetTotals = {
+    bytesSent: 0n,
+    bytesReceived: 0n,
+    packetsSent: 0n,
+    packetsReceived: 0n,
+    protocols: NET_PROTOCOLS.map(() => 0n),
+  };
+  for (const t of perCpu) {
+    sum.bytesSent += t.bytesSent;
+    sum.bytesReceived += t.bytesReceived;
+    sum.packetsSent += t.packetsSent;
+    sum.packetsReceived += t.packetsReceived;
+    t.protocols.forEach((c, i) => (sum.protocols[i]! += c));
+  }
+  return sum;
+}
+
+/** What the kernel holds at one moment, CPUs summed. */
+export interface NetSnapshot {
+  /** Target slot → cgroup id, from the targets map. */
+  cgroupBySlot: ReadonlyMap<number, bigint>;
+  /** Slot → cumulative totals, for the slots in cgroupBySlot. */
+  totals: ReadonlyMap<number, NetTotals>;
+}
+
+/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
+function grown(now: bigint, before: bigint | undefined): number {
+  return Number(before === undefined || now < before ? now : now - before);
+}
+
+/** Turns cumulative snapshots into per-cgroup deltas; totals are remembered per slot (the array keeps them). */
+export class NetDeltas {
+  private readonly totals = new Map<number, NetTotals>();
+
+  next(snapshot: NetSnapshot): Map<bigint, NetbytesResult> {
+    const results = new Map<bigint, NetbytesResult>();
+    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
+      const now = snapshot.totals.get(slot);
+      if (now === undefined) continue;
+      const before = this.totals.get(slot);
+      this.totals.set(slot, now);
+      const packetsSent = grown(now.packetsSent, before?.packetsSent);
+      const packetsReceived = grown(now.packetsReceived, before?.packetsReceived);
+      if (packetsSent === 0 && packetsReceived === 0) continue;
+      const topProtocols: TopEntry[] = NET_PROTOCOLS.map((key, i) => ({ key, count: grown(now.protocols[i]!, before?.protocols[i]) }))
+        .filter((e) => e.count > 0)
+        .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+      results.set(cgroupId, {
+        bytesSent: grown(now.bytesSent, before?.bytesSent),
+        bytesReceived: grown(now.bytesReceived, before?.bytesReceived),
+        packetsSent,
+        packetsReceived,
+        topProtocols,
+      });
+    }
+    return results;
+  }
+}
+
+function keyU32(n: number): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(n);
+  return key;
+}
+
+function readSnapshot(targets: BpfMap, totalsMap: BpfMap): NetSnapshot {
+  const cgroupBySlot = new Map<number, bigint>();
+  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
+  const totals = new Map<number, NetTotals>();
+  for (const slot of cgroupBySlot.keys()) {
+    const value = totalsMap.lookup(keyU32(slot));
+    if (value !== undefined) totals.set(slot, sumNetTotals(totalsMap.perCpuValues(value).map(decodeNetTotals)));
+  }
+  return { cgroupBySlot, totals };
+}
+
+export const netbytes: ProbeDefinition<'netbytes'> = {
+  name: 'netbytes',
+  description: 'IP bytes and packets sent and received by the pods’ sockets, by protocol.',
+  objectFile: 'netbytes.bpf.o',
+
+  configure(obj: BpfObject) {
+    obj.setMaxEntries('totals', obj.map(TARGETS_MAP).maxEntries);
+  },
+
+  /** Once, at the cgroup2 root: cgroup_skb programs there run for every descendant cgroup's sockets. */
+  attach(obj) {
+    const root = findCgroup2Mount().mountPoint;
+    const links: BpfLink[] = [];
+    try {
+      for (const name of ['loupe_skb_egress', 'loupe_skb_ingress']) links.push(obj.program(name).attachCgroup(root));
+    } catch (err) {
+      for (const link of links) link.destroy();
+      throw err;
+    }
+    return links;
+  },
+
+  reader(obj) {
+    const targets = obj.map(TARGETS_MAP);
+    const totals = obj.map('totals');
+    const deltas = new NetDeltas();
+    return {
+      collect: () => deltas.next(readSnapshot(targets, totals)),
+      close() {}, // no ring buffer: the maps go with the object
+    };
+  },
+};

@@ -1,0 +1,165 @@
+// The runqlat probe: per traced cgroup, how long its threads waited on a run
+// queue before running (log2 histogram) and which threads waited. The kernel
+// (bpf/runqlat.bpf.c) keeps cumulative per-CPU counters per target slot; this
+// side sums the CPUs, maps slots to cgroups through the targets map, and
+// turns two reads into a delta.
+import { z } from 'zod';
+import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
+import type { RunqlatResult } from '../../api/results.js';
+import type { BpfMap, BpfObject } from '../../native/index.js';
+import { attachPrograms } from './attach-programs.js';
+import { cString, decodeCgroupId, expectSize } from './kernel-decode.js';
+import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
+import { decodeTargetValue } from './syscalls.js';
+import { TopList } from './top-list.js';
+
+/** Thread-name entries per target slot that the waits map has room for. */
+const WAIT_ENTRIES_PER_TARGET = 64;
+
+/** sizeof(struct runqlat_totals) and struct runqlat_key in bpf/runqlat.h. */
+export const RUNQLAT_TOTALS_SIZE = 8 + 8 * HISTOGRAM_BUCKETS;
+export const RUNQLAT_KEY_SIZE = 24;
+
+const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
+
+const RunqlatTotalsSchema = z.object({ zero: u64, latency: z.array(u64).length(HISTOGRAM_BUCKETS) });
+/** Cumulative waits of one target slot (struct runqlat_totals). */
+export type RunqlatTotals = z.infer<typeof RunqlatTotalsSchema>;
+
+const RunqlatKeySchema = z.object({ slot: z.number().int().min(0).max(0xffff_ffff), comm: z.string() });
+export type RunqlatKey = z.infer<typeof RunqlatKeySchema>;
+
+export function decodeRunqlatTotals(buf: Buffer): RunqlatTotals {
+  expectSize(buf, RUNQLAT_TOTALS_SIZE, 'struct runqlat_totals');
+  const latency: bigint[] = [];
+  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(8 + 8 * k));
+  return RunqlatTotalsSchema.parse({ zero: buf.readBigUInt64LE(0), latency });
+}
+
+export function decodeRunqlatKey(buf: Buffer): RunqlatKey {
+  expectSize(buf, RUNQLAT_KEY_SIZE, 'struct runqlat_key');
+  return RunqlatKeySchema.parse({ slot: buf.readUInt32LE(0), comm: cString(buf, 4, 16) });
+}
+
+export function sumRunqlatTotals(perCpu: readonly RunqlatTotals[]): RunqlatTotals {
+  const sum: RunqlatTotals = { zero: 0n, latency: new Array<bigint>(HISTOGRAM_BUCKETS).fill(0n) };
+  for (const t of perCpu) {
+    sum.zero += t.zero;
+    t.latency.forEach((c, k) => (sum.latency[k]! += c));
+  }
+  return sum;
+}
+
+/** What the kernel holds at one moment, CPUs summed. */
+export interface RunqlatSnapshot {
+  /** Target slot → cgroup id, from the targets map. */
+  cgroupBySlot: ReadonlyMap<number, bigint>;
+  /** Slot → cumulative totals, for the slots in cgroupBySlot. */
+  totals: ReadonlyMap<number, RunqlatTotals>;
+  /** Slot → thread name → cumulative waits, for the slots in cgroupBySlot. */
+  waits: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
+}
+
+/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
+function grown(now: bigint, before: bigint | undefined): number {
+  return Number(before === undefined || now < before ? now : now - before);
+}
+
+/**
+ * Turns cumulative snapshots into per-cgroup deltas: totals are remembered per
+ * slot for as long as this lives (the per-CPU array keeps them when a slot
+ * changes hands), per-name waits only while a slot is mapped (the reader
+ * deletes a free slot's entries from the kernel).
+ */
+export class RunqlatDeltas {
+  private readonly totals = new Map<number, RunqlatTotals>();
+  private waits = new Map<number, ReadonlyMap<string, bigint>>();
+
+  next(snapshot: RunqlatSnapshot): Map<bigint, RunqlatResult> {
+    const results = new Map<bigint, RunqlatResult>();
+    const waits = new Map<number, ReadonlyMap<string, bigint>>();
+    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
+      const nowWaits = snapshot.waits.get(slot) ?? new Map<string, bigint>();
+      waits.set(slot, nowWaits);
+      const now = snapshot.totals.get(slot);
+      if (now === undefined) continue;
+      const before = this.totals.get(slot);
+      this.totals.set(slot, now);
+      const zero = grown(now.zero, before?.zero);
+      const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
+      if (latency.reduce((a, b) => a + b, zero) === 0) continue;
+      const beforeWaits = this.waits.get(slot);
+      const top = new TopList(false);
+      for (const [comm, c] of nowWaits) {
+        const n = grown(c, beforeWaits?.get(comm));
+        if (n > 0) top.add(comm, n);
+      }
+      results.set(cgroupId, { latencyNs: summarizeLatency(histogramFromCounts(zero, latency)), topCommands: top.entries() });
+    }
+    this.waits = waits;
+    return results;
+  }
+}
+
+function keyU32(n: number): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(n);
+  return key;
+}
+
+function sumU64(perCpu: readonly Buffer[]): bigint {
+  return perCpu.reduce((sum, b) => {
+    expectSize(b, 8, 'wait counter');
+    return sum + b.readBigUInt64LE(0);
+  }, 0n);
+}
+
+/** Reads the kernel's counters; deletes the per-name entries of slots no target holds. */
+function readSnapshot(targets: BpfMap, totalsMap: BpfMap, waitsMap: BpfMap): RunqlatSnapshot {
+  const cgroupBySlot = new Map<number, bigint>();
+  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
+  const waits = new Map<number, Map<string, bigint>>();
+  for (const [key, value] of waitsMap.entries()) {
+    const { slot, comm } = decodeRunqlatKey(key);
+    if (!cgroupBySlot.has(slot)) {
+      waitsMap.delete(key);
+      continue;
+    }
+    let byComm = waits.get(slot);
+    if (byComm === undefined) waits.set(slot, (byComm = new Map()));
+    byComm.set(comm, (byComm.get(comm) ?? 0n) + sumU64(waitsMap.perCpuValues(value)));
+  }
+  const totals = new Map<number, RunqlatTotals>();
+  for (const slot of cgroupBySlot.keys()) {
+    const value = totalsMap.lookup(keyU32(slot));
+    if (value !== undefined) totals.set(slot, sumRunqlatTotals(totalsMap.perCpuValues(value).map(decodeRunqlatTotals)));
+  }
+  return { cgroupBySlot, totals, waits };
+}
+
+export const runqlat: ProbeDefinition<'runqlat'> = {
+  name: 'runqlat',
+  description: 'Run-queue latency (p50/p90/p99): how long runnable threads wait for a CPU, by thread name.',
+  objectFile: 'runqlat.bpf.o',
+
+  configure(obj: BpfObject) {
+    const maxTargets = obj.map(TARGETS_MAP).maxEntries;
+    obj.setMaxEntries('totals', maxTargets);
+    obj.setMaxEntries('waits', maxTargets * WAIT_ENTRIES_PER_TARGET);
+  },
+
+  attach(obj) {
+    return attachPrograms(obj, ['loupe_sched_wakeup', 'loupe_sched_wakeup_new', 'loupe_sched_switch']);
+  },
+
+  reader(obj) {
+    const targets = obj.map(TARGETS_MAP);
+    const totals = obj.map('totals');
+    const waits = obj.map('waits');
+    const deltas = new RunqlatDeltas();
+    return {
+      collect: () => deltas.next(readSnapshot(targets, totals, waits)),
+      close() {}, // no ring buffer: the maps go with the object
+    };
+  },
+};

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/* Events of the oomkill probe, shared with agent/probes/oomkill-decode.ts. */
+#ifndef __OOMKILL_H
+#define __OOMKILL_H
+
+#define OOMKILL_COMM_LEN 16
+
+/* 64 bytes, no implicit padding: agent/probes/oomkill-decode.ts reads fixed offsets. */
+struct oomkill_event {
+	__u64 cgroup_id;   /* the victim's cgroup2 cgroup */
+	__u64 profiles;    /* targets[cgroup_id].profiles at the time */
+	__u64 time_ns;     /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 total_vm;    /* the victim's mapped pages */
+	__u32 pid;         /* tgid of the victim */
+	__u32 uid;         /* the victim's uid */
+	__u32 trigger_pid; /* tgid of the task whose allocation ran out of memory */
+	__u32 pad;         /* 0 */
+	char comm[OOMKILL_COMM_LEN];
+};
+
+_Static_assert(sizeof(struct oomkill_event) == 64, "agent/probes/oomkill-decode.ts expects 64 bytes");
+
+#endif /* __OOMKILL_H */
