@@ -95,6 +95,34 @@ const mergers: { [N in ProbeName]: Merger<N> } = {
     durationNs: mergeLatency(rs.map((r) => r.durationNs)),
     topPeers: mergeTop(...rs.map((r) => r.topPeers)),
   }),
+  runqlat: (rs) => ({
+    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
+    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
+  }),
+  oomkill: (rs) => ({
+    kills: sum(rs, (r) => r.kills),
+    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
+  }),
+  biolatency: (rs) => ({
+    ios: sum(rs, (r) => r.ios),
+    errors: sum(rs, (r) => r.errors),
+    bytesRead: sum(rs, (r) => r.bytesRead),
+    bytesWritten: sum(rs, (r) => r.bytesWritten),
+    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
+    topDevices: mergeTop(...rs.map((r) => r.topDevices)),
+  }),
+  netbytes: (rs) => ({
+    bytesSent: sum(rs, (r) => r.bytesSent),
+    bytesReceived: sum(rs, (r) => r.bytesReceived),
+    packetsSent: sum(rs, (r) => r.packetsSent),
+    packetsReceived: sum(rs, (r) => r.packetsReceived),
+    topProtocols: mergeTop(...rs.map((r) => r.topProtocols)),
+  }),
+  profile: (rs) => ({
+    samples: sum(rs, (r) => r.samples),
+    topFrames: mergeTop(...rs.map((r) => r.topFrames)),
+    topStacks: mergeTop(...rs.map((r) => r.topStacks)),
+  }),
 };
 
 /** Name of each probe's top list. */
@@ -103,7 +131,22 @@ export const TOP_LIST_FIELD = {
   syscalls: 'topSyscalls',
   files: 'topPaths',
   tcp: 'topPeers',
+  runqlat: 'topCommands',
+  oomkill: 'topCommands',
+  biolatency: 'topDevices',
+  netbytes: 'topProtocols',
+  profile: 'topFrames',
 } as const satisfies { [N in ProbeName]: keyof ResultOf<N> };
+
+/** Top lists besides TOP_LIST_FIELD, bounded the same way. */
+const MORE_TOP_LIST_FIELDS: { readonly [N in ProbeName]?: readonly (keyof ResultOf<N>)[] } = {
+  profile: ['topStacks'],
+};
+
+/** Every top list of a probe's result, TOP_LIST_FIELD first. */
+export function topListFields(probe: ProbeName): string[] {
+  return [TOP_LIST_FIELD[probe], ...((MORE_TOP_LIST_FIELDS[probe] ?? []) as string[])];
+}
 
 /** The merge of results of one probe; with no results, that probe's zero result. */
 export function mergeProbeResults<N extends ProbeName>(probe: N, results: readonly ResultOf<N>[]): ResultOf<N> {
@@ -114,15 +157,15 @@ export function emptyProbeResult<N extends ProbeName>(probe: N): ResultOf<N> {
   return mergeProbeResults(probe, []);
 }
 
-/** The same result with its top list cut by `cut` (boundTop for status, foldTop for memory). */
+/** The same result with its top lists cut by `cut` (boundTop for status, foldTop for memory). */
 export function withTopList<N extends ProbeName>(
   probe: N,
   result: ResultOf<N>,
   cut: (list: readonly TopEntry[]) => TopEntry[],
 ): ResultOf<N> {
-  const field = TOP_LIST_FIELD[probe];
-  const list = (result as Record<string, unknown>)[field] as TopEntry[];
-  return { ...result, [field]: cut(list) };
+  const out: Record<string, unknown> = { ...result };
+  for (const field of topListFields(probe)) out[field] = cut(out[field] as TopEntry[]);
+  return out as ResultOf<N>;
 }
 
 /** Merges whole per-probe result sets (a profile's results from several nodes, …) probe by probe. */

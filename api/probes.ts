@@ -41,14 +41,49 @@ export const FilesProbeSpecSchema = probeOptions('files', {
 
 export const TcpProbeSpecSchema = probeOptions('tcp', {}).describe('TCP connects, accepts, failures, bytes, retransmits and connection lifetimes.');
 
+export const RunqlatProbeSpecSchema = probeOptions('runqlat', {}).describe('Run-queue latency: how long runnable threads wait for a CPU.');
+
+export const OomkillProbeSpecSchema = probeOptions('oomkill', {}).describe('Processes killed by the kernel OOM killer.');
+
+export const BiolatencyProbeSpecSchema = probeOptions('biolatency', {}).describe('Block I/O latency, bytes and errors, by device.');
+
+export const NetbytesProbeSpecSchema = probeOptions('netbytes', {}).describe('IP bytes and packets sent and received, by protocol.');
+
+export const ProfileProbeSpecSchema = probeOptions('profile', {
+    // No schema default: the CRD merges the variants into one object, where a
+    // default would land on every probe and fail its "only beside profile" rule.
+    frequency: z
+      .number()
+      .int()
+      .min(1)
+      .max(999)
+      .optional()
+      .describe(
+        'Stack samples per second on each CPU, 19 when omitted. The probe is loaded once per node and shared by ' +
+          'every profile there, so they all sample at one rate.',
+      ),
+  })
+  .describe('On-CPU stack sampling: hottest functions and stacks; full profiles as pprof from the node agent.');
+
 export const ProbeSpecSchema = z.discriminatedUnion(
   'name',
-  [ExecProbeSpecSchema, SyscallsProbeSpecSchema, FilesProbeSpecSchema, TcpProbeSpecSchema],
+  [
+    ExecProbeSpecSchema,
+    SyscallsProbeSpecSchema,
+    FilesProbeSpecSchema,
+    TcpProbeSpecSchema,
+    RunqlatProbeSpecSchema,
+    OomkillProbeSpecSchema,
+    BiolatencyProbeSpecSchema,
+    NetbytesProbeSpecSchema,
+    ProfileProbeSpecSchema,
+  ],
   { error: `probe name must be one of ${PROBE_NAMES.join(', ')}` },
 );
 export type ProbeSpec = z.infer<typeof ProbeSpecSchema>;
 
-export const MAX_PROBES = 8;
+/** A profile may ask for every probe, once each. */
+export const MAX_PROBES = PROBE_NAMES.length;
 
 export const ProbeSpecListSchema = withCelRules(
   z

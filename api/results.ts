@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { LatencySummarySchema } from './histogram.js';
 
-export const PROBE_NAMES = ['exec', 'syscalls', 'files', 'tcp'] as const;
+export const PROBE_NAMES = ['exec', 'syscalls', 'files', 'tcp', 'runqlat', 'oomkill', 'biolatency', 'netbytes', 'profile'] as const;
 export const ProbeNameSchema = z.enum(PROBE_NAMES);
 export type ProbeName = z.infer<typeof ProbeNameSchema>;
 
@@ -56,10 +56,53 @@ export const TcpResultSchema = z.object({
 });
 export type TcpResult = z.infer<typeof TcpResultSchema>;
 
+export const RunqlatResultSchema = z.object({
+  latencyNs: LatencySummarySchema.describe('Time from wakeup (or preemption) to running on a CPU: run-queue latency.'),
+  topCommands: topList.describe('Threads (comm) by run-queue waits.'),
+});
+export type RunqlatResult = z.infer<typeof RunqlatResultSchema>;
+
+export const OomkillResultSchema = z.object({
+  kills: count.describe('Processes the kernel OOM killer chose as victims.'),
+  topCommands: topList.describe('OOM-killed processes by command (comm).'),
+});
+export type OomkillResult = z.infer<typeof OomkillResultSchema>;
+
+export const BiolatencyResultSchema = z.object({
+  ios: count.describe('Block I/O requests completed.'),
+  errors: count.describe('Requests that completed with an error.'),
+  bytesRead: count,
+  bytesWritten: count,
+  latencyNs: LatencySummarySchema.describe('Time from submission (a new request) to completion.'),
+  topDevices: topList.describe('Block devices by requests, failures in errors.'),
+});
+export type BiolatencyResult = z.infer<typeof BiolatencyResultSchema>;
+
+export const NetbytesResultSchema = z.object({
+  bytesSent: count.describe('IP bytes sent (headers included).'),
+  bytesReceived: count.describe('IP bytes received (headers included).'),
+  packetsSent: count,
+  packetsReceived: count,
+  topProtocols: topList.describe('IP protocols (tcp, udp, icmp, other) by packets, both directions.'),
+});
+export type NetbytesResult = z.infer<typeof NetbytesResultSchema>;
+
+export const ProfileResultSchema = z.object({
+  samples: count.describe('On-CPU stack samples of the pods\' threads (frequency per CPU: the probe\'s frequency).'),
+  topFrames: topList.describe('Leaf ("self") functions by samples, as "function (module)"; [unknown] when the module has no symbols.'),
+  topStacks: topList.describe('Whole stacks by samples, folded (command;outermost;…;leaf, kernel frames marked _[k]), cut at the root end.'),
+});
+export type ProfileResult = z.infer<typeof ProfileResultSchema>;
+
 export const ProbeResultsSchema = z.object({
   exec: ExecResultSchema.optional(),
   syscalls: SyscallsResultSchema.optional(),
   files: FilesResultSchema.optional(),
   tcp: TcpResultSchema.optional(),
+  runqlat: RunqlatResultSchema.optional(),
+  oomkill: OomkillResultSchema.optional(),
+  biolatency: BiolatencyResultSchema.optional(),
+  netbytes: NetbytesResultSchema.optional(),
+  profile: ProfileResultSchema.optional(),
 });
 export type ProbeResults = z.infer<typeof ProbeResultsSchema>;

@@ -60,6 +60,8 @@ export const LOUPE_METRICS = {
   ipIo: { name: 'loupe.netbytes.io', unit: 'By', description: 'IP bytes, headers included, sent (network.io.direction=transmit) and received (receive).' },
   ipPackets: { name: 'loupe.netbytes.packets', unit: '{packet}', description: 'IP packets sent (network.io.direction=transmit) and received (receive).' },
   protocolPackets: { name: 'loupe.netbytes.protocol.packets', unit: '{packet}', description: `IP packets per protocol (network.transport: tcp, udp, icmp, …), both directions. ${TOP}` },
+  profileSamples: { name: 'loupe.profile.samples', unit: '{sample}', description: 'On-CPU stack samples, at the profile probe\'s frequency on each CPU.' },
+  functionSamples: { name: 'loupe.profile.function.samples', unit: '{sample}', description: `Samples per leaf function (code.function.name: "function (module)"). ${TOP}` },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The value of an OTLP exponential histogram data point, as the SDK holds it. */
@@ -196,6 +198,10 @@ const metricsOfProbe: { [N in ProbeName]: (r: ResultOf<N>, times: PointTimes) =>
     sum(M.ipIo, t, io('network.io.direction', r.bytesSent, r.bytesReceived, 'transmit', 'receive')),
     sum(M.ipPackets, t, io('network.io.direction', r.packetsSent, r.packetsReceived, 'transmit', 'receive')),
     ...topList(M.protocolPackets, undefined, r.topProtocols, (k) => ({ 'network.transport': k }), t),
+  ],
+  profile: (r, t) => [
+    sum(M.profileSamples, t, [{ value: r.samples }]),
+    ...topList(M.functionSamples, undefined, r.topFrames, (k) => ({ 'code.function.name': k }), t),
   ],
 };
 

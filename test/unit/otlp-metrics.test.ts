@@ -112,6 +112,7 @@ describe('metrics of probe results', () => {
       topDevices: [{ key: 'vda', count: 12, errors: 1 }],
     },
     netbytes: { bytesSent: 500, bytesReceived: 700, packetsSent: 5, packetsReceived: 7, topProtocols: [{ key: 'tcp', count: 12 }] },
+    profile: { samples: 40, topFrames: [{ key: 'spin (app)', count: 38 }], topStacks: [{ key: 'app;main;spin', count: 38 }] },
   };
   const metrics = metricsOfResults(results, times);
 

@@ -1,0 +1,56 @@
+// Folded stacks → a gzipped pprof Profile (github.com/google/pprof's
+// profile.proto), the format `go tool pprof`, Pyroscope, Parca and most
+// profilers read. Two sample types, as `perf`-based profilers report them:
+// samples/count and cpu/nanoseconds (samples × the sampling period).
+import { gzipSync } from 'node:zlib';
+import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
+import type { FoldedStacks } from './probes/profile-stacks.js';
+
+export interface PprofOptions {
+  /** When the samples were taken, for the profile's time_nanos and duration_nanos. */
+  startMs?: number;
+  durationMs?: number;
+}
+
+/** Builds the pprof Profile: one Function and Location per distinct frame text, leaf first in each sample. */
+export function foldedToPprof(folded: FoldedStacks, options: PprofOptions = {}): Profile {
+  const strings = new StringTable();
+  const periodNs = Math.round(1e9 / folded.frequencyHz);
+  const functions: PprofFunction[] = [];
+  const locations: Location[] = [];
+  const locationIds = new Map<string, number>();
+  const locationOf = (frame: string): number => {
+    let id = locationIds.get(frame);
+    if (id === undefined) {
+      id = locations.length + 1;
+      const name = strings.dedup(frame);
+      functions.push(new PprofFunction({ id, name, systemName: name }));
+      locations.push(new Location({ id, line: [new Line({ functionId: id })] }));
+      locationIds.set(frame, id);
+    }
+    return id;
+  };
+  const samples = [...folded.stacks].map(
+    ([stack, count]) =>
+      new Sample({ locationId: stack.split(';').reverse().map(locationOf), value: [count, count * periodNs] }),
+  );
+  return new Profile({
+    sampleType: [
+      new ValueType({ type: strings.dedup('samples'), unit: strings.dedup('count') }),
+      new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
+    ],
+    sample: samples,
+    location: locations,
+    function: functions,
+    stringTable: strings,
+    periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
+    period: periodNs,
+    timeNanos: BigInt(Math.round(options.startMs ?? 0)) * 1_000_000n,
+    durationNanos: BigInt(Math.round(options.durationMs ?? 0)) * 1_000_000n,
+  });
+}
+
+/** The .pb.gz file: the encoded profile, gzipped as pprof tools expect. */
+export function encodePprof(folded: FoldedStacks, options: PprofOptions = {}): Buffer {
+  return gzipSync(foldedToPprof(folded, options).encode());
+}

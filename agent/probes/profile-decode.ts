@@ -1,0 +1,59 @@
+// bpf/profile.h's maps → checked values: the sample-count key and the stack
+// trace map's frames.
+import { z } from 'zod';
+import { cString, expectSize } from './kernel-decode.js';
+
+/** sizeof(struct profile_key); offsets below follow bpf/profile.h. */
+export const PROFILE_KEY_SIZE = 40;
+/** PROFILE_MAX_DEPTH: addresses per stack trace map value. */
+export const PROFILE_MAX_DEPTH = 127;
+const EFAULT = 14;
+
+const ProfileKeySchema = z.object({
+  cgroupId: z.bigint().min(0n),
+  tgid: z.number().int().min(0),
+  /** Stack ids: >= 0 an entry of `stacks`; otherwise the negative errno of bpf_get_stackid. */
+  userStackId: z.number().int(),
+  kernelStackId: z.number().int(),
+  comm: z.string(),
+});
+export type ProfileKey = z.infer<typeof ProfileKeySchema>;
+
+export function decodeProfileKey(buf: Buffer): ProfileKey {
+  expectSize(buf, PROFILE_KEY_SIZE, 'struct profile_key');
+  return ProfileKeySchema.parse({
+    cgroupId: buf.readBigUInt64LE(0),
+    tgid: buf.readUInt32LE(8),
+    userStackId: buf.readInt32LE(12),
+    kernelStackId: buf.readInt32LE(16),
+    comm: cString(buf, 24, 16),
+  });
+}
+
+/** A stack id as a map key (u32). */
+export function encodeStackId(id: number): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(id);
+  return key;
+}
+
+/** A stack trace map value: addresses leaf first, up to the first 0. */
+export function decodeStack(buf: Buffer): bigint[] {
+  expectSize(buf, PROFILE_MAX_DEPTH * 8, 'stack trace');
+  const addrs: bigint[] = [];
+  for (let off = 0; off < buf.length; off += 8) {
+    const addr = buf.readBigUInt64LE(off);
+    if (addr === 0n) break;
+    addrs.push(addr);
+  }
+  return addrs;
+}
+
+/**
+ * What a negative stack id means: -EFAULT is "no such stack" (a kernel thread
+ * has no user stack; user code has no kernel stack); anything else (-EEXIST
+ * on a hash collision, -ENOMEM when the map is full) lost a stack that was there.
+ */
+export function stackIdLost(id: number): boolean {
+  return id < 0 && id !== -EFAULT;
+}

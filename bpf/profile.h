@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The profile probe's maps, shared with agent/probes/profile-decode.ts,
+ * which decodes them at these offsets.
+ */
+#ifndef __PROFILE_H
+#define __PROFILE_H
+
+#define PROFILE_COMM_LEN 16
+/* Frames kept per stack: the kernel's own limit (sysctl kernel.perf_event_max_stack). */
+#define PROFILE_MAX_DEPTH 127
+
+/* Key of the sample counts (40 bytes, no implicit padding). */
+struct profile_key {
+	__u64 cgroup_id;
+	__u32 tgid;
+	__s32 user_stack_id;   /* id in `stacks`, or a negative errno: no user stack */
+	__s32 kernel_stack_id; /* id in `stacks`, or a negative errno: no kernel stack */
+	__u32 pad;             /* 0 */
+	char comm[PROFILE_COMM_LEN];
+};
+
+_Static_assert(sizeof(struct profile_key) == 40, "agent/probes/profile-decode.ts expects 40 bytes");
+
+#endif /* __PROFILE_H */
