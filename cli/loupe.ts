@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// `loupe <command>`: the one entry point. `trace` runs here; `agent` and
-// `operator` join as they land.
+// `loupe <command>`: the one entry point. `trace` and `agent` run here;
+// `operator` joins as it lands.
+import { agentCommand } from '../agent/agent-command.js';
 import { traceCommand } from '../agent/trace-command.js';
 
 const USAGE = `Usage: loupe <command> [options]
 
 Commands:
   trace     trace cgroups, containers or pids on this machine (loupe trace --help)
+  agent     run the node agent: trace what this node's NodeTracePlan asks (loupe agent --help)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   trace: (args) => traceCommand(args),
+  agent: (args) => agentCommand(args),
 };
 
 async function main(argv: string[]): Promise<number> {

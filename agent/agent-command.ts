@@ -1,0 +1,127 @@
+// `loupe agent`: this node's member of the cluster (the DaemonSet's command).
+// Watches the NodeTracePlan named after the node, traces what it says, and
+// reports in its status until SIGTERM/SIGINT, when it detaches everything,
+// writes a final status saying so and exits 0.
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import pino, { type Logger } from 'pino';
+import { BpfObject } from '../native/index.js';
+import { KubeHttp } from '../operator/runtime/kube-http.js';
+import { ResourceClient } from '../operator/runtime/resource-client.js';
+import { agentVersion } from './agent-version.js';
+import { cgroupIdForContainer } from './cgroup/container.js';
+import { findCgroup2Mount } from './cgroup/mount.js';
+import { NodeAgent } from './node-agent.js';
+import { ProbeManager } from './probe-manager.js';
+import { probeObjectOpener } from './probe-objects.js';
+import { probeCatalog } from './probes/catalog.js';
+import { traceBlocker } from './trace-command.js';
+
+export const AGENT_USAGE = `Usage: loupe agent [options]
+
+Runs the node agent: traces what this node's NodeTracePlan asks for and
+reports in its status. Stops cleanly on SIGTERM or SIGINT.
+
+Options:
+  --node-name NAME    this node (default: $NODE_NAME, set from the downward API)
+  --kubeconfig PATH   kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
+  -h, --help          show this help
+
+Needs root and a kernel with BTF. Logs are JSON on stderr (LOUPE_LOG_LEVEL, default info).
+`;
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+export interface AgentOptions {
+  nodeName: string;
+  kubeconfig?: string;
+}
+
+/** The options, or a one-line reason they are wrong. */
+export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentOptions | 'help' | string {
+  let values: { 'node-name'?: string; kubeconfig?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: { 'node-name': { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    return (err as Error).message;
+  }
+  if (values.help) return 'help';
+  const nodeName = values['node-name'] ?? env.NODE_NAME;
+  if (!nodeName) return 'no node name: pass --node-name or set NODE_NAME (spec.nodeName through the downward API)';
+  return values.kubeconfig === undefined ? { nodeName } : { nodeName, kubeconfig: values.kubeconfig };
+}
+
+function loadKubeConfig(path: string | undefined): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  if (path === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(path);
+  return kubeConfig;
+}
+
+function untilStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const handlers = STOP_SIGNALS.map((signal) => [signal, () => finish(signal)] as const);
+    function finish(signal: string): void {
+      for (const [s, handler] of handlers) process.off(s, handler);
+      resolve(signal);
+    }
+    for (const [signal, handler] of handlers) process.on(signal, handler);
+  });
+}
+
+/**
+ * Everything is detached and reported by now; a socket the Kubernetes client
+ * leaves open (a watch it was asked to abort) must not keep the process
+ * waiting for the server to close it. Unref'd, so a clean exit comes first.
+ */
+function exitSoon(code: number): void {
+  setTimeout(() => process.exit(code), 2000).unref();
+}
+
+export async function agentCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseAgentOptions(args);
+  if (parsed === 'help') {
+    process.stdout.write(AGENT_USAGE);
+    return 0;
+  }
+  if (typeof parsed === 'string') {
+    process.stderr.write(`loupe agent: ${parsed}\n`);
+    return 2;
+  }
+  const blocker = traceBlocker({ uid: process.getuid?.(), btfPath: '/sys/kernel/btf/vmlinux' });
+  if (blocker !== undefined) {
+    process.stderr.write(`loupe agent: ${blocker}\n`);
+    return 1;
+  }
+  const log: Logger = pino({ name: 'loupe-agent', level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  // Listen first: a signal while starting must still end in a clean stop.
+  const stopSignal = untilStopSignal();
+  const mount = findCgroup2Mount();
+  const agent = new NodeAgent({
+    nodeName: parsed.nodeName,
+    client: new ResourceClient(new KubeHttp(loadKubeConfig(parsed.kubeconfig))),
+    createManager: (onEvent) =>
+      new ProbeManager({ catalog: probeCatalog, openObject: probeObjectOpener((file) => BpfObject.open(file)), onEvent, logger: log }),
+    resolveContainer: (containerId, podUid) => cgroupIdForContainer(containerId, podUid, mount),
+    agentVersion: agentVersion(),
+    logger: log,
+  });
+  try {
+    await Promise.race([agent.start(), stopSignal]);
+    const signal = await stopSignal;
+    log.info({ signal }, 'stopping');
+    await agent.stop();
+    exitSoon(0);
+    return 0;
+  } catch (err) {
+    log.error({ err }, 'agent failed');
+    await agent.stop().catch((stopErr: unknown) => log.error({ err: stopErr }, 'agent stop failed'));
+    exitSoon(1);
+    return 1;
+  }
+}

@@ -1,0 +1,407 @@
+// The agent as a cluster member: watches its node's NodeTracePlan (and only
+// that one), drives the shared ProbeManager to match it, and reports in the
+// plan's status. Work is serialized: plan changes and ticks queue one step at
+// a time, so the manager is never driven from two places at once.
+//
+// A restarted agent starts from its plan as it is: the kernel freed the old
+// process's programs with its fds, so results restart from zero.
+import type { Logger } from 'pino';
+import { LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
+import {
+  NODE_TRACE_PLAN_PLURAL,
+  parseNodeTracePlan,
+  type NodeProfilePlan,
+  type NodeTracePlan,
+  type NodeTracePlanStatus,
+  type NodeTraceTarget,
+} from '../api/nodetraceplan.js';
+import { isNotFound } from '../operator/runtime/api-error.js';
+import { Informer, type InformerEvent } from '../operator/runtime/informer.js';
+import type { KubeObject } from '../operator/runtime/kube-object.js';
+import { kubeListWatch } from '../operator/runtime/list-watch.js';
+import type { ResourceClient } from '../operator/runtime/resource-client.js';
+import type { ResourceType } from '../operator/runtime/resource-type.js';
+import { buildNodeStatus, buildProfileStatus, sameReport, type ProfileError } from './node-status.js';
+import { diffPlan, managerSpec, type PlanAction } from './plan-diff.js';
+import { agentTickMs, heartbeatPeriodMs, profileIntervalMs } from './plan-interval.js';
+import {
+  resolvePlanTargets,
+  retryUnresolved,
+  targetCgroupIds,
+  type ContainerResolver,
+  type TargetResolution,
+} from './plan-targets.js';
+import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from './probe-manager.js';
+import type { ProbeEvent } from './probes/probe.js';
+import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
+import { readOtlpSecrets, type SecretReader } from './otlp-secrets.js';
+import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
+import type { OtlpTarget } from './otlp/resource.js';
+
+export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
+const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
+
+export type ProbeEventHandler = (event: ProbeEvent, profileIds: string[]) => void;
+
+export interface NodeAgentOptions {
+  nodeName: string;
+  client: ResourceClient;
+  /** Builds the node's probe manager, wired to hand its events to the agent. */
+  createManager: (onEvent: ProbeEventHandler) => ProbeManager;
+  resolveContainer: ContainerResolver;
+  agentVersion: string;
+  logger: Logger;
+}
+
+interface TrackedProfile {
+  plan: NodeProfilePlan;
+  targets: TargetResolution;
+  /** What the manager has for it; undefined while it is not registered. */
+  spec?: ProfileSpec;
+  state?: ProfileState;
+  refusal?: string;
+  summary?: ProfileSummary;
+  nextSummaryMs: number;
+  startMs: number;
+  sink?: OtlpSink;
+  /** The `otlp` block the sink was made from, as JSON. */
+  sinkConfig?: string;
+  /** OTLP setup problems (a missing Secret); retried on each plan change. */
+  exportErrors: ProfileError[];
+}
+
+export class NodeAgent {
+  private readonly log: Logger;
+  private readonly informer: Informer<KubeObject>;
+  private manager: ProbeManager | undefined;
+  private readonly profiles = new Map<string, TrackedProfile>();
+  /** cgroup id → the container (and pod) it belongs to, for every cgroup a profile targets or has results for. */
+  private readonly targetsByCgroup = new Map<bigint, NodeTraceTarget>();
+  private plan: NodeTracePlan | undefined;
+  private planDirty = false;
+  private lastWritten: NodeTracePlanStatus | undefined;
+  private lastWriteMs = 0;
+  private steps: Promise<void> = Promise.resolve();
+  private stepQueued = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(private readonly options: NodeAgentOptions) {
+    this.log = options.logger.child({ node: options.nodeName });
+    // Its own plan only: a field selector on the name, so the server sends nothing else.
+    const source = kubeListWatch<KubeObject>(options.client, nodeTracePlanResource, { fieldSelector: `metadata.name=${options.nodeName}` });
+    this.informer = new Informer(source, { logger: this.log });
+  }
+
+  /** Starts watching the plan; resolves once the first list arrived and the first step ran. */
+  async start(): Promise<void> {
+    this.manager = this.options.createManager((event, profileIds) => this.routeEvent(event, profileIds));
+    this.informer.on((event) => this.onPlanEvent(event));
+    this.informer.start();
+    await this.informer.waitForSync();
+    await this.queueStep();
+    this.scheduleTick();
+    this.log.info({ agentVersion: this.options.agentVersion }, 'agent started');
+  }
+
+  /** Detaches everything, writes a final status saying so, and stops watching. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    clearTimeout(this.timer);
+    await this.steps;
+    const manager = this.manager;
+    if (manager !== undefined) {
+      manager.collect();
+      for (const [uid, profile] of this.profiles) this.summarize(uid, profile, Date.now());
+      this.exportResults([...this.profiles.values()], Date.now());
+      manager.close();
+    }
+    await Promise.all([...this.profiles.values()].map((p) => this.closeSink(p)));
+    await this.writeStatus(true, true);
+    await this.informer.stop();
+    this.log.info('agent stopped: every probe detached');
+  }
+
+  private onPlanEvent(event: InformerEvent<KubeObject>): void {
+    if (this.stopping) return;
+    if (event.type === 'deleted') {
+      this.plan = undefined;
+    } else {
+      const parsed = parseNodeTracePlan(event.object);
+      if (!parsed.ok) {
+        this.log.error({ error: parsed.error }, 'ignoring a NodeTracePlan that does not parse; keeping the last good one');
+        return;
+      }
+      // Our own status writes come back as modifications too: only a new spec is news.
+      const specChanged = this.plan === undefined || JSON.stringify(this.plan.spec) !== JSON.stringify(parsed.value.spec);
+      this.plan = parsed.value;
+      if (!specChanged) return;
+    }
+    this.planDirty = true;
+    void this.queueStep();
+  }
+
+  /** Queues a step unless one is already waiting to run (it will see the latest plan). */
+  private queueStep(): Promise<void> {
+    if (this.stepQueued) return this.steps;
+    this.stepQueued = true;
+    this.steps = this.steps.then(async () => {
+      this.stepQueued = false;
+      try {
+        await this.step();
+      } catch (err) {
+        this.log.error({ err }, 'agent step failed; retrying on the next tick');
+      }
+    });
+    return this.steps;
+  }
+
+  private scheduleTick(): void {
+    if (this.stopping) return;
+    const tickMs = agentTickMs([...this.profiles.values()].map((p) => p.plan.interval));
+    this.timer = setTimeout(() => {
+      void this.queueStep().then(() => this.scheduleTick());
+    }, tickMs);
+  }
+
+  private async step(): Promise<void> {
+    if (this.stopping) return;
+    const nowMs = Date.now();
+    const planChanged = this.planDirty;
+    if (planChanged) {
+      this.planDirty = false;
+      await this.followPlan(nowMs);
+    } else {
+      for (const profile of this.profiles.values()) profile.targets = retryUnresolved(profile.targets, this.options.resolveContainer);
+      this.driveManager();
+    }
+    this.managerOrThrow().collect();
+    const due: TrackedProfile[] = [];
+    for (const [uid, profile] of this.profiles) {
+      if (!planChanged && nowMs < profile.nextSummaryMs) continue;
+      this.summarize(uid, profile, nowMs);
+      due.push(profile);
+    }
+    this.exportResults(due, nowMs);
+    this.pruneTargets();
+    await this.writeStatus(false, false);
+  }
+
+  /** Takes the plan as it is now: which profiles, their targets (re-resolved), their OTLP sinks. */
+  private async followPlan(nowMs: number): Promise<void> {
+    const wanted = new Map((this.plan?.spec.profiles ?? []).map((p) => [p.uid, p]));
+    for (const [uid, profile] of this.profiles) {
+      if (wanted.has(uid)) continue;
+      await this.closeSink(profile);
+    }
+    for (const [uid, plan] of wanted) {
+      const tracked = this.profiles.get(uid);
+      const targets = resolvePlanTargets(plan.targets, this.options.resolveContainer);
+      if (tracked === undefined) {
+        this.profiles.set(uid, { plan, targets, nextSummaryMs: nowMs, startMs: nowMs, exportErrors: [] });
+      } else {
+        tracked.plan = plan;
+        tracked.targets = targets;
+      }
+    }
+    this.driveManager(); // before forgetting removed profiles: it unregisters them
+    for (const uid of [...this.profiles.keys()]) if (!wanted.has(uid)) this.profiles.delete(uid);
+    for (const profile of this.profiles.values()) await this.syncSink(profile);
+  }
+
+  /** Applies the diff between what the manager has and what the tracked profiles want. */
+  private driveManager(): void {
+    const manager = this.managerOrThrow();
+    const wanted = new Set((this.plan?.spec.profiles ?? []).map((p) => p.uid));
+    const current = new Map<string, ProfileSpec>();
+    const desired = new Map<string, ProfileSpec>();
+    for (const [uid, profile] of this.profiles) {
+      for (const resolved of profile.targets.resolved) {
+        this.targetsByCgroup.set(resolved.cgroupId, resolved.target);
+      }
+      if (profile.spec !== undefined) current.set(uid, profile.spec);
+      if (wanted.has(uid)) desired.set(uid, managerSpec(profile.plan, targetCgroupIds(profile.targets)));
+    }
+    for (const action of diffPlan(current, desired)) this.apply(manager, action);
+  }
+
+  private apply(manager: ProbeManager, action: PlanAction): void {
+    const profile = this.profiles.get(action.uid);
+    if (profile === undefined) return;
+    try {
+      if (action.kind === 'unregister') {
+        manager.unregister(action.uid);
+        profile.spec = undefined;
+        profile.state = undefined;
+        this.log.info({ profile: action.uid }, 'profile removed');
+        return;
+      }
+      profile.state = action.kind === 'register' ? manager.register(action.uid, action.spec) : manager.update(action.uid, action.spec);
+      profile.spec = action.spec;
+      profile.refusal = undefined;
+      const { active, failed } = profile.state;
+      this.log.info(
+        { profile: action.uid, action: action.kind, active, failed: failed.map((f) => f.probe), targets: action.spec.targets.length },
+        'profile applied',
+      );
+    } catch (err) {
+      // Too many profiles or targets on this node: report it; the next step tries again.
+      profile.refusal = err instanceof Error ? err.message : String(err);
+      this.log.warn({ profile: action.uid, err }, `profile ${action.kind} refused`);
+    }
+  }
+
+  private summarize(uid: string, profile: TrackedProfile, nowMs: number): void {
+    const manager = this.managerOrThrow();
+    if (profile.spec !== undefined) profile.state = manager.state(uid);
+    profile.summary = summarizeProfile({
+      probes: profile.plan.probes.map((p) => p.name),
+      active: profile.plan.active ? (profile.state?.active ?? []) : [],
+      results: this.resultsOf(uid, profile),
+      pods: this.targetsByCgroup,
+      topN: profile.plan.topN,
+    });
+    profile.nextSummaryMs = nowMs + profileIntervalMs(profile.plan.interval);
+  }
+
+  private resultsOf(uid: string, profile: TrackedProfile): ProfileResults {
+    return profile.spec === undefined ? {} : this.managerOrThrow().results(uid);
+  }
+
+  /** Forgets cgroups no profile has results for or targets any more. */
+  private pruneTargets(): void {
+    const kept = new Set<bigint>();
+    for (const [uid, profile] of this.profiles) {
+      for (const r of profile.targets.resolved) kept.add(r.cgroupId);
+      for (const byCgroup of Object.values(this.resultsOf(uid, profile))) for (const id of byCgroup.keys()) kept.add(id);
+    }
+    for (const id of [...this.targetsByCgroup.keys()]) if (!kept.has(id)) this.targetsByCgroup.delete(id);
+  }
+
+  private async writeStatus(shuttingDown: boolean, force: boolean): Promise<void> {
+    if (this.plan === undefined) return; // no object to write to
+    const nowMs = Date.now();
+    const status = buildNodeStatus({
+      heartbeat: new Date(nowMs),
+      agentVersion: this.options.agentVersion,
+      profiles: [...this.profiles.values()].map((profile) =>
+        buildProfileStatus({
+          plan: profile.plan,
+          state: profile.state,
+          refusal: profile.refusal,
+          targets: profile.targets,
+          summary: profile.summary,
+          errors: this.exportErrorsOf(profile),
+          shuttingDown,
+        }),
+      ),
+    });
+    const heartbeatDue = nowMs - this.lastWriteMs >= heartbeatPeriodMs([...this.profiles.values()].map((p) => p.plan.interval));
+    if (!force && !heartbeatDue && sameReport(this.lastWritten, status)) return;
+    try {
+      await this.options.client.patchStatus(nodeTracePlanResource, { name: this.options.nodeName }, status);
+      this.lastWritten = status;
+      this.lastWriteMs = nowMs;
+    } catch (err) {
+      if (isNotFound(err)) return; // the plan was deleted meanwhile; its watch event follows
+      this.log.warn({ err }, 'writing NodeTracePlan status failed; retrying on the next tick');
+    }
+  }
+
+  // --- OTLP -------------------------------------------------------------------
+
+  private async syncSink(profile: TrackedProfile): Promise<void> {
+    const otlp = profile.plan.otlp;
+    const config = otlp === undefined ? undefined : JSON.stringify(otlp);
+    // Kept while its block is unchanged, so its queue and drop counts survive target changes;
+    // a failed setup (no sink) is retried on every plan change.
+    if (profile.sink !== undefined && config === profile.sinkConfig) return;
+    await this.closeSink(profile);
+    profile.exportErrors = [];
+    profile.sinkConfig = config;
+    if (otlp === undefined) return;
+    try {
+      const secrets = await readOtlpSecrets(profile.plan.namespace, otlp, this.readSecret);
+      profile.sink = createOtlpSink({
+        endpoint: otlp.endpoint,
+        protocol: otlp.protocol,
+        insecure: otlp.insecure,
+        ...secrets,
+        ...(otlp.resourceAttributes !== undefined && { resourceAttributes: otlp.resourceAttributes }),
+        nodeName: this.options.nodeName,
+        profile: { namespace: profile.plan.namespace, name: profile.plan.name },
+        logger: this.log.child({ profile: profile.plan.uid }),
+      });
+    } catch (err) {
+      profile.exportErrors = [{ message: `OTLP output disabled: ${err instanceof Error ? err.message : String(err)}` }];
+    }
+  }
+
+  private readonly readSecret: SecretReader = async (namespace, name) => {
+    const secret = await this.options.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace, name });
+    if (secret === undefined) return undefined;
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+  };
+
+  private async closeSink(profile: TrackedProfile): Promise<void> {
+    const sink = profile.sink;
+    if (sink === undefined) return;
+    profile.sink = undefined;
+    try {
+      await sink.shutdown();
+    } catch (err) {
+      this.log.warn({ err, profile: profile.plan.uid }, 'OTLP sink shutdown failed');
+    }
+  }
+
+  private exportErrorsOf(profile: TrackedProfile): ProfileError[] {
+    const errors = [...profile.exportErrors];
+    const stats = profile.sink?.stats();
+    if (stats === undefined) return errors;
+    if (stats.lastError !== undefined) errors.push({ message: `OTLP export failing: ${stats.lastError}` });
+    if (stats.droppedMetricBatches + stats.droppedLogRecords > 0) {
+      errors.push({ message: `OTLP dropped ${stats.droppedMetricBatches} metric batches and ${stats.droppedLogRecords} log records so far` });
+    }
+    return errors;
+  }
+
+  /** Cumulative results per container, complete (not cut to topN): the collector gets full fidelity. */
+  private exportResults(profiles: readonly TrackedProfile[], nowMs: number): void {
+    for (const profile of profiles) {
+      const sink = profile.sink;
+      if (sink === undefined || profile.spec === undefined) continue;
+      const byProbe = Object.entries(this.managerOrThrow().results(profile.plan.uid));
+      const cgroupIds = new Set(byProbe.flatMap(([, byCgroup]) => [...byCgroup.keys()]));
+      const targets: OtlpTargetResults[] = [];
+      for (const cgroupId of cgroupIds) {
+        const target = this.targetsByCgroup.get(cgroupId);
+        if (target === undefined) continue;
+        const results = Object.fromEntries(byProbe.flatMap(([probe, byCgroup]) => {
+          const result = byCgroup.get(cgroupId);
+          return result === undefined ? [] : [[probe, result]];
+        }));
+        targets.push({ ...otlpTarget(target), results, startTimeMs: profile.startMs });
+      }
+      sink.exportResults(targets, nowMs);
+    }
+  }
+
+  private routeEvent(event: ProbeEvent, profileIds: string[]): void {
+    const target = this.targetsByCgroup.get(event.cgroupId);
+    if (target === undefined) return;
+    for (const uid of profileIds) this.profiles.get(uid)?.sink?.exportEvents([{ event, target: otlpTarget(target) }]);
+  }
+
+  private managerOrThrow(): ProbeManager {
+    if (this.manager === undefined) throw new Error('the agent has not started');
+    return this.manager;
+  }
+}
+
+function otlpTarget(target: NodeTraceTarget): OtlpTarget {
+  return {
+    pod: { namespace: target.namespace, name: target.pod, uid: target.podUid },
+    container: { name: target.container, id: target.containerId },
+  };
+}

@@ -1,0 +1,86 @@
+// A profile's accumulated results as its NodeTracePlan status shows them:
+// merged over every cgroup it counted in (a restarted container's old cgroup
+// still counts), and per pod, busiest first; top lists cut to the profile's
+// topN. Taken once per interval, so status changes at most that often.
+import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import type { NodePodResult } from '../api/nodetraceplan.js';
+import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
+import type { ProfileResults } from './probe-manager.js';
+
+/** The pod a cgroup belongs (or belonged) to. */
+export interface PodRef {
+  podUid: string;
+  namespace: string;
+  pod: string;
+}
+
+export interface ProfileSummary {
+  results: ProbeResults;
+  /** Busiest first; the status budget decides how many are kept. */
+  pods: NodePodResult[];
+}
+
+export interface ProfileSummaryInput {
+  /** Probes the profile asks for. */
+  probes: readonly ProbeName[];
+  /** Probes counting for it now: shown (with zeros) even before anything happened. */
+  active: readonly ProbeName[];
+  results: ProfileResults;
+  pods: ReadonlyMap<bigint, PodRef>;
+  topN: number;
+}
+
+function setResult<N extends ProbeName>(into: ProbeResults, probe: N, result: ResultOf<N>, topN: number): void {
+  (into as Record<N, ResultOf<N>>)[probe] = withTopList(probe, result, (list) => boundTop(list, topN));
+}
+
+function mergeOver<N extends ProbeName>(results: ProfileResults, probe: N, cgroupIds: readonly bigint[]): ResultOf<N> {
+  const byCgroup = results[probe] as Map<bigint, ResultOf<N>> | undefined;
+  const present = cgroupIds.flatMap((id) => {
+    const result = byCgroup?.get(id);
+    return result === undefined ? [] : [result];
+  });
+  return mergeProbeResults(probe, present);
+}
+
+/** How busy results show a pod to be: the headline counter of each probe, summed. */
+export function activity(results: ProbeResults): number {
+  return (
+    (results.exec?.execs ?? 0) +
+    (results.syscalls?.calls ?? 0) +
+    (results.files?.opens ?? 0) +
+    (results.tcp?.connects ?? 0) +
+    (results.tcp?.accepts ?? 0)
+  );
+}
+
+export function summarizeProfile(input: ProfileSummaryInput): ProfileSummary {
+  const shown = PROBE_NAMES.filter(
+    (probe) => input.probes.includes(probe) && (input.active.includes(probe) || input.results[probe] !== undefined),
+  );
+  const counted = new Set<bigint>();
+  for (const probe of shown) for (const id of input.results[probe]?.keys() ?? []) counted.add(id);
+  const cgroupsByPod = new Map<string, { ref: PodRef; cgroupIds: bigint[] }>();
+  for (const id of counted) {
+    const ref = input.pods.get(id);
+    if (ref === undefined) continue; // a cgroup no target ever named: cannot happen through the agent
+    const entry = cgroupsByPod.get(ref.podUid) ?? { ref, cgroupIds: [] };
+    entry.cgroupIds.push(id);
+    cgroupsByPod.set(ref.podUid, entry);
+  }
+  const results: ProbeResults = {};
+  for (const probe of shown) setResult(results, probe, mergeOver(input.results, probe, [...counted]), input.topN);
+  const pods = [...cgroupsByPod.values()].map(({ ref, cgroupIds }): NodePodResult => {
+    const podResults: ProbeResults = {};
+    for (const probe of shown) setResult(podResults, probe, mergeOver(input.results, probe, cgroupIds), input.topN);
+    return { podUid: ref.podUid, namespace: ref.namespace, pod: ref.pod, results: podResults };
+  });
+  pods.sort(
+    (a, b) =>
+      activity(b.results) - activity(a.results) ||
+      a.namespace.localeCompare(b.namespace) ||
+      a.pod.localeCompare(b.pod) ||
+      a.podUid.localeCompare(b.podUid),
+  );
+  return { results, pods };
+}

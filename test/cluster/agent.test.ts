@@ -1,0 +1,344 @@
+// Agents as processes against a real kube-apiserver + etcd and the real
+// kernel: two `loupe agent`s, each pretending to be a node, and pods that are
+// kubelet-shaped cgroups running known workloads. The test plays the operator
+// (it writes the NodeTracePlans) and checks what each agent writes in its
+// plan's status and what it holds in the kernel. Waits are bounded; nothing
+// here is timed.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { NodeProfilePlan, NodeProfileStatus, NodeTracePlanSpec, NodeTracePlanStatus } from '../../api/nodetraceplan.js';
+import { nodeTracePlanResource } from '../../agent/node-agent.js';
+import { SHUTDOWN_MESSAGE } from '../../agent/node-status.js';
+import { KubeHttp } from '../../operator/runtime/kube-http.js';
+import type { KubeObject } from '../../operator/runtime/kube-object.js';
+import { ResourceClient } from '../../operator/runtime/resource-client.js';
+import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../kernel/bpf-handles.js';
+import { FakePod } from '../kernel/fake-pods.js';
+import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
+import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { kernelTestBlocker } from '../support/privileged.js';
+
+const run = promisify(execFile);
+const repoRoot = join(import.meta.dirname, '..', '..');
+const NS = 'shop';
+const MISSING_CONTAINER = `containerd://${'f'.repeat(64)}`;
+
+type Plan = KubeObject & { spec?: NodeTracePlanSpec; status?: NodeTracePlanStatus };
+
+let controlPlane: ControlPlane | undefined;
+let collector: Collector | undefined;
+let client: ResourceClient;
+const agents = new Map<string, Agent>();
+const pods: FakePod[] = [];
+
+type ExitStatus = { code: number | null; signal: NodeJS.Signals | null };
+
+/** A `loupe agent` process; its stderr (JSON logs) is kept for failure messages. */
+class Agent {
+  readonly child: ChildProcess;
+  log = '';
+  readonly exited: Promise<ExitStatus>;
+  exitStatus: ExitStatus | undefined;
+
+  constructor(readonly node: string) {
+    this.child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', node, '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath],
+      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOUPE_LOG_LEVEL: 'info' } },
+    );
+    this.child.stderr?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-20_000)));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => {
+        this.exitStatus = { code, signal };
+        resolve(this.exitStatus);
+      }),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid as number;
+  }
+
+  /** Names of the BPF programs this process holds. */
+  programs(): string[] {
+    const ids = new Set(bpfHandlesOf(this.pid).progIds);
+    return kernelPrograms()
+      .filter((p) => ids.has(p.id))
+      .map((p) => p.name)
+      .sort();
+  }
+}
+
+function startAgent(node: string): Agent {
+  const agent = new Agent(node);
+  agents.set(node, agent);
+  return agent;
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      const logs = [...agents.values()].map((a) => `--- agent ${a.node}:\n${a.log.split('\n').slice(-15).join('\n')}`).join('\n');
+      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+// --- the operator's part: plans -------------------------------------------------
+
+function target(pod: FakePod, name: string, containerId = pod.containerRef) {
+  return { podUid: pod.podUid, namespace: NS, pod: name, container: 'app', containerId };
+}
+
+function profile(uid: string, overrides: Partial<NodeProfilePlan> & Pick<NodeProfilePlan, 'targets'>): NodeProfilePlan {
+  return { uid, namespace: NS, name: uid, generation: 1, probes: [{ name: 'exec' }], interval: '1s', topN: 5, active: true, ...overrides };
+}
+
+async function writePlan(node: string, profiles: NodeProfilePlan[]): Promise<void> {
+  const existing = await client.get<Plan>(nodeTracePlanResource, { name: node });
+  if (existing === undefined) {
+    await client.create(nodeTracePlanResource, {
+      apiVersion: 'loupe.dev/v1alpha1',
+      kind: 'NodeTracePlan',
+      metadata: { name: node },
+      spec: { nodeName: node, profiles },
+    });
+  } else {
+    await client.mergePatch(nodeTracePlanResource, { name: node }, { spec: { profiles } });
+  }
+}
+
+async function entry(node: string, uid: string): Promise<{ status: NodeTracePlanStatus; profile: NodeProfileStatus } | undefined> {
+  const status = (await client.get<Plan>(nodeTracePlanResource, { name: node }))?.status;
+  const found = status?.profiles?.find((p) => p.uid === uid);
+  return status === undefined || found === undefined ? undefined : { status, profile: found };
+}
+
+/** Waits until the node's agent reports the profile in a state `accept` likes; returns that entry. */
+function waitForEntry(node: string, uid: string, what: string, accept: (p: NodeProfileStatus) => boolean): Promise<NodeProfileStatus> {
+  return waitFor(`${node}: ${uid} ${what}`, async () => {
+    const found = await entry(node, uid);
+    return found !== undefined && accept(found.profile) ? found.profile : undefined;
+  });
+}
+
+const execsOf = (p: NodeProfileStatus | undefined) => p?.results?.exec?.execs;
+const running = (probes: string[]) => (p: NodeProfileStatus) => p.state === 'Running' && JSON.stringify(p.probesLoaded) === JSON.stringify(probes);
+
+/** Waits for an exact count, then checks it stays there for a few more intervals (no late overcount). */
+async function expectExecs(node: string, uid: string, expected: number): Promise<NodeProfileStatus> {
+  await waitForEntry(node, uid, `reports ${expected} execs`, (p) => execsOf(p) === expected);
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  const settled = (await entry(node, uid))?.profile;
+  assert.equal(execsOf(settled), expected, `${node}: ${uid} counted more execs than ran`);
+  return settled as NodeProfileStatus;
+}
+
+const attribute = (attributes: OtlpKeyValue[] | undefined, key: string) => attributes?.find((a) => a.key === key)?.value.stringValue;
+
+/** The latest value of a cumulative sum the collector received for a pod. */
+async function latestSum(metricName: string, podUid: string): Promise<number | undefined> {
+  let latest: number | undefined;
+  for (const batch of await (collector as Collector).readMetrics()) {
+    for (const rm of batch.resourceMetrics) {
+      if (attribute(rm.resource?.attributes, 'k8s.pod.uid') !== podUid) continue;
+      for (const metric of rm.scopeMetrics?.flatMap((sm) => sm.metrics ?? []) ?? []) {
+        if (metric.name !== metricName) continue;
+        const points = (metric.sum?.dataPoints ?? []) as { asInt?: string | number }[];
+        if (points[0]?.asInt !== undefined) latest = Number(points[0].asInt);
+      }
+    }
+  }
+  return latest;
+}
+
+// Both the kernel and the control plane, or skip (in CI, fail: a skipped test is a missing test).
+const kernelBlocker = kernelTestBlocker();
+if (kernelBlocker !== undefined && process.env.CI === 'true') throw new Error(`cannot run in CI: ${kernelBlocker}`);
+const suiteSkip = kernelBlocker ?? (await controlPlaneSuiteSkip());
+
+describe('loupe agent against a real kube-apiserver and the real kernel', { skip: suiteSkip }, () => {
+  let a1: FakePod, a2: FakePod, idle: FakePod, b1: FakePod;
+
+  before(async () => {
+    controlPlane = await startControlPlane();
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
+    client = new ResourceClient(new KubeHttp(kubeConfig));
+    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, ...args]);
+    await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
+    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/nodetraceplans.loupe.dev');
+    await kubectl('create', 'namespace', NS);
+    await kubectl('create', 'secret', 'generic', 'otlp-headers', '-n', NS, '--from-literal=authorization=Bearer t0ken');
+    collector = await startCollector();
+    [a1, a2, idle, b1] = [new FakePod(), new FakePod('besteffort'), new FakePod(), new FakePod('guaranteed')];
+    pods.push(a1, a2, idle, b1);
+    startAgent('node-a');
+    startAgent('node-b');
+  });
+
+  after(async () => {
+    for (const agent of agents.values()) {
+      if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill('SIGTERM');
+      await agent.exited;
+    }
+    for (const pod of pods) pod.remove();
+    await collector?.stop();
+    await controlPlane?.stop();
+  });
+
+  it('each agent counts exactly the execs of its own node’s targets and says which it could not find', async () => {
+    await writePlan('node-a', [profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] })]);
+    await writePlan('node-b', [profile('web', { targets: [target(b1, 'web-3')] })]);
+    const before = await waitForEntry('node-a', 'web', 'running exec', running(['exec']));
+    await waitForEntry('node-b', 'web', 'running exec', running(['exec']));
+    assert.equal(before.targets.resolved, 2);
+    assert.deepEqual(before.targets.unresolved?.map((u) => u.containerId), [MISSING_CONTAINER]);
+    assert.match(before.targets.unresolved?.[0]?.reason ?? '', /no container f{64} of pod/);
+
+    await Promise.all([a1.execTimes(3), a2.execTimes(5), idle.execTimes(4), b1.execTimes(7)]);
+
+    const a = await expectExecs('node-a', 'web', 8);
+    assert.deepEqual(a.results?.exec?.topCommands, [{ key: '/bin/true', count: 8 }]);
+    assert.deepEqual(a.pods?.map((p) => [p.pod, p.podUid, p.results.exec?.execs]), [['web-2', a2.podUid, 5], ['web-1', a1.podUid, 3]]);
+    assert.equal(a.observedGeneration, 1);
+    const b = await expectExecs('node-b', 'web', 7);
+    assert.deepEqual(b.pods?.map((p) => [p.pod, p.results.exec?.execs]), [['web-3', 7]]);
+    const status = (await entry('node-a', 'web'))?.status;
+    assert.ok(status?.heartbeat !== undefined && status.agentVersion !== undefined, 'heartbeat and agentVersion are reported');
+  });
+
+  it('shares a probe between profiles and detaches what a removed profile alone needed', async () => {
+    const agentA = agents.get('node-a') as Agent;
+    const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
+    await writePlan('node-a', [web, profile('opens', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [target(a1, 'web-1')] })]);
+    await waitForEntry('node-a', 'opens', 'running exec and files', running(['exec', 'files']));
+    const programs = agentA.programs();
+    assert.deepEqual(programs.filter((n) => n === 'loupe_exec' || n === 'loupe_exit'), ['loupe_exec', 'loupe_exit'], 'exec is loaded once for both');
+    assert.ok(programs.some((n) => n.startsWith('loupe_open')), programs.join(', '));
+
+    await a1.execTimes(2);
+    await expectExecs('node-a', 'opens', 2);
+    await expectExecs('node-a', 'web', 10);
+
+    await writePlan('node-a', [web]);
+    await waitFor('node-a to detach the files probe', () => !agentA.programs().some((n) => n.startsWith('loupe_open')));
+    assert.deepEqual(agentA.programs(), ['loupe_exec', 'loupe_exit'], 'exec stays: web still needs it');
+    await waitFor('node-a to drop the removed profile from status', async () => (await entry('node-a', 'opens')) === undefined);
+    assert.equal((await entry('node-a', 'web'))?.profile.state, 'Running');
+  });
+
+  it('follows a restarted container, and finds a cgroup that appears after the plan', async () => {
+    const restarted = new FakePod('guaranteed');
+    const late = new FakePod();
+    pods.push(restarted, late);
+    late.remove(); // its container has not started yet
+    await writePlan('node-b', [profile('web', { generation: 2, targets: [target(restarted, 'web-3'), target(late, 'web-4')] })]);
+    const pending = await waitForEntry('node-b', 'web', 'seeing the new generation', (p) => p.observedGeneration === 2);
+    assert.equal(pending.targets.resolved, 1);
+    assert.deepEqual(pending.targets.unresolved?.map((u) => u.containerId), [late.containerRef]);
+
+    mkdirSync(late.dir, { recursive: true }); // the container starts
+    await waitForEntry('node-b', 'web', 'resolving the late container', (p) => p.targets.resolved === 2 && p.targets.unresolved === undefined);
+    await Promise.all([restarted.execTimes(4), late.execTimes(1), b1.execTimes(6)]);
+    // 7 from before the restart are kept; the old container's cgroup is no longer traced.
+    const b = await expectExecs('node-b', 'web', 12);
+    assert.deepEqual(b.pods?.map((p) => [p.pod, p.results.exec?.execs]), [['web-3', 7], ['web-3', 4], ['web-4', 1]]);
+  });
+
+  it('stops tracing an inactive profile and keeps reporting its final results', async () => {
+    const agentB = agents.get('node-b') as Agent;
+    const restarted = pods.at(-2) as FakePod;
+    const late = pods.at(-1) as FakePod;
+    await writePlan('node-b', [profile('web', { generation: 3, active: false, targets: [target(restarted, 'web-3'), target(late, 'web-4')] })]);
+    const stopped = await waitForEntry('node-b', 'web', 'stopped', (p) => p.state === 'Stopped');
+    assert.deepEqual(stopped.probesLoaded, []);
+    assert.equal(execsOf(stopped), 12);
+    await waitFor('node-b to detach every program', () => agentB.programs().length === 0);
+    await restarted.execTimes(3);
+    await expectExecs('node-b', 'web', 12);
+  });
+
+  it('exports cumulative results and exec events over OTLP, and reports a missing Secret', async () => {
+    const exporting = new FakePod();
+    pods.push(exporting);
+    const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
+    const otlp = { endpoint: (collector as Collector).grpcEndpoint, protocol: 'grpc' as const, insecure: true, headersSecretRef: { name: 'otlp-headers' } };
+    await writePlan('node-a', [
+      web,
+      profile('exported', { targets: [target(exporting, 'api-1')], otlp }),
+      profile('no-secret', { targets: [target(exporting, 'api-1')], otlp: { ...otlp, headersSecretRef: { name: 'nope' } } }),
+    ]);
+    await waitForEntry('node-a', 'exported', 'running exec', running(['exec']));
+    const noSecret = await waitForEntry('node-a', 'no-secret', 'running exec', running(['exec']));
+    assert.deepEqual(noSecret.errors, [{ message: `OTLP output disabled: otlp.headersSecretRef: Secret ${NS}/nope not found` }]);
+
+    await exporting.execTimes(6);
+    await expectExecs('node-a', 'exported', 6);
+    await waitFor('the collector to receive 6 execs for api-1', async () => (await latestSum('loupe.exec.execs', exporting.podUid)) === 6);
+    const execEvents = await waitFor('6 exec events for api-1', async () => {
+      const records = (await (collector as Collector).readLogs()).flatMap((batch) =>
+        batch.resourceLogs
+          .filter((rl) => attribute(rl.resource?.attributes, 'k8s.pod.uid') === exporting.podUid)
+          .flatMap((rl) => rl.scopeLogs?.flatMap((sl) => sl.logRecords ?? []) ?? []),
+      );
+      const execs = records.filter((r) => attribute(r.attributes, 'loupe.event') === 'exec');
+      return execs.length >= 6 ? execs : undefined;
+    });
+    assert.equal(execEvents.length, 6, 'each exec exported once, for the one profile with a sink');
+    assert.ok(execEvents.every((r) => attribute(r.attributes, 'process.executable.path') === '/bin/true'));
+    assert.equal((await entry('node-a', 'exported'))?.profile.errors, undefined, 'nothing dropped or failing');
+    await writePlan('node-a', [web]);
+    await waitFor('node-a to drop the OTLP profiles', async () => (await entry('node-a', 'exported')) === undefined);
+  });
+
+  it('SIGTERM: detaches everything, writes a final status that says so, exits 0', async () => {
+    const agentA = agents.get('node-a') as Agent;
+    const handles = bpfHandlesOf(agentA.pid);
+    assert.ok(handles.progIds.length > 0);
+    agentA.child.kill('SIGTERM');
+    assert.deepEqual(await waitFor('node-a to exit', () => agentA.exitStatus), { code: 0, signal: null });
+    const last = (await entry('node-a', 'web'))?.profile;
+    assert.equal(last?.state, 'Stopped');
+    assert.deepEqual(last?.probesLoaded, []);
+    assert.ok(last?.errors?.some((e) => e.message === SHUTDOWN_MESSAGE), JSON.stringify(last?.errors));
+    assert.equal(execsOf(last), 10, 'the final status keeps the final results');
+    assert.deepEqual(await remainingAfterRelease(handles), { progIds: [], linkIds: [] });
+  });
+
+  it('SIGKILL then restart: nothing leaks, and the new agent picks up its plan (results from zero)', async () => {
+    const restarted = pods.at(-2) as FakePod;
+    await writePlan('node-b', [profile('web', { generation: 4, targets: [target(restarted, 'web-3')] })]);
+    await waitForEntry('node-b', 'web', 'running again', (p) => p.observedGeneration === 4 && running(['exec'])(p));
+    const killed = agents.get('node-b') as Agent;
+    const handles = bpfHandlesOf(killed.pid);
+    assert.ok(handles.progIds.length > 0);
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    assert.deepEqual(await remainingAfterRelease(handles), { progIds: [], linkIds: [] }, 'the kernel freed them with the fds');
+
+    const killedAt = Date.now();
+    startAgent('node-b');
+    await waitFor('the restarted agent to report', async () => {
+      const found = await entry('node-b', 'web');
+      const heartbeat = found?.status.heartbeat === undefined ? 0 : Date.parse(found.status.heartbeat);
+      return heartbeat > killedAt && found !== undefined && running(['exec'])(found.profile) && execsOf(found.profile) === 0;
+    });
+    await restarted.execTimes(3);
+    await expectExecs('node-b', 'web', 3);
+  });
+});
