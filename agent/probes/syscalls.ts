@@ -1,0 +1,294 @@
+// The syscalls probe: per traced cgroup, the syscalls that returned, those
+// that failed, their latency (log2 histogram) and which ones they were. The
+// kernel (bpf/syscalls.bpf.c) keeps cumulative per-CPU counters per target
+// slot; this side sums the CPUs, maps slots to cgroups through the targets
+// map, and turns two reads into a delta. For the syscalls a profile filters on
+// (syscalls.only) the kernel also keeps a latency histogram per syscall, so
+// that profile's latency is of its syscalls alone (see agent/probe-options.ts).
+import { z } from 'zod';
+import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
+import { OTHER_TOP_KEY } from '../../api/merge.js';
+import type { ProbeSpec } from '../../api/probes.js';
+import type { SyscallsResult } from '../../api/results.js';
+import type { BpfMap, BpfObject } from '../../native/index.js';
+import { attachPrograms } from './attach-programs.js';
+import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
+import { SYSCALL_NAMES, syscallName } from './syscall-names.js';
+import { TopList } from './top-list.js';
+
+/** SYSCALLS_MAX_NR in bpf/syscalls.h: the number every other call is counted under. */
+export const OTHER_SYSCALL_NR = 512;
+/** Per-syscall counter entries per target slot that the counts map has room for. */
+const COUNT_ENTRIES_PER_TARGET = 64;
+
+/** sizeof(struct syscalls_totals), struct syscalls_key, struct syscalls_count, struct syscalls_latency, struct loupe_target. */
+export const TOTALS_SIZE = 16 + 8 * HISTOGRAM_BUCKETS;
+const COUNT_KEY_SIZE = 8;
+export const COUNT_SIZE = 16;
+export const LATENCY_SIZE = 8 + 8 * HISTOGRAM_BUCKETS;
+const TARGET_VALUE_SIZE = 16;
+
+const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
+const u32 = z.number().int().min(0).max(0xffff_ffff);
+
+const TotalsSchema = z.object({
+  errors: u64,
+  zero: u64,
+  latency: z.array(u64).length(HISTOGRAM_BUCKETS),
+});
+/** Cumulative counters of one target slot (struct syscalls_totals). */
+export type Totals = z.infer<typeof TotalsSchema>;
+
+const CountKeySchema = z.object({ slot: u32, nr: z.number().int().min(0).max(OTHER_SYSCALL_NR) });
+export type CountKey = z.infer<typeof CountKeySchema>;
+
+const CountSchema = z.object({ calls: u64, errors: u64 });
+/** Cumulative counters of one (slot, syscall) (struct syscalls_count). */
+export type Count = z.infer<typeof CountSchema>;
+
+const LatencySchema = z.object({ zero: u64, latency: z.array(u64).length(HISTOGRAM_BUCKETS) });
+/** Cumulative latency of one (slot, syscall) (struct syscalls_latency). */
+export type Latency = z.infer<typeof LatencySchema>;
+
+const TargetValueSchema = z.object({ profiles: u64, slot: u32, flags: u32 });
+export type TargetValue = z.infer<typeof TargetValueSchema>;
+
+export function decodeTotals(buf: Buffer): Totals {
+  expectSize(buf, TOTALS_SIZE, 'struct syscalls_totals');
+  const latency: bigint[] = [];
+  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(16 + 8 * k));
+  return TotalsSchema.parse({ errors: buf.readBigUInt64LE(0), zero: buf.readBigUInt64LE(8), latency });
+}
+
+export function decodeCountKey(buf: Buffer): CountKey {
+  expectSize(buf, COUNT_KEY_SIZE, 'struct syscalls_key');
+  return CountKeySchema.parse({ slot: buf.readUInt32LE(0), nr: buf.readUInt32LE(4) });
+}
+
+export function decodeCount(buf: Buffer): Count {
+  expectSize(buf, COUNT_SIZE, 'struct syscalls_count');
+  return CountSchema.parse({ calls: buf.readBigUInt64LE(0), errors: buf.readBigUInt64LE(8) });
+}
+
+export function decodeLatency(buf: Buffer): Latency {
+  expectSize(buf, LATENCY_SIZE, 'struct syscalls_latency');
+  const latency: bigint[] = [];
+  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(8 + 8 * k));
+  return LatencySchema.parse({ zero: buf.readBigUInt64LE(0), latency });
+}
+
+export function decodeTargetValue(buf: Buffer): TargetValue {
+  expectSize(buf, TARGET_VALUE_SIZE, 'struct loupe_target');
+  return TargetValueSchema.parse({ profiles: buf.readBigUInt64LE(0), slot: buf.readUInt32LE(8), flags: buf.readUInt32LE(12) });
+}
+
+export function sumTotals(perCpu: readonly Totals[]): Totals {
+  const sum: Totals = { errors: 0n, zero: 0n, latency: new Array<bigint>(HISTOGRAM_BUCKETS).fill(0n) };
+  for (const t of perCpu) {
+    sum.errors += t.errors;
+    sum.zero += t.zero;
+    t.latency.forEach((c, k) => (sum.latency[k]! += c));
+  }
+  return sum;
+}
+
+export function sumLatencies(perCpu: readonly Latency[]): Latency {
+  const sum: Latency = { zero: 0n, latency: new Array<bigint>(HISTOGRAM_BUCKETS).fill(0n) };
+  for (const l of perCpu) {
+    sum.zero += l.zero;
+    l.latency.forEach((c, k) => (sum.latency[k]! += c));
+  }
+  return sum;
+}
+
+export function sumCounts(perCpu: readonly Count[]): Count {
+  return perCpu.reduce((a, c) => ({ calls: a.calls + c.calls, errors: a.errors + c.errors }), { calls: 0n, errors: 0n });
+}
+
+/** What the kernel holds at one moment, CPUs summed. */
+export interface SyscallsSnapshot {
+  /** Target slot → cgroup id, from the targets map. */
+  cgroupBySlot: ReadonlyMap<number, bigint>;
+  /** Slot → cumulative totals, for the slots in cgroupBySlot. */
+  totals: ReadonlyMap<number, Totals>;
+  /** Slot → syscall number → cumulative count, for the slots in cgroupBySlot. */
+  counts: ReadonlyMap<number, ReadonlyMap<number, Count>>;
+  /** Slot → syscall number → cumulative latency, for the marked syscalls of the slots in cgroupBySlot. */
+  latencies: ReadonlyMap<number, ReadonlyMap<number, Latency>>;
+}
+
+/**
+ * A cgroup's delta as the reader returns it: the public result, plus the
+ * latency of each syscall a profile filters on, which the manager needs to
+ * give that profile the latency of its syscalls alone. The extra field never
+ * leaves the manager.
+ */
+export interface SyscallsDelta extends SyscallsResult {
+  latencyBySyscall?: ReadonlyMap<string, Log2Histogram>;
+}
+
+/** x86_64 syscall name → number (syscall-names.ts is the table). */
+const SYSCALL_NUMBERS: ReadonlyMap<string, number> = new Map([...SYSCALL_NAMES].map(([nr, name]) => [name, nr]));
+
+/** The syscall's number, or undefined for a name this node's table does not know. */
+export function syscallNumber(name: string): number | undefined {
+  return SYSCALL_NUMBERS.get(name);
+}
+
+/**
+ * A counter's growth since the previous read. Kernel counters only grow, so
+ * one that shrank was deleted and recreated: all of it is new.
+ */
+function grown(now: bigint, before: bigint | undefined): number {
+  return Number(before === undefined || now < before ? now : now - before);
+}
+
+/**
+ * Turns cumulative snapshots into per-cgroup deltas. It remembers totals per
+ * slot for as long as it lives (the per-CPU array keeps them when a slot
+ * changes hands), and per-syscall counts only while a slot is mapped (the
+ * reader deletes a free slot's entries from the kernel).
+ */
+export class SyscallsDeltas {
+  private readonly totals = new Map<number, Totals>();
+  private counts = new Map<number, ReadonlyMap<number, Count>>();
+  private latencies = new Map<number, ReadonlyMap<number, Latency>>();
+
+  next(snapshot: SyscallsSnapshot): Map<bigint, SyscallsDelta> {
+    const results = new Map<bigint, SyscallsDelta>();
+    const counts = new Map<number, ReadonlyMap<number, Count>>();
+    const latencies = new Map<number, ReadonlyMap<number, Latency>>();
+    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
+      const now = snapshot.totals.get(slot);
+      const nowCounts = snapshot.counts.get(slot) ?? new Map<number, Count>();
+      const nowLatencies = snapshot.latencies.get(slot) ?? new Map<number, Latency>();
+      counts.set(slot, nowCounts);
+      latencies.set(slot, nowLatencies);
+      if (now === undefined) continue;
+      const before = this.totals.get(slot);
+      this.totals.set(slot, now);
+      const beforeCounts = this.counts.get(slot);
+      const zero = grown(now.zero, before?.zero);
+      const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
+      const calls = latency.reduce((a, b) => a + b, zero);
+      if (calls === 0) continue;
+      const top = new TopList(true);
+      for (const [nr, c] of nowCounts) {
+        const b = beforeCounts?.get(nr);
+        const n = grown(c.calls, b?.calls);
+        if (n > 0) top.add(nr === OTHER_SYSCALL_NR ? OTHER_TOP_KEY : syscallName(nr), n, grown(c.errors, b?.errors));
+      }
+      const delta: SyscallsDelta = {
+        calls,
+        errors: grown(now.errors, before?.errors),
+        latencyNs: summarizeLatency(histogramFromCounts(zero, latency)),
+        topSyscalls: top.entries(),
+      };
+      const latencyBySyscall = this.latencyDeltas(nowLatencies, this.latencies.get(slot));
+      if (latencyBySyscall.size > 0) delta.latencyBySyscall = latencyBySyscall;
+      results.set(cgroupId, delta);
+    }
+    this.counts = counts;
+    this.latencies = latencies;
+    return results;
+  }
+
+  private latencyDeltas(now: ReadonlyMap<number, Latency>, before: ReadonlyMap<number, Latency> | undefined): Map<string, Log2Histogram> {
+    const bySyscall = new Map<string, Log2Histogram>();
+    for (const [nr, l] of now) {
+      const b = before?.get(nr);
+      const histogram = histogramFromCounts(grown(l.zero, b?.zero), l.latency.map((c, k) => grown(c, b?.latency[k])));
+      if (histogram.zeroCount > 0 || histogram.buckets.length > 0) bySyscall.set(syscallName(nr), histogram);
+    }
+    return bySyscall;
+  }
+}
+
+function keyU32(n: number): Buffer {
+  const key = Buffer.alloc(4);
+  key.writeUInt32LE(n);
+  return key;
+}
+
+/** Slot → syscall number → the entry's value, CPUs summed; deletes the entries of slots no target holds. */
+function readPerSyscall<V>(map: BpfMap, cgroupBySlot: ReadonlyMap<number, bigint>, sum: (perCpu: Buffer[]) => V): Map<number, Map<number, V>> {
+  const bySlot = new Map<number, Map<number, V>>();
+  for (const [key, value] of map.entries()) {
+    const { slot, nr } = decodeCountKey(key);
+    if (!cgroupBySlot.has(slot)) {
+      map.delete(key);
+      continue;
+    }
+    let bySyscall = bySlot.get(slot);
+    if (bySyscall === undefined) bySlot.set(slot, (bySyscall = new Map()));
+    bySyscall.set(nr, sum(map.perCpuValues(value)));
+  }
+  return bySlot;
+}
+
+/** Reads the kernel's counters; deletes the per-syscall entries of slots no target holds. */
+function readSnapshot(targets: BpfMap, totalsMap: BpfMap, countsMap: BpfMap, latencyMap: BpfMap): SyscallsSnapshot {
+  const cgroupBySlot = new Map<number, bigint>();
+  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
+  const counts = readPerSyscall(countsMap, cgroupBySlot, (perCpu) => sumCounts(perCpu.map(decodeCount)));
+  const latencies = readPerSyscall(latencyMap, cgroupBySlot, (perCpu) => sumLatencies(perCpu.map(decodeLatency)));
+  const totals = new Map<number, Totals>();
+  for (const slot of cgroupBySlot.keys()) {
+    const value = totalsMap.lookup(keyU32(slot));
+    if (value !== undefined) totals.set(slot, sumTotals(totalsMap.perCpuValues(value).map(decodeTotals)));
+  }
+  return { cgroupBySlot, totals, counts, latencies };
+}
+
+/** The syscalls whose latency some profile needs apart: those its syscalls.only names (unknown names skipped). */
+export function markedSyscalls(specs: readonly Extract<ProbeSpec, { name: 'syscalls' }>[]): Set<number> {
+  const marked = new Set<number>();
+  for (const spec of specs) {
+    for (const name of spec.only ?? []) {
+      const nr = syscallNumber(name);
+      if (nr !== undefined) marked.add(nr);
+    }
+  }
+  return marked;
+}
+
+export const syscalls: ProbeDefinition<'syscalls'> = {
+  name: 'syscalls',
+  description: 'Syscall counts, errors and latency (p50/p90/p99), top syscalls by name.',
+  objectFile: 'syscalls.bpf.o',
+
+  configure(obj: BpfObject) {
+    // Slots index `totals` and key `counts`, so both follow the targets map's size.
+    const maxTargets = obj.map(TARGETS_MAP).maxEntries;
+    obj.setMaxEntries('totals', maxTargets);
+    obj.setMaxEntries('counts', maxTargets * COUNT_ENTRIES_PER_TARGET);
+    obj.setMaxEntries('syscall_latency', maxTargets * COUNT_ENTRIES_PER_TARGET);
+  },
+
+  applyOptions(obj, specs) {
+    const marked = markedSyscalls(specs);
+    const flags = obj.map('latency_syscalls');
+    for (let nr = 0; nr < OTHER_SYSCALL_NR; nr++) {
+      const value = Buffer.alloc(4);
+      value.writeUInt32LE(marked.has(nr) ? 1 : 0);
+      flags.update(keyU32(nr), value);
+    }
+  },
+
+  attach(obj) {
+    return attachPrograms(obj, ['loupe_sys_enter', 'loupe_sys_exit']);
+  },
+
+  reader(obj) {
+    const targets = obj.map(TARGETS_MAP);
+    const totals = obj.map('totals');
+    const counts = obj.map('counts');
+    const latencies = obj.map('syscall_latency');
+    const deltas = new SyscallsDeltas();
+    return {
+      collect: () => deltas.next(readSnapshot(targets, totals, counts, latencies)),
+      close() {}, // no ring buffer: the maps go with the object
+    };
+  },
+};

@@ -1,0 +1,257 @@
+// What the syscalls probe costs on the hottest path there is: a getppid()
+// loop (test/bench/getppid-loop.c), bare and under each tracer, measured in
+// one run as interleaved rounds (the order rotates every round). A variant's
+// added cost is the median over rounds of its time minus bare's in the same
+// round, which cancels the drift of a shared machine.
+//
+//   npx tsx test/bench/syscall-overhead.ts [rounds] [calls per run]
+//
+// Rows: bare; the floor (empty programs on the same hooks); the clock floor
+// (the same plus one clock read per hook: what any probe that times every
+// syscall pays); the syscalls probe with the loop's cgroup targeted, and with
+// the loop in an untargeted cgroup while another is targeted; bpftrace doing
+// the same latency histogram with a cgroup filter. Needs root, cc, bpftrace,
+// `make -C bpf` and the native addon.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probeObjectDirectory } from '../../agent/probe-objects.js';
+import { TARGETS_MAP, type ProbeReader } from '../../agent/probes/probe.js';
+import { syscalls } from '../../agent/probes/syscalls.js';
+import { BpfObject, type BpfLink } from '../../native/index.js';
+import { FakePod } from '../kernel/fake-pods.js';
+
+const rounds = Number(process.argv[2] ?? 15);
+const calls = Number(process.argv[3] ?? 500_000);
+const BPFTRACE_ATTACH_TIMEOUT_MS = 60_000;
+const BPFTRACE_EXIT_TIMEOUT_MS = 5_000;
+
+/** Stops an attached tracer. */
+type Detach = () => Promise<void>;
+
+interface Variant {
+  name: string;
+  pod: FakePod;
+  attach(): Promise<Detach>;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function preflight(): void {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  // Stats put a clock read around every program run and would skew every row.
+  if (readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0') {
+    throw new Error('BPF run-time stats are on (kernel.bpf_stats_enabled): turn them off for a fair measurement');
+  }
+  if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(calls) || calls < 1000) {
+    throw new Error('usage: syscall-overhead.ts [rounds >= 1] [calls per run >= 1000]');
+  }
+}
+
+function buildLoop(dir: string): string {
+  const source = fileURLToPath(new URL('getppid-loop.c', import.meta.url));
+  const binary = path.join(dir, 'getppid-loop');
+  execFileSync('cc', ['-O2', '-Wall', '-o', binary, source], { stdio: 'inherit' });
+  return binary;
+}
+
+/** One run of the loop in pod: ns per call. */
+function runLoop(binary: string, pod: FakePod): Promise<number> {
+  const child = spawn(binary, [pod.dir, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ns = Number(out.trim());
+      if (code === 0 && Number.isFinite(ns)) resolve(ns);
+      else reject(new Error(`getppid-loop exited with ${code}: ${out}`));
+    });
+  });
+}
+
+function attachNamed(obj: BpfObject, names: readonly string[]): Detach {
+  const links: BpfLink[] = names.map((name) => obj.program(name).attach());
+  return async () => links.forEach((link) => link.destroy());
+}
+
+const BPFTRACE_READY = 'loupe-bench: attached';
+
+/**
+ * bpftrace with the same histogram and cgroup filter. Its "Attaching N
+ * probes" comes before the attach calls; BEGIN fires after them, so its line
+ * says the probes are in.
+ */
+function attachBpftrace(pod: FakePod): Promise<Detach> {
+  const script =
+    `BEGIN { printf("${BPFTRACE_READY}\\n"); } ` +
+    `tracepoint:raw_syscalls:sys_enter /cgroup == cgroupid("${pod.dir}")/ { @s[tid] = nsecs } ` +
+    'tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @h = hist(nsecs - @s[tid]); delete(@s[tid]); }';
+  const child = spawn('bpftrace', ['-B', 'line', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const detach: Detach = async () => {
+    child.kill('SIGINT'); // prints its maps and exits; a SIGINT has been seen to go astray, hence the deadline
+    const killer = setTimeout(() => child.kill('SIGKILL'), BPFTRACE_EXIT_TIMEOUT_MS);
+    await exited;
+    clearTimeout(killer);
+  };
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bpftrace did not attach in ${BPFTRACE_ATTACH_TIMEOUT_MS} ms: ${output}`));
+    }, BPFTRACE_ATTACH_TIMEOUT_MS);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!output.includes(BPFTRACE_READY)) return;
+      clearTimeout(timer);
+      resolve(detach);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bpftrace exited with ${code} before attaching: ${output}`));
+    });
+  });
+}
+
+function openLoaded(file: string, configure?: (obj: BpfObject) => void): BpfObject {
+  const obj = BpfObject.open(path.join(probeObjectDirectory(), file));
+  configure?.(obj);
+  obj.load();
+  return obj;
+}
+
+function fmt(x: number | undefined, digits = 1): string {
+  return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  preflight();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-'));
+  const targeted = new FakePod();
+  const untargeted = new FakePod();
+  const floor = openLoaded('floor.bpf.o');
+  const probe = openLoaded(syscalls.objectFile, (obj) => syscalls.configure?.(obj));
+  let reader: ProbeReader<'syscalls'> | undefined;
+  try {
+    const binary = buildLoop(workDir);
+    const key = Buffer.alloc(8);
+    key.writeBigUInt64LE(targeted.cgroupId);
+    const value = Buffer.alloc(16); // struct loupe_target: profile bit 0, slot 0
+    value.writeBigUInt64LE(1n, 0);
+    probe.map(TARGETS_MAP).update(key, value);
+    reader = syscalls.reader(probe, () => {});
+    const probeReader = reader;
+
+    let probeRuns = 0;
+    const variants: Variant[] = [
+      { name: 'bare', pod: targeted, attach: async () => async () => {} },
+      {
+        name: 'floor (empty programs)',
+        pod: targeted,
+        attach: async () => attachNamed(floor, ['loupe_floor_sys_enter', 'loupe_floor_sys_exit']),
+      },
+      {
+        name: 'clock floor (1 clock read/hook)',
+        pod: targeted,
+        attach: async () => attachNamed(floor, ['loupe_floor_clock_sys_enter', 'loupe_floor_clock_sys_exit']),
+      },
+      {
+        name: 'syscalls probe, targeted',
+        pod: targeted,
+        attach: async () => {
+          const detach = attachNamed(probe, ['loupe_sys_enter', 'loupe_sys_exit']);
+          probeReader.collect();
+          return async () => {
+            await detach();
+            // Proof that it measured: every getppid of the run (and its warm-up) is counted.
+            const counted = probeReader.collect().get(targeted.cgroupId)?.topSyscalls.find((e) => e.key === 'getppid')?.count;
+            const expected = calls + Math.floor(calls / 10);
+            if (counted !== expected) throw new Error(`the probe counted ${counted} getppid calls, the loop made ${expected}`);
+            probeRuns++;
+          };
+        },
+      },
+      {
+        name: 'syscalls probe, untargeted',
+        pod: untargeted,
+        attach: async () => {
+          const detach = attachNamed(probe, ['loupe_sys_enter', 'loupe_sys_exit']);
+          probeReader.collect();
+          return async () => {
+            await detach();
+            const counted = probeReader.collect();
+            if (counted.size > 0) throw new Error(`the probe counted calls of untargeted cgroups: ${[...counted.keys()]}`);
+          };
+        },
+      },
+      { name: 'bpftrace, targeted', pod: targeted, attach: () => attachBpftrace(targeted) },
+    ];
+
+    const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      const order = variants.map((_, i) => variants[(i + r) % variants.length]!);
+      for (const v of order) {
+        const detach = await v.attach();
+        try {
+          samples.get(v.name)!.push(await runLoop(binary, v.pod));
+        } finally {
+          await detach();
+        }
+      }
+      process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+    }
+
+    const ns = new Map([...samples].map(([name, xs]) => [name, median(xs)]));
+    const bareSamples = samples.get('bare')!;
+    const added = (name: string) => median(samples.get(name)!.map((x, r) => x - bareSamples[r]!));
+    const floorAdded = added('floor (empty programs)');
+    const bpftraceAdded = added('bpftrace, targeted');
+
+    console.log(`\ngetppid() loop, ${calls} calls per run, median of ${rounds} interleaved rounds (thread CPU time)`);
+    console.log(`the probe counted every getppid of its ${probeRuns} targeted runs, and nothing of its untargeted ones`);
+    const header = ['variant', 'ns/call', 'added ns', 'x floor added', 'x bpftrace added', 'min..max ns/call'];
+    console.log('ns/call: median; added ns: median of (variant - bare) per round\n');
+    const rows = variants.map((v) => {
+      const xs = samples.get(v.name)!;
+      const range = `${fmt(Math.min(...xs))}..${fmt(Math.max(...xs))}`;
+      const a = added(v.name);
+      return v.name === 'bare'
+        ? [v.name, fmt(ns.get(v.name)), '-', '-', '-', range]
+        : [v.name, fmt(ns.get(v.name)), fmt(a), fmt(a / floorAdded, 2), fmt(a / bpftraceAdded, 2), range];
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    console.log(line(header));
+    for (const row of rows) console.log(line(row));
+
+    const goal = (what: string, ratio: number, limit: number, limitText: string) =>
+      console.log(`${ratio <= limit ? 'MET   ' : 'MISSED'} ${what}: ${fmt(ratio, 2)} (goal <= ${limitText})`);
+    console.log('');
+    goal('targeted, x floor added', added('syscalls probe, targeted') / floorAdded, 2, '2');
+    goal('untargeted, x floor added', added('syscalls probe, untargeted') / floorAdded, 1.25, '1.25');
+    goal('targeted, x bpftrace added', added('syscalls probe, targeted') / bpftraceAdded, 1 / 3, '0.33');
+    console.log(
+      `two clock reads alone: ${fmt(added('clock floor (1 clock read/hook)') / floorAdded, 2)} x floor added ` +
+        '(no probe that times every syscall can go below this)',
+    );
+  } finally {
+    reader?.close();
+    probe.close();
+    floor.close();
+    untargeted.remove();
+    targeted.remove();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
