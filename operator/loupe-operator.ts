@@ -1,0 +1,221 @@
+// The Loupe operator: TraceProfiles and Pods in, one NodeTracePlan per node
+// out, and node reports merged back into each TraceProfile's status. Two work
+// queues: one keyed by node (the only writer of that node's plan), one keyed
+// by profile (the only writer of that profile's status and finalizer).
+// Informer events are mapped onto both, so pod churn reaches the plans
+// within a reconcile or two.
+import { LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
+import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import { TRACE_PROFILE_KIND, TRACE_PROFILE_PLURAL, type TraceProfileStatus } from '../api/traceprofile.js';
+import { profileSelectsPod, profileTargets, type Pod } from './pod-targets.js';
+import { NodePlanReconciler } from './reconcilers/node-plan-reconciler.js';
+import { PlanStore, type PlanObject } from './reconcilers/plan-store.js';
+import { PodsByNode } from './reconcilers/pods-by-node.js';
+import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
+import { ProfileStore } from './reconcilers/profile-store.js';
+import { isConflict } from './runtime/api-error.js';
+import { systemClock, type Clock } from './runtime/clock.js';
+import type { InformerEvent } from './runtime/informer.js';
+import type { KubeObject } from './runtime/kube-object.js';
+import { keyOf, type ObjectReader } from './runtime/object-cache.js';
+import { Operator, resourceMeta, type OperatorOptions } from './runtime/operator.js';
+import type { ResourceType } from './runtime/resource-type.js';
+import type { WorkQueue } from './runtime/work-queue.js';
+
+export const OPERATOR_NAME = 'loupe-operator';
+/** Held by every live TraceProfile so that deleting it first removes it from every node's plan. */
+export const CLEANUP_FINALIZER = 'loupe.dev/cleanup';
+export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': OPERATOR_NAME };
+
+export const traceProfileResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: TRACE_PROFILE_PLURAL };
+export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
+export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+
+export interface LoupeOperatorOptions extends Omit<OperatorOptions, 'name'> {
+  /** Watch TraceProfiles and Pods of this namespace only; every namespace when omitted. */
+  watchNamespace?: string;
+  /** Node plans written at once. */
+  nodeConcurrency?: number;
+  /** Profile statuses written at once. */
+  profileConcurrency?: number;
+}
+
+type ProfileEvent = InformerEvent<ProfileObject>;
+
+export class LoupeOperator extends Operator {
+  private readonly loupeOptions: LoupeOperatorOptions;
+  private readonly loupeClock: Clock;
+  private nodeQueue!: WorkQueue;
+  private profileQueue!: WorkQueue;
+  private profiles!: ProfileStore;
+  private pods!: ObjectReader<Pod>;
+  private plans!: PlanStore;
+  private podsByNode!: PodsByNode;
+  private nodePlans!: NodePlanReconciler;
+  private profileStatus!: ProfileStatusReconciler;
+  /** Profile uid → cache key, to route node reports (which name profiles by uid) to the profile queue. */
+  private readonly profileKeys = new Map<string, string>();
+
+  constructor(options: LoupeOperatorOptions = {}) {
+    super({ ...options, name: OPERATOR_NAME });
+    this.loupeOptions = options;
+    this.loupeClock = options.clock ?? systemClock;
+  }
+
+  protected async init(): Promise<void> {
+    const scope = { namespace: this.loupeOptions.watchNamespace };
+    const profileInformer = this.informer<ProfileObject>(traceProfileResource, scope);
+    const podInformer = this.informer<Pod>(podResource, scope);
+    const planInformer = this.informer<PlanObject>(nodeTracePlanResource);
+    this.profiles = new ProfileStore(profileInformer);
+    this.plans = new PlanStore(planInformer);
+    this.pods = podInformer;
+    this.podsByNode = new PodsByNode(podInformer);
+    const clock = this.loupeClock;
+    const logger = this.logger;
+    this.nodePlans = new NodePlanReconciler({
+      profiles: this.profiles,
+      plans: this.plans,
+      pods: this.podsByNode,
+      clock,
+      logger,
+      writer: { apply: (spec) => this.applyPlan(spec), delete: (name, uid) => this.deletePlan(name, uid) },
+    });
+    this.profileStatus = new ProfileStatusReconciler({
+      profiles: this.profiles,
+      pods: podInformer,
+      plans: this.plans,
+      clock,
+      logger,
+      writer: {
+        applyStatus: (profile, status) => this.applyProfileStatus(profile, status),
+        recordEvent: (profile, type, reason, note) => this.recordEvent(profile, type, reason, note),
+      },
+    });
+    // A burst (a rollout, many profiles applied at once) reaches a node as many events: a short
+    // per-node gap folds them into one plan write, where the first change still goes out at once.
+    this.nodeQueue = this.workQueue(
+      async (node) => {
+        await this.nodePlans.reconcile(node);
+      },
+      { concurrency: this.loupeOptions.nodeConcurrency ?? 16, perKeyMinIntervalMs: 500 },
+    );
+    // Every node reports every interval; a per-profile gap folds a round of reports into one status write.
+    this.profileQueue = this.workQueue((key) => this.reconcileProfile(key), {
+      concurrency: this.loupeOptions.profileConcurrency ?? 8,
+      perKeyMinIntervalMs: 1_000,
+    });
+
+    profileInformer.on((event) => this.onProfileEvent(event));
+    podInformer.on((event) => this.onPodEvent(event));
+    planInformer.on((event) => this.onPlanEvent(event));
+  }
+
+  private async reconcileProfile(key: string): Promise<void> {
+    const raw = this.profiles.getRaw(key);
+    if (raw === undefined) return;
+    const event = { type: 'modified' as const, object: raw, meta: resourceMeta(traceProfileResource, raw) };
+    if (await this.handleResourceFinalizer(event, CLEANUP_FINALIZER, () => this.removeFromPlans(raw))) return;
+    const { recheckAtMs } = await this.profileStatus.reconcile(raw);
+    if (recheckAtMs !== undefined) this.profileQueue.addAfter(key, Math.max(0, recheckAtMs - this.loupeClock.now()) + 100);
+  }
+
+  /** The finalizer's work: rewrite every plan that carries the profile (plans leave out profiles being deleted). */
+  private async removeFromPlans(raw: KubeObject): Promise<void> {
+    const nodes = this.plans.nodesPlanning(raw.metadata?.uid ?? '');
+    await Promise.all(nodes.map((node) => this.nodePlans.reconcile(node)));
+    this.logger.info({ profile: keyOf(raw), nodes: nodes.length }, 'removed profile from node plans');
+  }
+
+  private onProfileEvent(event: ProfileEvent): void {
+    const key = keyOf(event.object);
+    const uid = event.object.metadata?.uid ?? '';
+    if (event.type === 'deleted') this.profileKeys.delete(uid);
+    else this.profileKeys.set(uid, key);
+    this.profileQueue.add(key);
+    if (event.type === 'resync' || !changesPlans(event)) return;
+    for (const node of this.nodesOfProfile(event.object)) this.nodeQueue.add(node);
+  }
+
+  /** Nodes a profile targets now, and those whose plans still carry it. */
+  private nodesOfProfile(raw: KubeObject): Set<string> {
+    const nodes = new Set(this.plans.nodesPlanning(raw.metadata?.uid ?? ''));
+    const parsed = this.profiles.parse(raw);
+    if (parsed.ok) {
+      const pods = this.pods.list({ namespace: parsed.profile.metadata.namespace });
+      for (const node of profileTargets(parsed.profile, pods).byNode.keys()) nodes.add(node);
+    }
+    return nodes;
+  }
+
+  private onPodEvent(event: InformerEvent<Pod>): void {
+    const nodes = this.podsByNode.observe(event);
+    if (event.type === 'resync') return;
+    for (const node of nodes) this.nodeQueue.add(node);
+    // Profiles whose selector matched the pod before or after this change see their counts move.
+    const namespace = event.object.metadata?.namespace;
+    for (const profile of this.profiles.list(namespace)) {
+      const matched = [event.object, event.previous].some((pod) => pod !== undefined && profileSelectsPod(profile, pod));
+      if (matched) this.profileQueue.add(keyOf(profile));
+    }
+  }
+
+  private onPlanEvent(event: InformerEvent<PlanObject>): void {
+    if (event.type === 'resync') return;
+    const current = this.plans.parse(event.object);
+    const previous = event.previous === undefined ? undefined : this.plans.parse(event.previous);
+    const specChanged = event.object.metadata?.generation !== event.previous?.metadata?.generation;
+    if (event.type !== 'modified' || specChanged) this.nodeQueue.add(current.name);
+    // Every profile this plan carries or reports, before or after, may see its node readiness or results move.
+    for (const plan of [previous, current]) {
+      for (const entry of plan?.spec?.profiles ?? []) this.profileQueue.add(`${entry.namespace}/${entry.name}`);
+      for (const entry of plan?.status?.profiles ?? []) {
+        const key = this.profileKeys.get(entry.uid);
+        if (key !== undefined) this.profileQueue.add(key);
+      }
+    }
+  }
+
+  private async applyPlan(spec: NodeTracePlanSpec): Promise<void> {
+    await this.apply({
+      apiVersion: LOUPE_API_VERSION,
+      kind: NODE_TRACE_PLAN_KIND,
+      metadata: { name: spec.nodeName, labels: MANAGED_BY_LABEL },
+      spec,
+    });
+  }
+
+  private async deletePlan(name: string, uid: string): Promise<void> {
+    try {
+      await this.client.delete(nodeTracePlanResource, { name }, { preconditions: { uid } });
+    } catch (error) {
+      // A different plan of that name now exists: its own events bring the node back here.
+      if (!isConflict(error)) throw error;
+    }
+  }
+
+  private async applyProfileStatus(profile: KubeObject, status: TraceProfileStatus): Promise<void> {
+    await this.apply(
+      {
+        apiVersion: LOUPE_API_VERSION,
+        kind: TRACE_PROFILE_KIND,
+        metadata: { name: profile.metadata?.name, namespace: profile.metadata?.namespace },
+        status,
+      },
+      { subresource: 'status' },
+    );
+  }
+}
+
+/** Profile changes that can change some plan: new, gone, spec edited, being deleted, or its session moved. */
+function changesPlans(event: ProfileEvent): boolean {
+  if (event.type !== 'modified' || event.previous === undefined) return true;
+  const [before, after] = [event.previous, event.object];
+  return (
+    before.metadata?.generation !== after.metadata?.generation ||
+    before.metadata?.deletionTimestamp !== after.metadata?.deletionTimestamp ||
+    before.status?.phase !== after.status?.phase ||
+    before.status?.startedAt !== after.status?.startedAt ||
+    before.status?.expiresAt !== after.status?.expiresAt
+  );
+}

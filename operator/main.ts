@@ -1,0 +1,62 @@
+// Starting the operator: `loupe operator` calls startOperator(); run this file
+// directly (npm run operator) for the same with flags from the environment.
+import { pathToFileURL } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { LoupeOperator, OPERATOR_NAME } from './loupe-operator.js';
+import { stopOnSignals } from './runtime/shutdown.js';
+
+export interface LeaderElectionTiming {
+  leaseName?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+export interface StartOperatorOptions {
+  /** Path of a kubeconfig; in-cluster or ~/.kube/config (KUBECONFIG) when omitted. */
+  kubeconfig?: string;
+  /** Where the operator runs: its Lease lives here. Defaults to $POD_NAMESPACE, then loupe-system. */
+  namespace?: string;
+  /** Watch TraceProfiles and Pods of this namespace only; every namespace when omitted. */
+  watchNamespace?: string;
+  /** Only the Lease holder reconciles; run several replicas with this on. */
+  leaderElection: boolean | LeaderElectionTiming;
+  /** This replica's name in the Lease and in Events. */
+  identity?: string;
+  logger?: Logger;
+  /** Stop gracefully on SIGTERM/SIGINT (for the process entry point, not for tests). */
+  handleSignals?: boolean;
+}
+
+export const DEFAULT_OPERATOR_NAMESPACE = 'loupe-system';
+
+/** Starts the operator; resolves once its caches are filled. Call stop() on the result to shut it down. */
+export async function startOperator(options: StartOperatorOptions): Promise<LoupeOperator> {
+  const kubeConfig = new KubeConfig();
+  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
+  else kubeConfig.loadFromFile(options.kubeconfig);
+  const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOG_LEVEL ?? 'info' });
+  const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_OPERATOR_NAMESPACE;
+  const timing = typeof options.leaderElection === 'object' ? options.leaderElection : {};
+  const operator = new LoupeOperator({
+    kubeConfig,
+    logger,
+    identity: options.identity,
+    watchNamespace: options.watchNamespace,
+    leaderElection: options.leaderElection === false ? undefined : { namespace, leaseName: timing.leaseName ?? OPERATOR_NAME, ...timing },
+  });
+  if (options.handleSignals) stopOnSignals(operator, logger);
+  await operator.start();
+  return operator;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await startOperator({
+    leaderElection: process.env.LOUPE_LEADER_ELECTION !== 'false',
+    // The pod's name (downward API) names this replica in the Lease.
+    identity: process.env.POD_NAME || undefined,
+    watchNamespace: process.env.LOUPE_WATCH_NAMESPACE || undefined,
+    handleSignals: true,
+  });
+}

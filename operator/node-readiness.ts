@@ -1,0 +1,64 @@
+// Whether a node traces a profile, judged from what its agent wrote in the
+// NodeTracePlan status: the profile Running with every probe loaded and a
+// recent heartbeat. Anything the agent reports going wrong becomes an error
+// for the profile's status (and its Degraded condition).
+import { parseDuration } from '../api/duration.js';
+import type { NodeProfileStatus } from '../api/nodetraceplan.js';
+import type { ProbeName } from '../api/results.js';
+
+/** What one node's plan status says about one profile. */
+export interface NodeReport {
+  heartbeat?: string;
+  /** The profile's entry in the node's status; absent until the agent reports it. */
+  entry?: NodeProfileStatus;
+}
+
+export interface NodeReadiness {
+  node: string;
+  ready: boolean;
+  failed: boolean;
+  /** Why the node is failing or degraded, for status.nodes.errors. */
+  error?: string;
+  /** When a ready node turns stale unless its agent reports again. */
+  staleAtMs?: number;
+}
+
+/** A node is silent after missing three reports (and never sooner than 30 s, to ride out API latency). */
+export function staleAfterMs(interval: string): number {
+  return Math.max(3 * (parseDuration(interval) ?? 10_000), 30_000);
+}
+
+const MAX_ERROR_LENGTH = 512;
+const clip = (text: string): string => (text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`);
+
+function errorsOf(entry: NodeProfileStatus): string | undefined {
+  const messages = (entry.errors ?? []).map((e) => (e.probe === undefined ? e.message : `${e.probe}: ${e.message}`));
+  const unresolved = entry.targets.unresolved ?? [];
+  const first = unresolved[0];
+  if (first !== undefined) messages.push(`${unresolved.length} container(s) not found, e.g. ${first.containerId}: ${first.reason}`);
+  return messages.length === 0 ? undefined : clip(messages.join('; '));
+}
+
+export function nodeReadiness(
+  node: string,
+  report: NodeReport | undefined,
+  probes: readonly ProbeName[],
+  interval: string,
+  nowMs: number,
+): NodeReadiness {
+  const heartbeatMs = report?.heartbeat === undefined ? undefined : Date.parse(report.heartbeat);
+  const staleAtMs = heartbeatMs === undefined ? undefined : heartbeatMs + staleAfterMs(interval);
+  if (staleAtMs !== undefined && nowMs >= staleAtMs) {
+    return { node, ready: false, failed: false, error: `no report from the agent since ${report?.heartbeat}` };
+  }
+  const entry = report?.entry;
+  if (entry === undefined) return { node, ready: false, failed: false };
+  const error = errorsOf(entry);
+  if (entry.state === 'Failed') return { node, ready: false, failed: true, error: error ?? 'the agent reports Failed' };
+  const loaded = new Set(entry.probesLoaded);
+  const ready = entry.state === 'Running' && probes.every((probe) => loaded.has(probe));
+  const readiness: NodeReadiness = { node, ready, failed: false };
+  if (error !== undefined) readiness.error = error;
+  if (ready && staleAtMs !== undefined) readiness.staleAtMs = staleAtMs;
+  return readiness;
+}

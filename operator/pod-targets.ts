@@ -1,0 +1,72 @@
+// Which containers of which pods a TraceProfile traces: running pods of the
+// profile's namespace that its label selector matches, and in them the
+// containers that have a container id (optionally only those named in
+// spec.containers). Pure: the reconcilers feed it from the informer cache.
+import type { NodeTraceTarget } from '../api/nodetraceplan.js';
+import type { TraceProfile } from '../api/traceprofile.js';
+import type { KubeObject } from './runtime/kube-object.js';
+import { matchesLabelSelector } from './runtime/label-selector.js';
+
+interface ContainerStatus {
+  name: string;
+  containerID?: string;
+  state?: { running?: unknown; waiting?: unknown; terminated?: unknown };
+}
+
+/** The fields of a core/v1 Pod the operator reads, as plain JSON. */
+export type Pod = KubeObject & {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; containerStatuses?: ContainerStatus[] };
+};
+
+/** The profile's namespace and selector admit the pod (whatever its phase). */
+export function profileSelectsPod(profile: Pick<TraceProfile, 'metadata' | 'spec'>, pod: Pod): boolean {
+  return pod.metadata?.namespace === profile.metadata.namespace && matchesLabelSelector(profile.spec.selector, pod.metadata?.labels);
+}
+
+/**
+ * The containers to trace in a pod: none unless the pod runs on a node; one
+ * per container that has an id and is not waiting or terminated (the id of a
+ * terminated container is the one that exited; its restart brings a new id).
+ */
+export function runningTargetsOfPod(pod: Pod, containerNames?: readonly string[]): NodeTraceTarget[] {
+  const { uid, name, namespace } = pod.metadata ?? {};
+  if (pod.status?.phase !== 'Running' || !pod.spec?.nodeName || !uid || !name || !namespace) return [];
+  const targets: NodeTraceTarget[] = [];
+  for (const status of pod.status.containerStatuses ?? []) {
+    if (!status.containerID) continue;
+    if (status.state?.waiting !== undefined || status.state?.terminated !== undefined) continue;
+    if (containerNames !== undefined && !containerNames.includes(status.name)) continue;
+    targets.push({ podUid: uid, namespace, pod: name, container: status.name, containerId: status.containerID });
+  }
+  return targets.sort(byContainerId);
+}
+
+export function byContainerId(a: NodeTraceTarget, b: NodeTraceTarget): number {
+  return a.containerId < b.containerId ? -1 : a.containerId > b.containerId ? 1 : 0;
+}
+
+/** What a profile's selector matches right now, grouped by node. */
+export interface ProfileTargets {
+  /** Node name → targets on it, sorted by container id; only nodes with targets. */
+  byNode: Map<string, NodeTraceTarget[]>;
+  pods: number;
+  containers: number;
+}
+
+export function profileTargets(profile: Pick<TraceProfile, 'metadata' | 'spec'>, pods: Iterable<Pod>): ProfileTargets {
+  const byNode = new Map<string, NodeTraceTarget[]>();
+  let podCount = 0;
+  let containers = 0;
+  for (const pod of pods) {
+    if (!profileSelectsPod(profile, pod)) continue;
+    const targets = runningTargetsOfPod(pod, profile.spec.containers);
+    if (targets.length === 0) continue;
+    const node = pod.spec?.nodeName as string;
+    byNode.set(node, [...(byNode.get(node) ?? []), ...targets]);
+    podCount++;
+    containers += targets.length;
+  }
+  for (const targets of byNode.values()) targets.sort(byContainerId);
+  return { byNode, pods: podCount, containers };
+}

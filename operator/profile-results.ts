@@ -1,0 +1,93 @@
+// A profile's results over all its nodes: counts summed, histograms merged,
+// top lists re-ranked and cut to the profile's topN (api/merge.ts), and a
+// per-pod breakdown ranked busiest first.
+import { boundTop, mergeAllProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import type { NodeProfileStatus } from '../api/nodetraceplan.js';
+import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
+import type { PodResult, Truncation } from '../api/traceprofile.js';
+
+export interface ProfileResults {
+  results?: ProbeResults;
+  pods?: PodResult[];
+  truncated?: Truncation;
+}
+
+/** Top lists cut to topN after merging. */
+export function boundedResults(results: ProbeResults, topN: number): ProbeResults {
+  const bounded: ProbeResults = {};
+  for (const probe of PROBE_NAMES) {
+    const result = results[probe];
+    if (result !== undefined) Object.assign(bounded, { [probe]: withTopList(probe, result, (list) => boundTop(list, topN)) });
+  }
+  return bounded;
+}
+
+/** Events each probe counted; typed over every probe name, so a new probe cannot be forgotten here. */
+const ACTIVITY: { [N in ProbeName]: (result: ResultOf<N>) => number } = {
+  exec: (r) => r.execs,
+  syscalls: (r) => r.calls,
+  files: (r) => r.opens,
+  tcp: (r) => r.connects + r.accepts,
+  runqlat: (r) => r.latencyNs.count,
+  oomkill: (r) => r.kills,
+  biolatency: (r) => r.ios,
+  netbytes: (r) => r.packetsSent + r.packetsReceived,
+  profile: (r) => r.samples,
+};
+
+function activityOfProbe<N extends ProbeName>(probe: N, result: ResultOf<N>): number {
+  return (ACTIVITY[probe] as (r: ResultOf<N>) => number)(result);
+}
+
+/** How busy a pod was: the events its probes counted. Ranks the per-pod breakdown. */
+export function activityOf(results: ProbeResults): number {
+  let total = 0;
+  for (const probe of PROBE_NAMES) {
+    const result = results[probe];
+    if (result !== undefined) total += activityOfProbe(probe, result);
+  }
+  return total;
+}
+
+function byActivity(a: PodResult, b: PodResult): number {
+  return activityOf(b.results) - activityOf(a.results) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
+}
+
+export interface NodeResults {
+  node: string;
+  entry: NodeProfileStatus;
+}
+
+/**
+ * Merges what the nodes report for one profile. `containersOf` names the
+ * traced containers of a pod (by uid). Pods are all kept, ranked; the byte
+ * budget decides how many stay in status.
+ */
+export function mergeNodeResults(reports: readonly NodeResults[], topN: number, containersOf: (podUid: string) => string[]): ProfileResults {
+  const withResults = reports.filter((r) => r.entry.results !== undefined);
+  if (withResults.length === 0) return {};
+  const merged: ProfileResults = {
+    results: boundedResults(mergeAllProbeResults(withResults.map((r) => r.entry.results as ProbeResults)), topN),
+  };
+
+  const pods = new Map<string, { pod: Omit<PodResult, 'results'>; results: ProbeResults[] }>();
+  for (const { node, entry } of reports) {
+    for (const pod of entry.pods ?? []) {
+      const seen = pods.get(pod.podUid);
+      if (seen !== undefined) seen.results.push(pod.results);
+      else pods.set(pod.podUid, { pod: { namespace: pod.namespace, name: pod.pod, node, containers: containersOf(pod.podUid) }, results: [pod.results] });
+    }
+  }
+  if (pods.size > 0) {
+    merged.pods = [...pods.values()]
+      .map(({ pod, results }) => ({ ...pod, results: boundedResults(mergeAllProbeResults(results), topN) }))
+      .sort(byActivity);
+  }
+
+  const truncated = reports.reduce(
+    (sum, r) => ({ pods: sum.pods + (r.entry.truncated?.pods ?? 0), topEntries: sum.topEntries + (r.entry.truncated?.topEntries ?? 0) }),
+    { pods: 0, topEntries: 0 },
+  );
+  if (truncated.pods > 0 || truncated.topEntries > 0) merged.truncated = truncated;
+  return merged;
+}

@@ -1,0 +1,94 @@
+// Writes a TraceProfile's status from the caches: what its selector matches
+// (pods), what its nodes report (plan statuses), its session. Writes only
+// when the status would change, and records an Event when the phase changes
+// or nodes start reporting errors, for `kubectl describe`.
+import type { Logger } from 'pino';
+import type { TraceProfileStatus } from '../../api/traceprofile.js';
+import { profileTargets, type Pod } from '../pod-targets.js';
+import { computeProfileStatus, invalidProfileStatus } from '../profile-status.js';
+import { isProfileActive } from '../profile-session.js';
+import { sameJson } from '../same-json.js';
+import type { Clock } from '../runtime/clock.js';
+import type { EventType } from '../runtime/event-recorder.js';
+import type { KubeObject } from '../runtime/kube-object.js';
+import type { ObjectReader } from '../runtime/object-cache.js';
+import type { PlanStore } from './plan-store.js';
+import type { ProfileStore } from './profile-store.js';
+
+export type ProfileObject = KubeObject & { status?: TraceProfileStatus };
+
+export interface ProfileStatusWriter {
+  applyStatus(profile: KubeObject, status: TraceProfileStatus): Promise<void>;
+  recordEvent(profile: KubeObject, type: EventType, reason: string, note: string): Promise<void>;
+}
+
+export interface ProfileStatusReconcilerDeps {
+  profiles: ProfileStore;
+  pods: ObjectReader<Pod>;
+  plans: PlanStore;
+  writer: ProfileStatusWriter;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface ProfileReconcileResult {
+  written: boolean;
+  /** Reconcile again at this time even if nothing else happens. */
+  recheckAtMs?: number;
+}
+
+const PHASE_EVENTS: Record<string, { type: EventType; reason: string }> = {
+  Pending: { type: 'Normal', reason: 'Pending' },
+  Running: { type: 'Normal', reason: 'Tracing' },
+  Completed: { type: 'Normal', reason: 'Completed' },
+  Suspended: { type: 'Normal', reason: 'Suspended' },
+  Failed: { type: 'Warning', reason: 'Failed' },
+};
+
+export class ProfileStatusReconciler {
+  constructor(private readonly deps: ProfileStatusReconcilerDeps) {}
+
+  async reconcile(raw: ProfileObject): Promise<ProfileReconcileResult> {
+    const { profiles, pods, plans, clock } = this.deps;
+    const nowMs = clock.now();
+    const parsed = profiles.parse(raw);
+    if (!parsed.ok) {
+      const status = invalidProfileStatus(raw.status, raw.metadata?.generation ?? 0, parsed.error, nowMs);
+      return { written: await this.write(raw, status) };
+    }
+    const { profile } = parsed;
+    const uid = profile.metadata.uid ?? '';
+    const targets = profileTargets(profile, pods.list({ namespace: profile.metadata.namespace, labelSelector: profile.spec.selector }));
+    // While tracing, a profile belongs on the nodes of its pods; once stopped, on the nodes that still carry it.
+    const nodes = isProfileActive(profile, nowMs) ? [...targets.byNode.keys()].sort() : plans.nodesPlanning(uid).sort();
+    const containers = plans.plannedContainers(uid);
+    const { status, recheckAtMs } = computeProfileStatus({
+      profile,
+      targets,
+      nodes,
+      reports: plans.reportsFor(uid),
+      containersOf: (podUid) => (containers.get(podUid) ?? []).slice(0, 16),
+      nowMs,
+    });
+    const written = await this.write(raw, status);
+    return recheckAtMs === undefined ? { written } : { written, recheckAtMs };
+  }
+
+  private async write(raw: ProfileObject, status: TraceProfileStatus): Promise<boolean> {
+    const previous = raw.status;
+    if (sameJson(previous, status)) return false;
+    await this.deps.writer.applyStatus(raw, status);
+    this.deps.logger?.debug({ profile: `${raw.metadata?.namespace}/${raw.metadata?.name}`, phase: status.phase }, 'wrote status');
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    const event = status.phase === undefined ? undefined : PHASE_EVENTS[status.phase];
+    if (event !== undefined && status.phase !== previous?.phase) {
+      await this.deps.writer.recordEvent(raw, event.type, event.reason, ready?.message || `phase ${status.phase}`);
+    }
+    const degraded = status.conditions?.find((c) => c.type === 'Degraded');
+    const wasDegraded = previous?.conditions?.find((c) => c.type === 'Degraded')?.status === 'True';
+    if (degraded?.status === 'True' && !wasDegraded) {
+      await this.deps.writer.recordEvent(raw, 'Warning', degraded.reason, degraded.message);
+    }
+    return true;
+  }
+}

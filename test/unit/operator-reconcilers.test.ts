@@ -1,0 +1,158 @@
+// The reconcilers over in-memory caches and recording writers: what they
+// write, and that a second pass over unchanged caches writes nothing.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import type { NodeTracePlanSpec } from '../../api/nodetraceplan.js';
+import type { TraceProfile, TraceProfileStatus } from '../../api/traceprofile.js';
+import type { Pod } from '../../operator/pod-targets.js';
+import { NodePlanReconciler } from '../../operator/reconcilers/node-plan-reconciler.js';
+import { PlanStore, type PlanObject } from '../../operator/reconcilers/plan-store.js';
+import { PodsByNode } from '../../operator/reconcilers/pods-by-node.js';
+import { ProfileStatusReconciler, type ProfileObject } from '../../operator/reconcilers/profile-status-reconciler.js';
+import { ProfileStore } from '../../operator/reconcilers/profile-store.js';
+import { ManualClock } from '../../operator/runtime/clock.js';
+import type { KubeObject } from '../../operator/runtime/kube-object.js';
+import { ObjectCache } from '../../operator/runtime/object-cache.js';
+import { execReport, pod, profile } from './operator-fixtures.js';
+
+const logger = pino({ level: 'silent' });
+
+/** Caches and reconcilers wired as the operator wires them, with writers that store into the caches. */
+function harness() {
+  const clock = new ManualClock(Date.parse('2026-11-26T07:00:00Z'));
+  const profileCache = new ObjectCache<ProfileObject>();
+  const podCache = new ObjectCache<Pod>();
+  const planCache = new ObjectCache<PlanObject>();
+  const podsByNode = new PodsByNode(podCache);
+  const profiles = new ProfileStore(profileCache);
+  const plans = new PlanStore(planCache);
+  const writes: string[] = [];
+  let version = 1;
+  const nodePlans = new NodePlanReconciler({
+    profiles,
+    plans,
+    pods: podsByNode,
+    clock,
+    logger,
+    writer: {
+      apply: async (spec: NodeTracePlanSpec) => {
+        writes.push(`apply ${spec.nodeName}`);
+        const previous = planCache.get(spec.nodeName);
+        planCache.put({ ...previous, metadata: { name: spec.nodeName, uid: `plan-${spec.nodeName}`, resourceVersion: String(++version) }, spec: JSON.parse(JSON.stringify(spec)) });
+      },
+      delete: async (name: string) => {
+        writes.push(`delete ${name}`);
+        const previous = planCache.get(name);
+        if (previous) planCache.remove(previous);
+      },
+    },
+  });
+  const profileStatus = new ProfileStatusReconciler({
+    profiles,
+    pods: podCache,
+    plans,
+    clock,
+    logger,
+    writer: {
+      applyStatus: async (raw: KubeObject, status: TraceProfileStatus) => {
+        writes.push(`status ${raw.metadata?.name} ${status.phase}`);
+        profileCache.put({ ...(raw as ProfileObject), metadata: { ...raw.metadata, resourceVersion: String(++version) }, status: JSON.parse(JSON.stringify(status)) });
+      },
+      recordEvent: async (_raw: KubeObject, type: string, reason: string) => void writes.push(`event ${type} ${reason}`),
+    },
+  });
+  const putPod = (p: Pod) => {
+    const previous = podCache.put(p);
+    podsByNode.observe(previous === undefined ? { type: 'added', object: p } : { type: 'modified', object: p, previous });
+  };
+  const removePod = (p: Pod) => {
+    const previous = podCache.remove(p);
+    podsByNode.observe({ type: 'deleted', object: p, ...(previous ? { previous } : {}) });
+  };
+  const putProfile = (p: TraceProfile) => profileCache.put(JSON.parse(JSON.stringify(p)));
+  const reportOn = (node: string, status: unknown) => {
+    const plan = planCache.get(node);
+    assert.ok(plan, `plan ${node} exists`);
+    planCache.put({ ...plan, metadata: { ...plan.metadata, resourceVersion: String(++version) }, status });
+  };
+  return { clock, writes, nodePlans, profileStatus, profileCache, planCache, putPod, removePod, putProfile, reportOn };
+}
+
+describe('NodePlanReconciler', () => {
+  it('creates, updates only on change, and deletes the plan of a node', async () => {
+    const h = harness();
+    h.putProfile(profile('t'));
+    h.putPod(pod('web-1', { node: 'node-a' }));
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'created');
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'unchanged');
+    assert.equal(await h.nodePlans.reconcile('node-b'), 'unchanged', 'no plan for a node without targets');
+
+    h.putPod(pod('web-2', { node: 'node-a' }));
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'updated');
+    const targets = (h.planCache.get('node-a')?.spec as NodeTracePlanSpec).profiles[0]?.targets.map((t) => t.pod);
+    assert.deepEqual(targets, ['web-1', 'web-2']);
+
+    h.removePod(pod('web-1', { node: 'node-a' }));
+    h.removePod(pod('web-2', { node: 'node-a' }));
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'deleted');
+    assert.deepEqual(h.writes, ['apply node-a', 'apply node-a', 'delete node-a']);
+  });
+
+  it('follows a relabelled pod out of the plan', async () => {
+    const h = harness();
+    h.putProfile(profile('t'));
+    h.putPod(pod('web-1'));
+    h.putPod(pod('web-2'));
+    await h.nodePlans.reconcile('node-a');
+    h.putPod({ ...pod('web-2', { labels: { app: 'other' } }), metadata: { ...pod('web-2').metadata, labels: { app: 'other' }, resourceVersion: '2' } });
+    await h.nodePlans.reconcile('node-a');
+    assert.deepEqual((h.planCache.get('node-a')?.spec as NodeTracePlanSpec).profiles[0]?.targets.map((t) => t.pod), ['web-1']);
+  });
+});
+
+describe('ProfileStatusReconciler', () => {
+  it('writes status once, then nothing while nothing changes', async () => {
+    const h = harness();
+    h.putProfile(profile('t'));
+    h.putPod(pod('web-1', { node: 'node-a' }));
+    await h.nodePlans.reconcile('node-a');
+    const raw = () => h.profileCache.get('t', 'shop') as ProfileObject;
+
+    assert.equal((await h.profileStatus.reconcile(raw())).written, true);
+    assert.equal(raw().status?.phase, 'Pending');
+    await h.clock.advance(5_000);
+    assert.equal((await h.profileStatus.reconcile(raw())).written, false);
+
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:05Z', profiles: [execReport('uid-t', 7, [['/bin/true', 7]], [['web-1', 7]])] });
+    const result = await h.profileStatus.reconcile(raw());
+    assert.equal(result.written, true);
+    assert.equal(raw().status?.phase, 'Running');
+    assert.equal(raw().status?.results?.exec?.execs, 7);
+    assert.deepEqual(raw().status?.pods?.map((p) => [p.name, p.containers]), [['web-1', ['app']]]);
+    assert.equal(result.recheckAtMs, Date.parse('2026-11-26T07:00:35Z'));
+
+    // A heartbeat alone changes nothing the status shows.
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:15Z', profiles: [execReport('uid-t', 7, [['/bin/true', 7]], [['web-1', 7]])] });
+    await h.clock.advance(10_000);
+    assert.equal((await h.profileStatus.reconcile(raw())).written, false);
+
+    // Silence: the node turns not ready after three missed reports.
+    await h.clock.advance(60_000);
+    await h.profileStatus.reconcile(raw());
+    assert.equal(raw().status?.nodesReady, '0/1');
+    assert.equal(raw().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
+    assert.deepEqual(h.writes, ['apply node-a', 'status t Pending', 'event Normal Pending', 'status t Running', 'event Normal Tracing', 'status t Pending', 'event Normal Pending', 'event Warning NodeErrors']);
+  });
+
+  it('marks a profile whose spec does not parse Failed', async () => {
+    const h = harness();
+    const bad = JSON.parse(JSON.stringify(profile('bad')));
+    bad.spec.probes = [];
+    h.profileCache.put(bad);
+    await h.profileStatus.reconcile(h.profileCache.get('bad', 'shop') as ProfileObject);
+    const status = (h.profileCache.get('bad', 'shop') as ProfileObject).status;
+    assert.equal(status?.phase, 'Failed');
+    assert.match(status?.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /spec\.probes/);
+  });
+});
