@@ -1,19 +1,22 @@
 #!/usr/bin/env node
-// `loupe <command>`: the one entry point. `trace` and `agent` run here;
-// `operator` joins as it lands.
+// `loupe <command>`: the one entry point, for people (trace) and for the
+// images (agent, operator).
 import { agentCommand } from '../agent/agent-command.js';
 import { traceCommand } from '../agent/trace-command.js';
+import { operatorCommand } from '../operator/operator-command.js';
 
 const USAGE = `Usage: loupe <command> [options]
 
 Commands:
   trace     trace cgroups, containers or pids on this machine (loupe trace --help)
   agent     run the node agent: trace what this node's NodeTracePlan asks (loupe agent --help)
+  operator  run the operator: TraceProfiles → NodeTracePlans → status (loupe operator --help)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   trace: (args) => traceCommand(args),
   agent: (args) => agentCommand(args),
+  operator: (args) => operatorCommand(args),
 };
 
 async function main(argv: string[]): Promise<number> {

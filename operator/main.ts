@@ -1,6 +1,5 @@
-// Starting the operator: `loupe operator` calls startOperator(); run this file
-// directly (npm run operator) for the same with flags from the environment.
-import { pathToFileURL } from 'node:url';
+// Starting the operator: `loupe operator` (operator/operator-command.ts) and
+// the tests call startOperator().
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { LoupeOperator, OPERATOR_NAME } from './loupe-operator.js';
@@ -36,7 +35,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Loup
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
   else kubeConfig.loadFromFile(options.kubeconfig);
-  const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' });
   const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_OPERATOR_NAMESPACE;
   const timing = typeof options.leaderElection === 'object' ? options.leaderElection : {};
   const operator = new LoupeOperator({
@@ -49,14 +48,4 @@ export async function startOperator(options: StartOperatorOptions): Promise<Loup
   if (options.handleSignals) stopOnSignals(operator, logger);
   await operator.start();
   return operator;
-}
-
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await startOperator({
-    leaderElection: process.env.LOUPE_LEADER_ELECTION !== 'false',
-    // The pod's name (downward API) names this replica in the Lease.
-    identity: process.env.POD_NAME || undefined,
-    watchNamespace: process.env.LOUPE_WATCH_NAMESPACE || undefined,
-    handleSignals: true,
-  });
 }

@@ -141,6 +141,11 @@ export abstract class Operator {
     this.logger.info('operator stopped');
   }
 
+  /** True once the caches are filled and until stop() begins: what /readyz reports. */
+  get isRunning(): boolean {
+    return this.state === 'running';
+  }
+
   /** True when this replica may reconcile: it holds the Lease, or leader election is off. */
   get isLeader(): boolean {
     return this.elector === undefined ? this.state === 'running' : this.elector.isLeader;

@@ -92,8 +92,8 @@ try {
   const logFile = join(controlPlane.workDir, 'operator.log');
   // BENCH_OPERATOR_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the operator.
   const nodeArgs = (process.env.BENCH_OPERATOR_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
-  operatorProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'operator', 'main.ts')], {
-    env: { ...process.env, KUBECONFIG: controlPlane.kubeconfigPath, LOUPE_LEADER_ELECTION: 'false', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+  operatorProcess = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'operator', '--no-leader-election', '--health-port', '0'], {
+    env: { ...process.env, KUBECONFIG: controlPlane.kubeconfigPath, LOUPE_LOG_LEVEL: process.env.LOUPE_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);

@@ -21,7 +21,7 @@ import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeReader } from '../../agent/probes/probe.js';
 import { syscalls } from '../../agent/probes/syscalls.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
-import { FakePod } from '../kernel/fake-pods.js';
+import { FakePod } from '../support/fake-pods.js';
 
 const rounds = Number(process.argv[2] ?? 15);
 const calls = Number(process.argv[3] ?? 500_000);

@@ -71,8 +71,8 @@ async function launchOperator(identity: string): Promise<LoupeOperator> {
 
 /** The operator as its own process (npm run operator), so the test can kill it the hard way. */
 function spawnOperator(podName: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'operator', 'main.ts')], {
-    env: { ...process.env, KUBECONFIG: (controlPlane as ControlPlane).kubeconfigPath, POD_NAMESPACE: OPERATOR_NS, POD_NAME: podName, LOG_LEVEL: 'warn' },
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'operator', '--health-port', '0'], {
+    env: { ...process.env, KUBECONFIG: (controlPlane as ControlPlane).kubeconfigPath, POD_NAMESPACE: OPERATOR_NS, POD_NAME: podName, LOUPE_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   operatorProcesses.push(child);

@@ -10,7 +10,7 @@ import { cgroupIdForPath, cgroupIdForPid, cgroupPathForPid } from '../../agent/c
 import { cgroupIdForContainer } from '../../agent/cgroup/container.js';
 import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod, type Qos } from './fake-pods.js';
+import { FakePod, type Qos } from '../support/fake-pods.js';
 
 describe('cgroup ids on the real cgroup2 hierarchy', () => {
   it('finds the cgroup2 mount from /proc/self/mountinfo', (t) => {

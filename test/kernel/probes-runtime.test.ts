@@ -21,7 +21,7 @@ import { oomkill } from '../../agent/probes/oomkill.js';
 import { runqlat } from '../../agent/probes/runqlat.js';
 import { BpfObject } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from './fake-pods.js';
+import { FakePod } from '../support/fake-pods.js';
 
 interface ProbeCase<N extends ProbeName> {
   name: string;

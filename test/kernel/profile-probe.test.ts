@@ -19,7 +19,7 @@ import { createProfileProbe } from '../../agent/probes/profile.js';
 import { foldedStacksOf } from '../../agent/probes/profile-stacks.js';
 import { BpfObject } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from './fake-pods.js';
+import { FakePod } from '../support/fake-pods.js';
 
 const FREQUENCY_HZ = 99;
 const SPIN_CPU_SECONDS = 1.5;

@@ -14,7 +14,7 @@ import { TARGETS_MAP, type ProbeReader } from '../../agent/probes/probe.js';
 import { syscalls } from '../../agent/probes/syscalls.js';
 import { BpfObject, type BpfLink, type BpfMap } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from './fake-pods.js';
+import { FakePod } from '../support/fake-pods.js';
 
 // Moves itself into the cgroup (argv[1]) first, so every syscall after that is
 // the pod's; then makes argv[3] calls, in each of argv[4] threads: getppid(),

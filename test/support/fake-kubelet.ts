@@ -30,19 +30,31 @@ function containerStatus(name: string, containerID: string, restartCount = 0) {
   };
 }
 
-/** Creates the pod bound to its node, then reports it Running with its containers. */
-export async function runPod(client: ResourceClient, pod: FakePodSpec): Promise<void> {
-  const key = { namespace: pod.namespace, name: pod.name };
-  await client.create(podResource, {
+/** Creates the pod bound to its node, as the scheduler would; returns its uid, which names its cgroup. */
+export async function createPod(client: ResourceClient, pod: Omit<FakePodSpec, 'containers'> & { containers: string[] }): Promise<string> {
+  const created = await client.create(podResource, {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { ...key, labels: pod.labels },
-    spec: { nodeName: pod.node, containers: Object.keys(pod.containers).map((name) => ({ name, image: IMAGE })) },
+    metadata: { namespace: pod.namespace, name: pod.name, labels: pod.labels },
+    spec: { nodeName: pod.node, containers: pod.containers.map((name) => ({ name, image: IMAGE })) },
   });
-  await client.patchStatus(podResource, key, {
+  const uid = created.metadata?.uid;
+  if (uid === undefined) throw new Error(`pod ${pod.namespace}/${pod.name} was created without a uid`);
+  return uid;
+}
+
+/** Reports the pod Running with these containers (name → id), as the kubelet would. */
+export async function reportRunning(client: ResourceClient, namespace: string, name: string, containers: Record<string, string>): Promise<void> {
+  await client.patchStatus(podResource, { namespace, name }, {
     phase: 'Running',
-    containerStatuses: Object.entries(pod.containers).map(([name, id]) => containerStatus(name, id)),
+    containerStatuses: Object.entries(containers).map(([container, id]) => containerStatus(container, id)),
   });
+}
+
+/** Creates the pod bound to its node, then reports it Running with its containers. */
+export async function runPod(client: ResourceClient, pod: FakePodSpec): Promise<void> {
+  await createPod(client, { ...pod, containers: Object.keys(pod.containers) });
+  await reportRunning(client, pod.namespace, pod.name, pod.containers);
 }
 
 /** Reports a container restarted under a new id. */

@@ -11,7 +11,6 @@ import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 export type Qos = 'burstable' | 'besteffort' | 'guaranteed';
 
 export class FakePod {
-  readonly podUid = randomUUID();
   readonly containerId = randomBytes(32).toString('hex');
   readonly dir: string;
   readonly cgroupId: bigint;
@@ -19,6 +18,8 @@ export class FakePod {
   constructor(
     readonly qos: Qos = 'burstable',
     readonly mountPoint = findCgroup2Mount().mountPoint,
+    /** The Pod object's uid when there is one: kubelet names the pod's cgroup after it. */
+    readonly podUid: string = randomUUID(),
   ) {
     const uid = this.podUid.replaceAll('-', '_');
     const levels =
