@@ -18,6 +18,12 @@ export interface KubeRequest {
 }
 
 export class KubeHttp {
+  /**
+   * client-node builds a new https.Agent per request, i.e. a TLS handshake per
+   * API call; one keep-alive agent with the same TLS settings reuses connections.
+   */
+  private keepAliveAgent?: https.Agent;
+
   constructor(
     readonly kubeConfig: KubeConfig,
     private readonly defaultTimeoutMs = 30_000,
@@ -38,6 +44,10 @@ export class KubeHttp {
     }
     const transport = url.protocol === 'http:' ? http : https;
     if (transport === http) delete options.agent;
+    else if (options.agent instanceof https.Agent) {
+      this.keepAliveAgent ??= new https.Agent({ ...options.agent.options, keepAlive: true });
+      options.agent = this.keepAliveAgent;
+    }
     const timeoutMs = request.timeoutMs ?? this.defaultTimeoutMs;
 
     const { statusCode, text } = await new Promise<{ statusCode: number; text: string }>((resolve, reject) => {
