@@ -1,10 +1,10 @@
 // What the probe manager must do to match the plan: register profiles that
-// appeared, update those whose probes or targets changed, unregister those the
+// appeared, update those whose probes, probe options or targets changed, unregister those the
 // plan dropped. A profile that is not active stays registered with no targets:
 // its probes detach (unless another profile needs them) while its results are
 // kept, so its final numbers are still reported.
 import type { NodeProfilePlan } from '../api/nodetraceplan.js';
-import type { ProbeName } from '../api/results.js';
+import type { ProbeSpec } from '../api/probes.js';
 import type { ProfileSpec } from './probe-manager.js';
 
 export type PlanAction =
@@ -14,7 +14,7 @@ export type PlanAction =
 
 /** The manager's spec for one plan entry, given the cgroup ids its targets resolved to. */
 export function managerSpec(profile: NodeProfilePlan, cgroupIds: readonly bigint[]): ProfileSpec {
-  const probes: ProbeName[] = [...new Set(profile.probes.map((p) => p.name))].sort();
+  const probes = [...profile.probes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { probes, targets: profile.active ? [...cgroupIds] : [] };
 }
 
@@ -24,8 +24,13 @@ function sameSet<T>(a: readonly T[], b: readonly T[]): boolean {
   return left.size === right.size && [...left].every((x) => right.has(x));
 }
 
+/** A probe spec as text, options included, independent of key order. */
+function probeKey(spec: ProbeSpec): string {
+  return JSON.stringify(spec, Object.keys(spec).sort());
+}
+
 export function sameSpec(a: ProfileSpec, b: ProfileSpec): boolean {
-  return sameSet(a.probes, b.probes) && sameSet(a.targets, b.targets);
+  return sameSet(a.probes.map(probeKey), b.probes.map(probeKey)) && sameSet(a.targets, b.targets);
 }
 
 /**

@@ -3,11 +3,14 @@
 // needs it; profiles then come and go by rewriting only that object's
 // `targets` map (cgroup id → profile bitmask + slot), and the last profile to
 // leave detaches it. Collected deltas are routed to profiles by the bitmask in
-// force when they were counted.
+// force when they were counted, each profile getting them through its own
+// probe options (agent/probe-options.ts).
 import pino, { type Logger } from 'pino';
 import type { BpfLink, BpfMap, BpfObject } from '../native/index.js';
+import type { ProbeSpec } from '../api/probes.js';
 import type { ProbeName } from '../api/results.js';
 import { foldTop, mergeProbeResults, withTopList } from '../api/merge.js';
+import { probeOptionsError, resultForProfile } from './probe-options.js';
 import {
   MAX_PROFILE_SLOTS,
   TARGETS_MAP,
@@ -15,6 +18,7 @@ import {
   type ProbeEvent,
   type ProbeReader,
   type ProbeResult,
+  type ProbeSpecOf,
 } from './probes/probe.js';
 import { SlotAllocator } from './slot-allocator.js';
 
@@ -26,7 +30,8 @@ export const DEFAULT_MAX_TOP_KEYS = 1000;
 const VERIFIER_LOG_EXCERPT_CHARS = 4000;
 
 export interface ProfileSpec {
-  probes: readonly ProbeName[];
+  /** One entry per probe, with this profile's options for it. */
+  probes: readonly ProbeSpec[];
   /** Cgroup ids (cgroup2 directory inodes) whose processes this profile traces. */
   targets: readonly bigint[];
 }
@@ -44,7 +49,7 @@ export interface ProfileState {
   slot: number;
   /** Probes loaded and counting for this profile. */
   active: ProbeName[];
-  /** Probes this profile asked for that could not be loaded, and why. */
+  /** Probes this profile asked for that could not be loaded, or not with its options, and why. */
   failed: ProbeFailure[];
 }
 
@@ -65,13 +70,19 @@ export interface ProbeManagerOptions {
 interface TargetEntry {
   mask: bigint;
   slot: number;
+  /** The probe's own bits (ProbeDefinition.targetFlags). */
+  flags: number;
 }
 
 interface LoadedProbe {
   name: ProbeName;
+  definition: ProbeDefinition;
   object: BpfObject;
   targetsMap: BpfMap;
   links: BpfLink[];
+  /** The users' options the kernel side was last set for (JSON), and the links' attachSetting. */
+  appliedOptions: string;
+  attachSetting: number | string | undefined;
   reader: ProbeReader<ProbeName>;
   /** Mirror of the kernel targets map. */
   targets: Map<bigint, TargetEntry>;
@@ -114,11 +125,12 @@ export function encodeTargetKey(cgroupId: bigint): Buffer {
   return key;
 }
 
-/** struct loupe_target in bpf/loupe.h: u64 profiles, u32 slot, u32 flags (0). */
+/** struct loupe_target in bpf/loupe.h: u64 profiles, u32 slot, u32 flags. */
 export function encodeTargetValue(entry: TargetEntry): Buffer {
   const value = Buffer.alloc(16);
   value.writeBigUInt64LE(entry.mask, 0);
   value.writeUInt32LE(entry.slot, 8);
+  value.writeUInt32LE(entry.flags, 12);
   return value;
 }
 
@@ -127,6 +139,16 @@ function probeFailure(probe: ProbeName, err: unknown): ProbeFailure {
   const log = (err as { log?: unknown } | null)?.log;
   if (typeof log === 'string' && log.length > 0) failure.verifierLog = log.slice(-VERIFIER_LOG_EXCERPT_CHARS);
   return failure;
+}
+
+/** The profile's options for a probe; undefined when it does not ask for it. */
+function specOf<N extends ProbeName>(profile: Profile, probe: N): ProbeSpecOf<N> | undefined {
+  return profile.spec.probes.find((spec): spec is ProbeSpecOf<N> => spec.name === probe);
+}
+
+/** The options of a probe's users, in a stable order (slots), for its definition's hooks. */
+function usersSpecs(probe: ProbeName, users: readonly Profile[]): ProbeSpec[] {
+  return [...users].sort((a, b) => a.slot - b.slot).flatMap((user) => specOf(user, probe) ?? []);
 }
 
 export class ProbeManager {
@@ -151,10 +173,11 @@ export class ProbeManager {
     return this.state(profileId);
   }
 
-  /** Changes a profile's probes or targets; counts it already has are kept. */
+  /** Changes a profile's probes, their options or its targets; counts it already has are kept. */
   update(profileId: string, spec: ProfileSpec): ProfileState {
     const profile = this.profile(profileId);
     this.checkCapacity(profileId, spec);
+    this.collect(); // what was counted so far goes through the options in force when it was counted
     profile.spec = spec;
     profile.failed.clear(); // probes that failed get another try
     this.sync();
@@ -189,6 +212,11 @@ export class ProbeManager {
     return [...this.probes.keys()];
   }
 
+  /** Each loaded probe's object and the profiles sharing it, for cost accounting (agent/cost). */
+  loadedObjects(): { name: ProbeName; object: BpfObject; users: string[] }[] {
+    return [...this.probes.values()].map((p) => ({ name: p.name, object: p.object, users: [...p.users] }));
+  }
+
   /** Reads every loaded probe and adds what happened since the last call to the profiles that wanted it. */
   collect(): void {
     for (const probe of this.probes.values()) this.collectProbe(probe);
@@ -208,10 +236,10 @@ export class ProbeManager {
 
   /** Rejects a spec before anything changes if a probe's targets map could not hold it. */
   private checkCapacity(profileId: string, spec: ProfileSpec): void {
-    for (const probe of spec.probes) {
+    for (const { name: probe } of spec.probes) {
       const wanted = new Set(spec.targets);
       for (const other of this.profiles.values()) {
-        if (other.id !== profileId && other.spec.probes.includes(probe)) other.spec.targets.forEach((t) => wanted.add(t));
+        if (other.id !== profileId && specOf(other, probe) !== undefined) other.spec.targets.forEach((t) => wanted.add(t));
       }
       const capacity = this.probes.get(probe)?.slots.capacity ?? DEFAULT_MAX_TARGETS;
       if (wanted.size > capacity) throw new TooManyTargetsError(profileId, probe, wanted.size, capacity);
@@ -223,8 +251,14 @@ export class ProbeManager {
     const usersByProbe = new Map<ProbeName, Profile[]>();
     for (const profile of this.profiles.values()) {
       if (profile.spec.targets.length === 0) continue; // nothing of it runs here: it needs no probe
-      for (const probe of new Set(profile.spec.probes)) {
-        usersByProbe.set(probe, [...(usersByProbe.get(probe) ?? []), profile]);
+      for (const spec of profile.spec.probes) {
+        const optionsError = probeOptionsError(spec);
+        if (optionsError !== undefined) {
+          profile.failed.set(spec.name, { probe: spec.name, message: optionsError });
+          continue;
+        }
+        const users = usersByProbe.get(spec.name) ?? [];
+        if (!users.includes(profile)) usersByProbe.set(spec.name, [...users, profile]);
       }
     }
     for (const probe of [...this.probes.values()]) {
@@ -237,6 +271,8 @@ export class ProbeManager {
         probe = this.load(name, users);
         if (probe === undefined) continue;
         for (const user of users) user.failed.delete(name);
+      } else if (!this.applyOptions(probe, users)) {
+        continue;
       }
       this.retarget(probe, users);
     }
@@ -252,15 +288,20 @@ export class ProbeManager {
       definition.configure?.(object);
       object.load();
       const targetsMap = object.map(TARGETS_MAP);
-      links = definition.attach(object);
+      const specs = usersSpecs(name, users);
+      definition.applyOptions?.(object, specs);
+      links = definition.attach(object, specs);
       let loaded: LoadedProbe | undefined;
       // Events only arrive once the reader polls, by which time `loaded` is set.
       const reader = definition.reader(object, (event) => loaded && this.routeEvent(loaded, event));
       loaded = {
         name,
+        definition,
         object,
         targetsMap,
         links,
+        appliedOptions: JSON.stringify(specs),
+        attachSetting: definition.attachSetting?.(specs),
         reader,
         targets: new Map(),
         slots: new SlotAllocator(targetsMap.maxEntries),
@@ -298,14 +339,57 @@ export class ProbeManager {
     this.log.info({ probe: probe.name }, 'probe detached');
   }
 
+  /**
+   * Sets the kernel side of a loaded probe for its users' options, before
+   * their cgroups enter the targets map: applyOptions, then a collect so that
+   * what it enables (a syscall's own histogram) and the counts it goes with
+   * start from the same moment; and new links when attachSetting changed (the
+   * object, its maps and counts stay). false when re-attaching failed: the
+   * probe is then unloaded and failed for its users, until update() retries.
+   */
+  private applyOptions(probe: LoadedProbe, users: Profile[]): boolean {
+    const specs = usersSpecs(probe.name, users);
+    const options = JSON.stringify(specs);
+    if (options === probe.appliedOptions) return true;
+    const { definition } = probe;
+    if (definition.applyOptions !== undefined) {
+      definition.applyOptions(probe.object, specs);
+      this.collectProbe(probe);
+    }
+    probe.appliedOptions = options;
+    const setting = definition.attachSetting?.(specs);
+    if (setting === probe.attachSetting) return true;
+    try {
+      for (const link of probe.links.splice(0)) link.destroy();
+      probe.links = definition.attach(probe.object, specs);
+      probe.attachSetting = setting;
+      this.log.info({ probe: probe.name, setting, links: probe.links.length }, 'probe re-attached for new options');
+      return true;
+    } catch (err) {
+      const failure = probeFailure(probe.name, err);
+      this.unload(probe);
+      for (const user of users) user.failed.set(probe.name, failure);
+      this.log.error({ probe: probe.name, setting, err: failure.message }, 'probe failed to re-attach; detached');
+      return false;
+    }
+  }
+
   /** Rewrites the probe's targets map for these users, after routing what was counted under the old one. */
   private retarget(probe: LoadedProbe, users: Profile[]): void {
-    const wanted = new Map<bigint, bigint>();
+    const wanted = new Map<bigint, { mask: bigint; flags: number }>();
+    const usersByCgroup = new Map<bigint, Profile[]>();
     for (const user of users) {
-      for (const cgroupId of user.spec.targets) wanted.set(cgroupId, (wanted.get(cgroupId) ?? 0n) | (1n << BigInt(user.slot)));
+      for (const cgroupId of user.spec.targets) usersByCgroup.set(cgroupId, [...(usersByCgroup.get(cgroupId) ?? []), user]);
     }
-    const changed =
-      wanted.size !== probe.targets.size || [...wanted].some(([id, mask]) => probe.targets.get(id)?.mask !== mask);
+    for (const [cgroupId, targeting] of usersByCgroup) {
+      const mask = targeting.reduce((m, user) => m | (1n << BigInt(user.slot)), 0n);
+      wanted.set(cgroupId, { mask, flags: probe.definition.targetFlags?.(usersSpecs(probe.name, targeting)) ?? 0 });
+    }
+    const same = (id: bigint, w: { mask: bigint; flags: number }) => {
+      const current = probe.targets.get(id);
+      return current?.mask === w.mask && current.flags === w.flags;
+    };
+    const changed = wanted.size !== probe.targets.size || [...wanted].some(([id, w]) => !same(id, w));
     if (changed) this.collectProbe(probe);
     for (const [cgroupId, entry] of [...probe.targets]) {
       if (wanted.has(cgroupId)) continue;
@@ -313,13 +397,12 @@ export class ProbeManager {
       probe.targets.delete(cgroupId);
       probe.slots.release(entry.slot);
     }
-    for (const [cgroupId, mask] of wanted) {
-      const current = probe.targets.get(cgroupId);
-      if (current?.mask === mask) continue;
-      const slot = current?.slot ?? probe.slots.allocate();
+    for (const [cgroupId, { mask, flags }] of wanted) {
+      if (same(cgroupId, { mask, flags })) continue;
+      const slot = probe.targets.get(cgroupId)?.slot ?? probe.slots.allocate();
       // checkCapacity keeps us from here unless the object's map is smaller than DEFAULT_MAX_TARGETS
       if (slot === undefined) throw new Error(`probe ${probe.name}: its targets map is full (${probe.slots.capacity} cgroups)`);
-      const entry = { mask, slot };
+      const entry = { mask, slot, flags };
       probe.targetsMap.update(encodeTargetKey(cgroupId), encodeTargetValue(entry));
       probe.targets.set(cgroupId, entry);
     }
@@ -335,7 +418,11 @@ export class ProbeManager {
     for (const [cgroupId, delta] of deltas) {
       const target = probe.targets.get(cgroupId);
       if (target === undefined) continue; // counted for a cgroup no profile targets any more
-      for (const profile of this.profilesInMask(probe, target.mask)) this.accumulate(profile, probe.name, cgroupId, delta);
+      for (const profile of this.profilesInMask(probe, target.mask)) {
+        const spec = specOf(profile, probe.name);
+        const result = spec === undefined ? delta : resultForProfile(spec, delta);
+        if (result !== undefined) this.accumulate(profile, probe.name, cgroupId, result);
+      }
     }
   }
 

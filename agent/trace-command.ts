@@ -19,15 +19,19 @@ import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import type { ProfileCost } from '../api/cost.js';
 import { BpfObject } from '../native/index.js';
 import { CgroupNotFoundError } from './cgroup/cgroup-id.js';
 import { findCgroup2Mount, NoCgroup2MountError } from './cgroup/mount.js';
+import { turnOnBpfStats } from './cost/bpf-stats.js';
+import { CostMeter } from './cost/cost-meter.js';
+import { eventsByProbe } from './cost/probe-events.js';
 import { ProbeManager } from './probe-manager.js';
 import { probeObjectOpener } from './probe-objects.js';
 import { probeCatalog } from './probes/catalog.js';
 import { buildProfileReport, type ProfileReport, type ReportTarget } from './report.js';
 import { renderReportText } from './report-text.js';
-import { parseTraceOptions, TRACE_USAGE, UsageError, type TraceOptions } from './trace-options.js';
+import { parseTraceOptions, TRACE_USAGE, traceProbeSpecs, UsageError, type TraceOptions } from './trace-options.js';
 import { resolveTraceTargets } from './trace-targets.js';
 
 const PROFILE_ID = 'trace';
@@ -104,19 +108,24 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
     openObject: probeObjectOpener((file) => BpfObject.open(file)),
     logger: log,
   });
+  const meter = new CostMeter(turnOnBpfStats());
+  const measureCost = (): ProfileCost | undefined =>
+    meter.measure(manager.loadedObjects(), new Map([[PROFILE_ID, eventsByProbe(manager.results(PROFILE_ID))]]))?.profiles.get(PROFILE_ID)
+      ?.cost;
   // A signal during loading must not kill the process before close() below.
   const earlyStop: EndReason[] = [];
   const recordEarlyStop = STOP_SIGNALS.map((s) => [s, () => earlyStop.push(s)] as const);
   for (const [signal, handler] of recordEarlyStop) process.on(signal, handler);
   const startedAt = new Date();
   try {
-    const state = manager.register(PROFILE_ID, { probes: options.probes, targets: [...new Set(targets.map((t) => t.cgroupId))] });
+    const state = manager.register(PROFILE_ID, { probes: traceProbeSpecs(options), targets: [...new Set(targets.map((t) => t.cgroupId))] });
     for (const [signal, handler] of recordEarlyStop) process.off(signal, handler);
     if (state.active.length === 0) {
       const reasons = state.failed.map((f) => `${f.probe}: ${f.message}`).join('; ');
       throw new TraceError(`no probe could be loaded (${reasons})`);
     }
-    const report = (): ProfileReport =>
+    measureCost(); // the baseline: the session's cost is measured from here to the end
+    const report = (cost?: ProfileCost): ProfileReport =>
       buildProfileReport({
         profileId: PROFILE_ID,
         probes: state.active,
@@ -124,6 +133,7 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
         results: manager.results(PROFILE_ID),
         targets,
         top: options.top,
+        cost,
       });
     const live = io.stdout.isTTY === true && options.output === 'text';
     const endedBy =
@@ -137,10 +147,11 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
         io.stdout.write(`\x1b[H\x1b[2J${renderReportText(report(), `loupe trace: ${elapsed}${of} (Ctrl-C to stop)`)}`);
       }));
     manager.collect();
-    return { report: report(), startedAt, endedAt: new Date(), endedBy };
+    return { report: report(measureCost()), startedAt, endedAt: new Date(), endedBy };
   } finally {
     for (const [signal, handler] of recordEarlyStop) process.off(signal, handler);
     manager.close();
+    meter.close();
   }
 }
 
@@ -164,6 +175,7 @@ function printSession(session: TraceSession, options: TraceOptions, io: TraceIo)
       failed: report.failed,
       totals: report.totals,
       targets: report.targets,
+      cost: report.cost,
     };
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     return;

@@ -2,9 +2,11 @@
 // and one line that says what is wrong and how to fix it.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { FilesProbeSpecSchema, SyscallsProbeSpecSchema, type ProbeSpec } from '../api/probes.js';
 import { MAX_TOP_N, PROBE_NAMES, ProbeNameSchema } from '../api/results.js';
 import { parseContainerRef } from './cgroup/container.js';
 import { parseDuration } from './duration.js';
+import { probeOptionsError } from './probe-options.js';
 
 export const TRACE_USAGE = `Usage: loupe trace [targets] [options]
 
@@ -18,6 +20,8 @@ Targets (repeatable, at least one):
 
 Options:
   --probes LIST       comma-separated: ${PROBE_NAMES.join(', ')} (default: all)
+  --syscalls LIST     syscalls probe: only these syscalls, comma-separated (e.g. read,openat)
+  --path-prefix P     files probe: only paths starting with P (repeatable, e.g. /etc)
   --duration D        stop after D (30s, 5m, 1h30m; default: until Ctrl-C)
   --interval D        refresh the live summary every D (default: 1s)
   --top N             entries in each top list (default: 10, at most ${MAX_TOP_N})
@@ -81,6 +85,16 @@ const positiveInt = (flag: string, max: number) =>
     return n;
   });
 
+/** --syscalls: the syscalls probe's `only`, with the API's rules and this node's syscall table. */
+const syscallList = z
+  .string()
+  .transform((text) => text.split(',').map((n) => n.trim()).filter((n) => n.length > 0))
+  .pipe(SyscallsProbeSpecSchema.shape.only.unwrap())
+  .superRefine((only, ctx) => {
+    const error = probeOptionsError({ name: 'syscalls', only });
+    if (error !== undefined) ctx.addIssue({ code: 'custom', message: `--syscalls: ${error}` });
+  });
+
 const TARGET_FLAGS = ['cgroup', 'container', 'pid'] as const;
 
 /** One --cgroup, --container or --pid, in command-line order (the report keeps it). */
@@ -95,6 +109,8 @@ export const TraceOptionsSchema = z
   .object({
     targets: z.array(TraceTargetSchema),
     probes: probeList.default([...PROBE_NAMES]),
+    syscalls: syscallList.optional(),
+    pathPrefixes: FilesProbeSpecSchema.shape.pathPrefixes,
     duration: durationMs('duration')
       .refine((ms) => ms > 0, '--duration must be longer than 0 (leave it out to trace until Ctrl-C)')
       .optional(),
@@ -107,6 +123,12 @@ export const TraceOptionsSchema = z
   })
   .refine((o) => o.help || o.targets.length > 0, {
     message: 'no target: give at least one --cgroup PATH, --container ID or --pid PID',
+  })
+  .refine((o) => o.syscalls === undefined || o.probes.includes('syscalls'), {
+    message: '--syscalls filters the syscalls probe: add it to --probes',
+  })
+  .refine((o) => o.pathPrefixes === undefined || o.probes.includes('files'), {
+    message: '--path-prefix filters the files probe: add it to --probes',
   });
 export type TraceOptions = z.output<typeof TraceOptionsSchema>;
 
@@ -124,6 +146,8 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
         container: { type: 'string', multiple: true },
         pid: { type: 'string', multiple: true },
         probes: { type: 'string' },
+        syscalls: { type: 'string' },
+        'path-prefix': { type: 'string', multiple: true },
         duration: { type: 'string' },
         interval: { type: 'string' },
         top: { type: 'string' },
@@ -134,9 +158,11 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
     const targets = tokens.flatMap((t) =>
       t.kind === 'option' && (TARGET_FLAGS as readonly string[]).includes(t.name) ? [{ kind: t.name, value: t.value }] : [],
     );
-    const { probes, duration, interval, top, output, help } = values;
+    const { probes, syscalls, 'path-prefix': pathPrefixes, duration, interval, top, output, help } = values;
     // absent flags stay absent, so the options carry no undefined keys
-    const given = Object.entries({ probes, duration, interval, top, output, help }).filter(([, v]) => v !== undefined);
+    const given = Object.entries({ probes, syscalls, pathPrefixes, duration, interval, top, output, help }).filter(
+      ([, v]) => v !== undefined,
+    );
     input = { targets, ...Object.fromEntries(given) };
   } catch (err) {
     // parseArgs explains at length; its first sentence is the point.
@@ -146,4 +172,13 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
   const parsed = TraceOptionsSchema.safeParse(input);
   if (!parsed.success) throw new UsageError(parsed.error.issues[0]!.message);
   return parsed.data;
+}
+
+/** The probes to load, with the options the flags gave them. */
+export function traceProbeSpecs(options: TraceOptions): ProbeSpec[] {
+  return options.probes.map((name): ProbeSpec => {
+    if (name === 'syscalls' && options.syscalls !== undefined) return { name, only: options.syscalls };
+    if (name === 'files' && options.pathPrefixes !== undefined) return { name, pathPrefixes: options.pathPrefixes };
+    return { name };
+  });
 }

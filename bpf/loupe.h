@@ -17,7 +17,7 @@
 struct loupe_target {
 	__u64 profiles; /* bitmask of profile slots that target this cgroup */
 	__u32 slot;     /* dense per-object index assigned by user space */
-	__u32 flags;    /* reserved, 0 */
+	__u32 flags;    /* the probe's own bits (e.g. syscalls.h), else 0 */
 };
 
 /* cgroup id (the cgroup2 directory's inode) -> who wants it traced. */

@@ -25,7 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
 struct syscall_start {
 	__u64 ns;   /* 0: no syscall of a traced task in flight */
 	__u32 slot;
-	__u32 nr;   /* at most SYSCALLS_MAX_NR */
+	__u16 nr;   /* at most SYSCALLS_MAX_NR */
+	__u16 own_latency; /* the target is flagged SYSCALLS_TARGET_OWN_LATENCY */
 };
 
 struct {
@@ -64,8 +65,8 @@ struct {
 	__type(value, __u32);
 } latency_syscalls SEC(".maps");
 
-/* Histograms of the marked syscalls, per (slot, syscall); sized like `counts`.
- * Marking only what some profile asks for keeps this at a few entries: a
+/* Histograms of the marked syscalls in flagged cgroups, per (slot, syscall);
+ * sized like `counts`. Only what some profile asks for, where it asks: a
  * histogram for every pair would cost 33 times the memory of `counts`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -120,6 +121,7 @@ int BPF_PROG(loupe_sys_enter, struct pt_regs *regs, long id)
 	if ((unsigned long)id >= SYSCALLS_MAX_NR || task->thread_info.status & TS_COMPAT)
 		id = SYSCALLS_MAX_NR;
 	start->nr = id;
+	start->own_latency = target->flags & SYSCALLS_TARGET_OWN_LATENCY;
 	start->ns = bpf_ktime_get_ns();
 	return 0;
 }
@@ -154,7 +156,8 @@ int BPF_PROG(loupe_sys_exit, struct pt_regs *regs, long ret)
 		total->latency[loupe_log2_slot(ns)]++;
 	if (ret < 0)
 		total->errors++;
-	count_syscall_latency(&key, ns);
+	if (start->own_latency)
+		count_syscall_latency(&key, ns);
 
 	count = bpf_map_lookup_elem(&counts, &key);
 	if (!count) {

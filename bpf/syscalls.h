@@ -18,6 +18,10 @@ struct syscalls_totals {
 	__u64 latency[64];  /* latency[k] counts (2^(k-1), 2^k] ns */
 };
 
+/* struct loupe_target.flags: a profile on this cgroup filters syscalls
+ * (syscalls.only), so the marked syscalls get their own latency here. */
+#define SYSCALLS_TARGET_OWN_LATENCY 1
+
 /* Key of the per-syscall counters. */
 struct syscalls_key {
 	__u32 slot; /* struct loupe_target.slot */
@@ -31,7 +35,8 @@ struct syscalls_count {
 };
 
 /* Per (slot, syscall) and CPU, only for the syscalls user space marks in
- * `latency_syscalls` (a profile's syscalls.only): their own latency (520 bytes). */
+ * `latency_syscalls` (a profile's syscalls.only) and only in the cgroups
+ * flagged SYSCALLS_TARGET_OWN_LATENCY: their own latency (520 bytes). */
 struct syscalls_latency {
 	__u64 zero;         /* latency 0 ns */
 	__u64 latency[64];  /* as in struct syscalls_totals */

@@ -2,10 +2,14 @@
 // BPF object under bpf/build, loaded once per node and shared by every profile;
 // the user side reads its maps and ring buffers into per-cgroup results.
 import type { BpfLink, BpfObject } from '../../native/index.js';
+import type { ProbeSpec } from '../../api/probes.js';
 import type { ProbeName, ProbeResults } from '../../api/results.js';
 
 /** The result type of probe N (exec → ExecResult, …). */
 export type ProbeResult<N extends ProbeName> = NonNullable<ProbeResults[N]>;
+
+/** The options one profile gave probe N, e.g. `{name: 'files', pathPrefixes: ['/etc']}`. */
+export type ProbeSpecOf<N extends ProbeName> = Extract<ProbeSpec, { name: N }>;
 
 /**
  * Every probe object has this map: cgroup id (u64, the cgroup2 directory's
@@ -49,8 +53,31 @@ export interface ProbeDefinition<N extends ProbeName = ProbeName> {
   readonly objectFile: string;
   /** Called after open, before load: set `const volatile` config, map sizes. */
   configure?(obj: BpfObject): void;
-  /** Attaches every program of the loaded object; the manager owns the links. */
-  attach(obj: BpfObject): BpfLink[];
+  /**
+   * Attaches every program of the loaded object; the manager owns the links.
+   * `specs`: the options of the profiles using the probe (none: defaults).
+   */
+  attach(obj: BpfObject, specs?: readonly ProbeSpecOf<N>[]): BpfLink[];
+  /**
+   * What the links depend on among those options (the profile probe: its
+   * sampling rate). When it changes the manager re-attaches: new links on the
+   * same loaded object, so its maps and counts are kept. Absent: links do not
+   * depend on options.
+   */
+  attachSetting?(specs: readonly ProbeSpecOf<N>[]): number | string;
+  /**
+   * Kernel-side settings serving every profile using the loaded probe at once
+   * (the syscalls probe: which syscalls get a latency histogram of their own).
+   * Called before their cgroups enter the targets map and whenever their
+   * options change; per-profile filters are agent/probe-options.ts.
+   */
+  applyOptions?(obj: BpfObject, specs: readonly ProbeSpecOf<N>[]): void;
+  /**
+   * The probe's bits of struct loupe_target.flags for one cgroup, from the
+   * options of the profiles targeting it (the syscalls probe: one filters
+   * syscalls, so their latency is kept apart there). Absent: 0.
+   */
+  targetFlags?(specs: readonly ProbeSpecOf<N>[]): number;
   /** Starts reading the loaded object's maps and ring buffers. */
   reader(obj: BpfObject, onEvent: ProbeEventSink): ProbeReader<N>;
 }

@@ -4,9 +4,11 @@
 // drains the counts, symbolizes the stacks on the node and returns, per
 // cgroup, the samples, the hottest leaf functions and the folded stacks.
 //
-// The sampling frequency is per node and fixed when the probe loads (one set
-// of perf events serves every profile): this definition's frequencyHz, by
-// default DEFAULT_PROFILE_FREQUENCY_HZ. Stacks are symbolized at collect time,
+// The sampling frequency is per node (one set of perf events serves every
+// profile): the highest `frequency` of the profiles using the probe, each
+// counting as this definition's frequencyHz (DEFAULT_PROFILE_FREQUENCY_HZ)
+// when it gives none. A change re-attaches the perf events; the maps, and so
+// the samples so far, stay. Stacks are symbolized at collect time,
 // so a process that exited in between shows its frames as [unknown].
 //
 // OTLP: the OpenTelemetry JS SDK at the version we use has no profiles
@@ -18,14 +20,19 @@ import { Symbolizer, type Frame, type ProcessSymbolizer } from '../symbolize/sym
 import { decodeCounter } from './kernel-decode.js';
 import { decodeProfileKey, decodeStack, encodeStackId, stackIdLost, type ProfileKey } from './profile-decode.js';
 import { ProfileAggregator, foldStack } from './profile-stacks.js';
-import type { ProbeDefinition } from './probe.js';
+import type { ProbeDefinition, ProbeSpecOf } from './probe.js';
 
 export const DEFAULT_PROFILE_FREQUENCY_HZ = 19;
 export const MAX_PROFILE_FREQUENCY_HZ = 999;
 
 export interface ProfileProbeDefinition extends ProbeDefinition<'profile'> {
-  /** Samples per second per CPU of this node's perf events. */
+  /** Samples per second per CPU for a profile that gives no frequency. */
   readonly frequencyHz: number;
+}
+
+/** The one rate that serves every profile sharing the perf events: the highest any asks for. */
+export function samplingFrequencyHz(specs: readonly ProbeSpecOf<'profile'>[], defaultHz: number): number {
+  return specs.reduce((hz, spec) => Math.max(hz, spec.frequency ?? defaultHz), specs.length === 0 ? defaultHz : 1);
 }
 
 /** CPUs in a list like "0-3,6" (/sys/devices/system/cpu/online). */
@@ -84,7 +91,10 @@ export function createProfileProbe(frequencyHz = DEFAULT_PROFILE_FREQUENCY_HZ): 
     objectFile: 'profile.bpf.o',
     frequencyHz,
 
-    attach(obj) {
+    attachSetting: (specs) => samplingFrequencyHz(specs, frequencyHz),
+
+    attach(obj, specs = []) {
+      const frequency = samplingFrequencyHz(specs, frequencyHz);
       const program = obj.program('loupe_profile');
       const online = onlineCpus();
       const links: BpfLink[] = [];
@@ -92,7 +102,7 @@ export function createProfileProbe(frequencyHz = DEFAULT_PROFILE_FREQUENCY_HZ): 
         for (let cpu = 0; cpu < possibleCpus(); cpu++) {
           if (!online.has(cpu)) continue;
           try {
-            links.push(program.attachPerfEvent({ cpu, type: 'software', config: PerfSoftwareEvent.cpuClock, frequency: frequencyHz }));
+            links.push(program.attachPerfEvent({ cpu, type: 'software', config: PerfSoftwareEvent.cpuClock, frequency }));
           } catch (err) {
             // A CPU that went offline since we looked has nothing to sample.
             if (!(err instanceof BpfError && err.code === 'ENODEV')) throw err;

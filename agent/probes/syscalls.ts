@@ -19,6 +19,8 @@ import { TopList } from './top-list.js';
 
 /** SYSCALLS_MAX_NR in bpf/syscalls.h: the number every other call is counted under. */
 export const OTHER_SYSCALL_NR = 512;
+/** SYSCALLS_TARGET_OWN_LATENCY in bpf/syscalls.h: a profile on the cgroup filters syscalls. */
+export const TARGET_OWN_LATENCY = 1;
 /** Per-syscall counter entries per target slot that the counts map has room for. */
 const COUNT_ENTRIES_PER_TARGET = 64;
 
@@ -275,6 +277,8 @@ export const syscalls: ProbeDefinition<'syscalls'> = {
       flags.update(keyU32(nr), value);
     }
   },
+
+  targetFlags: (specs) => (specs.some((spec) => spec.only !== undefined) ? TARGET_OWN_LATENCY : 0),
 
   attach(obj) {
     return attachPrograms(obj, ['loupe_sys_enter', 'loupe_sys_exit']);

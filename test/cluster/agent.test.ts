@@ -17,8 +17,8 @@ import { SHUTDOWN_MESSAGE } from '../../agent/node-status.js';
 import { KubeHttp } from '../../operator/runtime/kube-http.js';
 import type { KubeObject } from '../../operator/runtime/kube-object.js';
 import { ResourceClient } from '../../operator/runtime/resource-client.js';
-import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../kernel/bpf-handles.js';
-import { FakePod } from '../kernel/fake-pods.js';
+import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
+import { FakePod } from '../support/fake-pods.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { kernelTestBlocker } from '../support/privileged.js';
@@ -225,14 +225,16 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
   it('shares a probe between profiles and detaches what a removed profile alone needed', async () => {
     const agentA = agents.get('node-a') as Agent;
     const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
-    await writePlan('node-a', [web, profile('opens', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [target(a1, 'web-1')] })]);
+    await writePlan('node-a', [web, profile('opens', { probes: [{ name: 'exec' }, { name: 'files', pathPrefixes: ['/etc/ld.so.cache'] }], targets: [target(a1, 'web-1')] })]);
     await waitForEntry('node-a', 'opens', 'running exec and files', running(['exec', 'files']));
     const programs = agentA.programs();
     assert.deepEqual(programs.filter((n) => n === 'loupe_exec' || n === 'loupe_exit'), ['loupe_exec', 'loupe_exit'], 'exec is loaded once for both');
     assert.ok(programs.some((n) => n.startsWith('loupe_open')), programs.join(', '));
 
     await a1.execTimes(2);
-    await expectExecs('node-a', 'opens', 2);
+    const opens = await expectExecs('node-a', 'opens', 2);
+    // The probe option reaches the node: of everything /bin/true opens, only its dynamic loader's cache, once per exec.
+    assert.deepEqual(opens.results?.files, { opens: 2, errors: 0, topPaths: [{ key: '/etc/ld.so.cache', count: 2, errors: 0 }] });
     await expectExecs('node-a', 'web', 10);
 
     await writePlan('node-a', [web]);
@@ -304,6 +306,33 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     assert.equal((await entry('node-a', 'exported'))?.profile.errors, undefined, 'nothing dropped or failing');
     await writePlan('node-a', [web]);
     await waitFor('node-a to drop the OTLP profiles', async () => (await entry('node-a', 'exported')) === undefined);
+  });
+
+  it('reports what tracing costs, and drops the costliest probe of a profile that stays over its budget', async () => {
+    const busy = new FakePod();
+    pods.push(busy);
+    // web as the previous case left it, so that the next cases find its results.
+    const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
+    const probes: NodeProfilePlan['probes'] = [{ name: 'exec' }, { name: 'syscalls' }];
+    await writePlan('node-a', [web, profile('capped', { probes, budget: { maxEventsPerSecond: 50 }, targets: [target(busy, 'busy-1')] })]);
+    await waitForEntry('node-a', 'capped', 'running exec and syscalls', running(['exec', 'syscalls']));
+    // A byte at a time: hundreds of thousands of syscalls a second, for longer than 3 intervals.
+    const load = busy.run('timeout 8 dd if=/dev/zero of=/dev/null bs=1 2>/dev/null');
+    try {
+      const measured = await waitForEntry('node-a', 'capped', 'a measured cost', (p) => (p.cost?.eventsPerSecond ?? 0) > 1000);
+      assert.ok((measured.cost?.cpuCores ?? 0) > 0 && measured.cost?.unmeasured === undefined, JSON.stringify(measured.cost));
+      const degraded = await waitForEntry('node-a', 'capped', 'syscalls dropped for the budget', (p) =>
+        (p.errors ?? []).some((e) => e.reason === 'BudgetExceeded' && e.probe === 'syscalls'),
+      );
+      assert.deepEqual(degraded.probesLoaded, ['exec'], 'syscalls made the events: it goes first, exec stays');
+      assert.match(degraded.errors?.[0]?.message ?? '', /over budget on this node for 3 intervals \(\d+ events\/s > 50 allowed\): dropped probe syscalls/);
+      const node = (await entry('node-a', 'capped'))?.status.cost;
+      assert.ok(node !== undefined && node.agentMemoryBytes > 0 && node.kernelMemoryBytes > 0, JSON.stringify(node));
+    } finally {
+      await load;
+    }
+    await writePlan('node-a', [web]);
+    await waitFor('node-a to drop the capped profile', async () => (await entry('node-a', 'capped')) === undefined);
   });
 
   it('SIGTERM: detaches everything, writes a final status that says so, exits 0', async () => {

@@ -10,8 +10,8 @@ import { exec } from '../../agent/probes/exec.js';
 import { probeCatalog } from '../../agent/probes/catalog.js';
 import { files } from '../../agent/probes/files.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
-import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from './bpf-handles.js';
-import { FakePod } from './fake-pods.js';
+import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
+import { FakePod } from '../support/fake-pods.js';
 
 const openObject = probeObjectOpener((file) => BpfObject.open(file));
 const catalog = { exec, files };
@@ -34,8 +34,8 @@ describe('ProbeManager on the kernel', () => {
     assert.deepEqual(bpfHandlesOf(process.pid), { progIds: [], linkIds: [] }, 'the test starts with nothing loaded');
     const manager = new ProbeManager({ catalog, openObject });
     try {
-      assert.deepEqual(manager.register('p1', { probes: ['exec'], targets: [A.cgroupId] }).active, ['exec']);
-      assert.deepEqual(manager.register('p2', { probes: ['exec'], targets: [B.cgroupId, C.cgroupId] }).active, ['exec']);
+      assert.deepEqual(manager.register('p1', { probes: [{ name: 'exec' }], targets: [A.cgroupId] }).active, ['exec']);
+      assert.deepEqual(manager.register('p2', { probes: [{ name: 'exec' }], targets: [B.cgroupId, C.cgroupId] }).active, ['exec']);
 
       const held = bpfHandlesOf(process.pid);
       const names = kernelPrograms().filter((p) => held.progIds.includes(p.id)).map((p) => p.name).sort();
@@ -74,7 +74,7 @@ describe('ProbeManager on the kernel', () => {
     const { A, B, C } = pods;
     const manager = new ProbeManager({ catalog: probeCatalog, openObject });
     try {
-      const all = ['exec', 'syscalls', 'files', 'tcp'] as const;
+      const all = (['exec', 'syscalls', 'files', 'tcp'] as const).map((name) => ({ name }));
       assert.deepEqual(manager.register('p1', { probes: all, targets: [A.cgroupId] }).failed, []);
       assert.deepEqual(manager.register('p2', { probes: all, targets: [B.cgroupId, C.cgroupId] }).failed, []);
       const held = bpfHandlesOf(process.pid);
@@ -99,9 +99,9 @@ describe('ProbeManager on the kernel', () => {
     const { A } = pods;
     const manager = new ProbeManager({ catalog, openObject });
     try {
-      manager.register('early', { probes: ['exec'], targets: [A.cgroupId] });
+      manager.register('early', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
       await A.execTimes(4);
-      manager.register('late', { probes: ['exec'], targets: [A.cgroupId] });
+      manager.register('late', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
       await A.execTimes(1);
       manager.collect();
       assert.equal(manager.results('early').exec?.get(A.cgroupId)?.execs, 5);
@@ -120,7 +120,7 @@ describe('ProbeManager on the kernel', () => {
         definition.name === 'files' ? BpfObject.open(Buffer.from('not an ELF object'), 'broken') : openObject(definition),
     });
     try {
-      const state = manager.register('p', { probes: ['exec', 'files'], targets: [A.cgroupId] });
+      const state = manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
       assert.deepEqual(state.active, ['exec']);
       assert.equal(state.failed.length, 1);
       assert.equal(state.failed[0]?.probe, 'files');
@@ -128,7 +128,7 @@ describe('ProbeManager on the kernel', () => {
       await A.execTimes(2);
       manager.collect();
       assert.equal(manager.results('p').exec?.get(A.cgroupId)?.execs, 2);
-      manager.update('p', { probes: ['exec', 'files'], targets: [A.cgroupId] }); // retries files, still broken
+      manager.update('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] }); // retries files, still broken
     } finally {
       const held = bpfHandlesOf(process.pid);
       manager.close();
@@ -141,7 +141,7 @@ describe('ProbeManager on the kernel', () => {
     if (!requireKernel(t)) return;
     const { A } = pods;
     const manager = new ProbeManager({ catalog, openObject });
-    const state = manager.register('p', { probes: ['exec', 'files'], targets: [A.cgroupId] });
+    const state = manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
     assert.deepEqual(state.failed, []);
     assert.deepEqual(state.active.sort(), ['exec', 'files']);
     const held = bpfHandlesOf(process.pid);

@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { PROBE_NAMES } from '../../api/results.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
-import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from './bpf-handles.js';
-import { FakePod } from './fake-pods.js';
+import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
+import { FakePod } from '../support/fake-pods.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

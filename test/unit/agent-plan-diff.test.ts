@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
+import type { ProbeSpec } from '../../api/probes.js';
+import type { ProbeName } from '../../api/results.js';
 import { diffPlan, managerSpec } from '../../agent/plan-diff.js';
 import type { ProfileSpec } from '../../agent/probe-manager.js';
 
@@ -19,15 +21,24 @@ function plan(overrides: Partial<NodeProfilePlan> = {}): NodeProfilePlan {
   };
 }
 
-const spec = (probes: ProfileSpec['probes'], targets: bigint[]): ProfileSpec => ({ probes, targets });
+/** A spec whose probes are bare names (no options) or full probe specs. */
+const spec = (probes: (ProbeName | ProbeSpec)[], targets: bigint[]): ProfileSpec => ({
+  probes: probes.map((p) => (typeof p === 'string' ? { name: p } : p)),
+  targets,
+});
 
 describe('managerSpec', () => {
   it('asks for the plan’s probes on the resolved cgroups', () => {
-    assert.deepEqual(managerSpec(plan(), [7n, 9n]), { probes: ['exec', 'tcp'], targets: [7n, 9n] });
+    assert.deepEqual(managerSpec(plan(), [7n, 9n]), spec(['exec', 'tcp'], [7n, 9n]));
+  });
+
+  it('passes each probe’s options on', () => {
+    const probes: ProbeSpec[] = [{ name: 'syscalls', only: ['read'] }, { name: 'files', pathPrefixes: ['/etc'] }];
+    assert.deepEqual(managerSpec(plan({ probes }), [7n]).probes, [probes[1], probes[0]]);
   });
 
   it('gives an inactive profile no targets: its probes detach, its results stay', () => {
-    assert.deepEqual(managerSpec(plan({ active: false }), [7n, 9n]), { probes: ['exec', 'tcp'], targets: [] });
+    assert.deepEqual(managerSpec(plan({ active: false }), [7n, 9n]), spec(['exec', 'tcp'], []));
   });
 });
 
@@ -62,6 +73,14 @@ describe('diffPlan', () => {
     const current = new Map([['p-1', managerSpec(plan(), [7n])]]);
     const desired = new Map([['p-1', managerSpec(plan({ active: false }), [7n])]]);
     assert.deepEqual(diffPlan(current, desired), [{ kind: 'update', uid: 'p-1', spec: spec(['exec', 'tcp'], []) }]);
+  });
+
+  it('updates a profile whose probe options changed, whatever their key order', () => {
+    const current = new Map([['p-1', spec([{ name: 'profile', frequency: 19 }, { name: 'syscalls', only: ['read'] }], [1n])]]);
+    const reordered = new Map([['p-1', spec([{ only: ['read'], name: 'syscalls' } as ProbeSpec, { name: 'profile', frequency: 19 }], [1n])]]);
+    assert.deepEqual(diffPlan(current, reordered), []);
+    const faster = spec([{ name: 'profile', frequency: 99 }, { name: 'syscalls', only: ['read'] }], [1n]);
+    assert.deepEqual(diffPlan(current, new Map([['p-1', faster]])), [{ kind: 'update', uid: 'p-1', spec: faster }]);
   });
 
   it('does nothing when nothing changed', () => {

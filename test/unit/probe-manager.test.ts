@@ -6,7 +6,11 @@ import type { BpfObject } from '../../native/index.js';
 import type { ProbeName } from '../../api/results.js';
 import { emptyProbeResult } from '../../api/merge.js';
 import type { ExecResult } from '../../api/results.js';
-import type { ProbeDefinition, ProbeEvent } from '../../agent/probes/probe.js';
+import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
+import type { ProbeSpec } from '../../api/probes.js';
+import type { ProbeDefinition, ProbeEvent, ProbeSpecOf } from '../../agent/probes/probe.js';
+import { samplingFrequencyHz } from '../../agent/probes/profile.js';
+import { syscalls, TARGET_OWN_LATENCY, type SyscallsDelta } from '../../agent/probes/syscalls.js';
 import {
   encodeTargetKey,
   encodeTargetValue,
@@ -128,8 +132,8 @@ function execs(manager: ProbeManager, profileId: string): Record<string, number>
 describe('ProbeManager', () => {
   it('loads a probe once and shares it between profiles through the targets map', () => {
     const { manager, exec } = setup();
-    const p1 = manager.register('p1', { probes: ['exec'], targets: [A] });
-    const p2 = manager.register('p2', { probes: ['exec'], targets: [B, C] });
+    const p1 = manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
+    const p2 = manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
     assert.equal(exec.opened, 1);
     assert.equal(exec.loads, 1);
     assert.equal(exec.liveLinks, 2);
@@ -147,8 +151,8 @@ describe('ProbeManager', () => {
 
   it('routes each cgroup’s counts to exactly the profiles that target it', () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: ['exec'], targets: [A, C] });
-    manager.register('p2', { probes: ['exec'], targets: [B, C] });
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, C] });
+    manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
     exec.exec(A, 3);
     exec.exec(B, 5);
     exec.exec(C, 2);
@@ -163,11 +167,11 @@ describe('ProbeManager', () => {
 
   it('does not give a profile counts from before it joined, nor after it left a cgroup', () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: ['exec'], targets: [A] });
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
     exec.exec(A, 3); // not collected yet when p2 joins
-    manager.register('p2', { probes: ['exec'], targets: [A] });
+    manager.register('p2', { probes: [{ name: 'exec' }], targets: [A] });
     exec.exec(A, 2);
-    manager.update('p2', { probes: ['exec'], targets: [B] });
+    manager.update('p2', { probes: [{ name: 'exec' }], targets: [B] });
     exec.exec(A, 10);
     manager.collect();
     assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 15 });
@@ -176,13 +180,13 @@ describe('ProbeManager', () => {
 
   it('reuses profile bits and target slots, and detaches when the last profile leaves', () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: ['exec'], targets: [A, B] });
-    manager.register('p2', { probes: ['exec'], targets: [C] });
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    manager.register('p2', { probes: [{ name: 'exec' }], targets: [C] });
     assert.equal(exec.targets.entries.get(C)?.slot, 2);
     manager.unregister('p1');
     assert.deepEqual([...exec.targets.entries.keys()], [C]);
     assert.equal(exec.liveLinks, 2, 'p2 still uses the probe');
-    const p3 = manager.register('p3', { probes: ['exec'], targets: [D] });
+    const p3 = manager.register('p3', { probes: [{ name: 'exec' }], targets: [D] });
     assert.equal(p3.slot, 0, 'p1’s bit is reused');
     assert.equal(exec.targets.entries.get(D)?.slot, 0, 'the lowest free target slot is reused');
     assert.equal(exec.opened, 1);
@@ -191,7 +195,7 @@ describe('ProbeManager', () => {
     assert.equal(exec.liveLinks, 0);
     assert.equal(exec.liveObjects, 0);
     assert.deepEqual(manager.loadedProbes(), []);
-    manager.register('p4', { probes: ['exec'], targets: [A] });
+    manager.register('p4', { probes: [{ name: 'exec' }], targets: [A] });
     assert.equal(exec.opened, 2, 'a new profile loads the probe again');
     manager.close();
     assert.equal(exec.liveLinks, 0);
@@ -204,8 +208,8 @@ describe('ProbeManager', () => {
       errno: 13,
       log: 'R1 invalid mem access \'scalar\'\nprocessed 12 insns',
     });
-    const p1 = manager.register('p1', { probes: ['exec', 'files'], targets: [A] });
-    const p2 = manager.register('p2', { probes: ['files'], targets: [B] });
+    const p1 = manager.register('p1', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A] });
+    const p2 = manager.register('p2', { probes: [{ name: 'files' }], targets: [B] });
     assert.deepEqual(p1.active, ['exec']);
     assert.deepEqual(p1.failed, [
       { probe: 'files', message: 'load files.bpf.o: Permission denied (EACCES)', verifierLog: 'R1 invalid mem access \'scalar\'\nprocessed 12 insns' },
@@ -217,17 +221,17 @@ describe('ProbeManager', () => {
     manager.collect();
     assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 4 });
     fakes.files.failLoad = undefined;
-    assert.deepEqual(manager.update('p2', { probes: ['files'], targets: [B] }).active, ['files'], 'update retries');
+    assert.deepEqual(manager.update('p2', { probes: [{ name: 'files' }], targets: [B] }).active, ['files'], 'update retries');
     assert.deepEqual(manager.state('p1').failed, [], 'a probe that loads clears the failure for every profile');
     manager.close();
   });
 
   it('loads only the probes some profile asks for, and close() releases them all', () => {
     const { manager, fakes } = setup();
-    manager.register('p1', { probes: ['exec', 'tcp'], targets: [A] });
+    manager.register('p1', { probes: [{ name: 'exec' }, { name: 'tcp' }], targets: [A] });
     assert.deepEqual(manager.loadedProbes().sort(), ['exec', 'tcp']);
     assert.equal(fakes.syscalls.opened + fakes.files.opened, 0);
-    manager.update('p1', { probes: ['tcp'], targets: [A] });
+    manager.update('p1', { probes: [{ name: 'tcp' }], targets: [A] });
     assert.equal(fakes.exec.liveObjects, 0);
     manager.close();
     for (const f of Object.values(fakes)) assert.equal(f.liveLinks + f.liveObjects, 0, f.name);
@@ -236,8 +240,8 @@ describe('ProbeManager', () => {
   it('hands rare events to the profiles whose bit was set when they happened', () => {
     const events: [ProbeEvent, string[]][] = [];
     const { manager, exec } = setup({ events });
-    manager.register('p1', { probes: ['exec'], targets: [A, B] });
-    manager.register('p2', { probes: ['exec'], targets: [B] });
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    manager.register('p2', { probes: [{ name: 'exec' }], targets: [B] });
     exec.exec(A, 1);
     exec.exec(B, 1);
     assert.deepEqual(events.map(([e, ids]) => [e.cgroupId, ids]), [[A, ['p1']], [B, ['p1', 'p2']]]);
@@ -246,7 +250,7 @@ describe('ProbeManager', () => {
 
   it('bounds accumulated top lists, folding the rest so totals stay exact', () => {
     const { manager, exec } = setup({ maxTopKeys: 3 });
-    manager.register('p1', { probes: ['exec'], targets: [A] });
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
     for (let i = 1; i <= 5; i++) exec.exec(A, i, `/bin/cmd${i}`);
     manager.collect();
     exec.exec(A, 1, '/bin/cmd1');
@@ -263,39 +267,190 @@ describe('ProbeManager', () => {
 
   it('loads nothing for a profile with no targets on this node', () => {
     const { manager, exec } = setup();
-    assert.deepEqual(manager.register('p1', { probes: ['exec'], targets: [] }).active, []);
+    assert.deepEqual(manager.register('p1', { probes: [{ name: 'exec' }], targets: [] }).active, []);
     assert.equal(exec.opened, 0);
-    assert.deepEqual(manager.update('p1', { probes: ['exec'], targets: [A] }).active, ['exec']);
-    assert.deepEqual(manager.update('p1', { probes: ['exec'], targets: [] }).active, []);
+    assert.deepEqual(manager.update('p1', { probes: [{ name: 'exec' }], targets: [A] }).active, ['exec']);
+    assert.deepEqual(manager.update('p1', { probes: [{ name: 'exec' }], targets: [] }).active, []);
     assert.equal(exec.liveObjects, 0);
     manager.close();
   });
 
   it('allows 64 profiles and says what to do about the 65th', () => {
     const { manager } = setup();
-    for (let i = 0; i < 64; i++) manager.register(`p${i}`, { probes: ['exec'], targets: [A] });
-    assert.throws(() => manager.register('p64', { probes: ['exec'], targets: [A] }), TooManyProfilesError);
+    for (let i = 0; i < 64; i++) manager.register(`p${i}`, { probes: [{ name: 'exec' }], targets: [A] });
+    assert.throws(() => manager.register('p64', { probes: [{ name: 'exec' }], targets: [A] }), TooManyProfilesError);
     manager.close();
   });
 
   it('refuses, changing nothing, a profile whose targets would not fit the targets map', () => {
     const { manager, exec } = setup();
     exec.maxTargets = 3;
-    manager.register('p1', { probes: ['exec'], targets: [A, B] });
-    assert.throws(() => manager.register('p2', { probes: ['exec'], targets: [C, D] }), (err: Error) => {
+    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    assert.throws(() => manager.register('p2', { probes: [{ name: 'exec' }], targets: [C, D] }), (err: Error) => {
       assert.ok(err instanceof TooManyTargetsError);
       assert.equal(err.message, 'cannot trace profile p2: probe exec would need 4 target cgroups on this node, its targets map holds 3; narrow the profiles\' pod selectors');
       return true;
     });
     assert.throws(() => manager.state('p2'), /not registered/);
     assert.deepEqual([...exec.targets.entries.keys()], [A, B]);
-    manager.register('p2', { probes: ['exec'], targets: [A, C] });
+    manager.register('p2', { probes: [{ name: 'exec' }], targets: [A, C] });
     assert.equal(exec.targets.entries.size, 3);
     manager.close();
   });
 
   it('encodes targets map entries as bpf/loupe.h lays them out', () => {
     assert.equal(encodeTargetKey(0x0102030405060708n).toString('hex'), '0807060504030201');
-    assert.equal(encodeTargetValue({ mask: (1n << 63n) | 1n, slot: 5 }).toString('hex'), '0100000000000080' + '05000000' + '00000000');
+    assert.equal(encodeTargetValue({ mask: (1n << 63n) | 1n, slot: 5, flags: 0 }).toString('hex'), '0100000000000080' + '05000000' + '00000000');
+    assert.equal(encodeTargetValue({ mask: 2n, slot: 1, flags: 1 }).toString('hex'), '0200000000000000' + '01000000' + '01000000');
+  });
+});
+
+/** A probe whose reader returns what the test queues, recording what the manager asks of its kernel side. */
+class OptionsProbe {
+  opened = 0;
+  liveLinks = 0;
+  targets = new FakeTargetsMap(1024);
+  /** Each applyOptions call: the specs, and how many cgroups the targets map held then. */
+  readonly applied: { specs: ProbeSpec[]; targets: number }[] = [];
+  /** The specs of each attach call. */
+  readonly attached: ProbeSpec[][] = [];
+  failAttachAbove = Infinity;
+  private queued = new Map<bigint, unknown>();
+
+  constructor(readonly name: ProbeName) {}
+
+  queue(cgroupId: bigint, result: unknown): void {
+    this.queued.set(cgroupId, result);
+  }
+
+  definition(): ProbeDefinition {
+    const frequency = (specs: readonly ProbeSpec[]) => samplingFrequencyHz(specs as ProbeSpecOf<'profile'>[], 19);
+    return {
+      name: this.name,
+      description: 'fake',
+      objectFile: `${this.name}.bpf.o`,
+      ...(this.name === 'profile' && { attachSetting: frequency }),
+      ...(this.name === 'syscalls' && { targetFlags: syscalls.targetFlags }),
+      applyOptions: (_obj, specs) => void this.applied.push({ specs: [...specs], targets: this.targets.entries.size }),
+      attach: (_obj, specs = []) => {
+        if (frequency(specs) > this.failAttachAbove) throw new Error(`perf_event_open: ${frequency(specs)} Hz: Invalid argument`);
+        this.attached.push([...specs]);
+        this.liveLinks++;
+        return [{ destroy: () => void this.liveLinks-- }] as never;
+      },
+      reader: () => ({
+        collect: () => {
+          const out = this.queued;
+          this.queued = new Map();
+          return out as never;
+        },
+        close: () => {},
+      }),
+    };
+  }
+
+  open(): BpfObject {
+    this.opened++;
+    this.targets = new FakeTargetsMap(1024);
+    return { load: () => {}, map: () => this.targets, close: () => {} } as unknown as BpfObject;
+  }
+}
+
+function optionsSetup(name: ProbeName) {
+  const probe = new OptionsProbe(name);
+  const manager = new ProbeManager({ catalog: { [name]: probe.definition() }, openObject: () => probe.open() });
+  return { manager, probe };
+}
+
+/** A syscalls delta as the reader makes it: 5 getppid (latency slot 10) and 2 failed close (slot 12). */
+function syscallsDelta(): SyscallsDelta {
+  return {
+    calls: 7,
+    errors: 2,
+    latencyNs: summarizeLatency(histogramFromCounts(0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5, 0, 2])),
+    topSyscalls: [
+      { key: 'getppid', count: 5, errors: 0 },
+      { key: 'close', count: 2, errors: 2 },
+    ],
+    latencyBySyscall: new Map([['getppid', histogramFromCounts(0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5])]]),
+  };
+}
+
+describe('ProbeManager probe options', () => {
+  it('gives each profile sharing a probe its own filtered share, and sets the kernel side before targeting', () => {
+    const { manager, probe } = optionsSetup('syscalls');
+    manager.register('all', { probes: [{ name: 'syscalls' }], targets: [A, B] });
+    assert.equal(probe.targets.entries.get(A)?.flags, 0);
+    manager.register('only', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
+    assert.equal(probe.opened, 1);
+    assert.deepEqual(probe.applied, [
+      { specs: [{ name: 'syscalls' }], targets: 0 },
+      { specs: [{ name: 'syscalls' }, { name: 'syscalls', only: ['getppid'] }], targets: 2 },
+    ]);
+    assert.deepEqual(probe.targets.entries.get(A), { mask: 0b11n, slot: 0, flags: TARGET_OWN_LATENCY }, 'a filtering profile targets A');
+    assert.deepEqual(probe.targets.entries.get(B), { mask: 0b01n, slot: 1, flags: 0 }, 'none targets B: no histograms of its own there');
+    probe.queue(A, syscallsDelta());
+    manager.collect();
+    const all = manager.results('all').syscalls?.get(A);
+    const only = manager.results('only').syscalls?.get(A);
+    assert.ok(all && only);
+    assert.equal(all.calls, 7);
+    assert.equal(all.latencyNs.count, 7);
+    assert.deepEqual(only.topSyscalls, [{ key: 'getppid', count: 5, errors: 0 }]);
+    assert.equal(only.calls, 5);
+    assert.equal(only.errors, 0);
+    assert.deepEqual(only.latencyNs.histogram, histogramFromCounts(0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]));
+    assert.equal('latencyBySyscall' in all || 'latencyBySyscall' in only, false, 'internal fields stay in the manager');
+    manager.close();
+  });
+
+  it('reports an unknown syscall as that profile’s failure, and keeps serving the others', () => {
+    const { manager, probe } = optionsSetup('syscalls');
+    const bad = manager.register('bad', { probes: [{ name: 'syscalls', only: ['getppid', 'nosuchcall'] }], targets: [A] });
+    const good = manager.register('good', { probes: [{ name: 'syscalls' }], targets: [A] });
+    assert.deepEqual(bad.active, []);
+    assert.deepEqual(bad.failed, [{ probe: 'syscalls', message: 'syscalls.only: unknown syscall "nosuchcall" on this node (x86_64)' }]);
+    assert.deepEqual(good.active, ['syscalls']);
+    assert.equal(probe.targets.entries.get(A)?.mask, 0b10n, 'only the good profile’s bit');
+    probe.queue(A, syscallsDelta());
+    manager.collect();
+    assert.equal(manager.results('bad').syscalls, undefined);
+    assert.equal(manager.results('good').syscalls?.get(A)?.calls, 7);
+    const fixed = manager.update('bad', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
+    assert.deepEqual([fixed.active, fixed.failed], [['syscalls'], []]);
+    manager.close();
+  });
+
+  it('re-attaches the profile probe at the highest frequency asked, keeping its object and the results so far', () => {
+    const { manager, probe } = optionsSetup('profile');
+    const sample = { samples: 3, topFrames: [{ key: 'spin (app)', count: 3 }], topStacks: [{ key: 'app;main;spin', count: 3 }] };
+    manager.register('slow', { probes: [{ name: 'profile' }], targets: [A] });
+    probe.queue(A, sample);
+    manager.collect();
+    manager.register('fast', { probes: [{ name: 'profile', frequency: 99 }], targets: [B] });
+    manager.register('slower', { probes: [{ name: 'profile', frequency: 5 }], targets: [B] });
+    const rates = () => probe.attached.map((specs) => samplingFrequencyHz(specs as ProbeSpecOf<'profile'>[], 19));
+    assert.deepEqual(rates(), [19, 99], 'a profile asking for less changes nothing');
+    assert.equal(probe.opened, 1, 'the object stays loaded');
+    assert.equal(probe.liveLinks, 1, 'the old links are gone');
+    manager.unregister('fast');
+    assert.deepEqual(rates(), [19, 99, 19]);
+    assert.equal(manager.results('slow').profile?.get(A)?.samples, 3);
+    manager.close();
+    assert.equal(probe.liveLinks, 0);
+  });
+
+  it('detaches the probe and fails its profiles when re-attaching fails, until update() retries', () => {
+    const { manager, probe } = optionsSetup('profile');
+    probe.failAttachAbove = 500;
+    manager.register('p1', { probes: [{ name: 'profile' }], targets: [A] });
+    const p2 = manager.register('p2', { probes: [{ name: 'profile', frequency: 999 }], targets: [B] });
+    assert.deepEqual(p2.active, []);
+    assert.deepEqual(manager.state('p1').failed, [{ probe: 'profile', message: 'perf_event_open: 999 Hz: Invalid argument' }]);
+    assert.equal(probe.liveLinks, 0);
+    const retried = manager.update('p2', { probes: [{ name: 'profile', frequency: 499 }], targets: [B] });
+    assert.deepEqual(retried.active, ['profile']);
+    assert.deepEqual(manager.state('p1').active, ['profile']);
+    manager.close();
   });
 });

@@ -50,6 +50,7 @@ function snapshot(
     cgroupBySlot: new Map(cgroupBySlot),
     totals: new Map(totalsBySlot),
     counts: new Map(counts.map(([slot, bySyscall]) => [slot, new Map(bySyscall)])),
+    latencies: new Map(),
   };
 }
 
