@@ -2,10 +2,10 @@
 // and one line that says what is wrong and how to fix it.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseDuration } from '../api/duration.js';
 import { FilesProbeSpecSchema, SyscallsProbeSpecSchema, type ProbeSpec } from '../api/probes.js';
 import { MAX_TOP_N, PROBE_NAMES, ProbeNameSchema } from '../api/results.js';
 import { parseContainerRef } from './cgroup/container.js';
-import { parseDuration } from './duration.js';
 import { probeOptionsError } from './probe-options.js';
 
 export const TRACE_USAGE = `Usage: loupe trace [targets] [options]
@@ -41,12 +41,13 @@ export class UsageError extends Error {
 
 const durationMs = (flag: string) =>
   z.string().transform((text, ctx) => {
-    try {
-      return parseDuration(text);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `--${flag}: ${(err as Error).message}` });
-      return z.NEVER;
-    }
+    const ms = parseDuration(text.trim());
+    if (ms !== undefined) return ms;
+    ctx.addIssue({
+      code: 'custom',
+      message: `--${flag}: invalid duration ${JSON.stringify(text)}: use a number and a unit (h, m, s, ms), e.g. 30s, 5m, 1h30m`,
+    });
+    return z.NEVER;
   });
 
 const probeList = z.string().transform((text, ctx) => {
