@@ -29,13 +29,45 @@ struct {
 } targets SEC(".maps");
 
 /*
- * The one place probes ask "is this cgroup traced?", so the mechanism
- * (hash today, maybe cgroup storage later) can change without touching them.
+ * The one place probes ask "is this cgroup traced?" by cgroup id. `targets`
+ * stays the source of truth; see loupe_task_target for the fast path.
  */
 static __always_inline struct loupe_target *loupe_target_lookup(__u64 cgroup_id)
 {
 	return bpf_map_lookup_elem(&targets, &cgroup_id);
 }
+
+#ifdef LOUPE_TARGET_STORAGE
+/*
+ * For probes on the hottest hooks (the syscalls probe: every syscall): a
+ * copy of each `targets` entry in the cgroup's own local storage (kernel >=
+ * 6.2), written by user space next to the hash entry. An untraced cgroup then
+ * costs one load instead of a hash lookup. User space sets use_target_storage
+ * before load; when it is off, target_storage is not created and the
+ * verifier drops the branch that names it.
+ */
+const volatile bool use_target_storage = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_CGRP_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct loupe_target);
+} target_storage SEC(".maps");
+
+/* The target of the task's cgroup2 cgroup, or NULL when it is not traced. */
+static __always_inline struct loupe_target *loupe_task_target(struct task_struct *task)
+{
+	struct cgroup *cgrp = task->cgroups->dfl_cgrp;
+
+	if (!use_target_storage)
+		return loupe_target_lookup(cgrp->kn->id);
+	/* No program stored anything on this cgroup: skip the helper call. */
+	if (!cgrp->bpf_cgrp_storage)
+		return NULL;
+	return bpf_cgrp_storage_get(&target_storage, cgrp, 0, 0);
+}
+#endif
 
 /*
  * floor(log2 v) for v >= 1, by binary search: clang 14's BPF backend crashes

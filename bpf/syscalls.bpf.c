@@ -2,8 +2,9 @@
 /*
  * Syscall counts, errors and latency of traced cgroups, aggregated in the
  * kernel. Both hooks run on every syscall of the node, so the path for
- * untraced tasks is a few loads and one hash lookup on enter, and one load on
- * exit; everything else happens only for traced tasks.
+ * untraced tasks is a few loads on enter (plus one hash lookup on kernels
+ * without cgroup storage), and one load on exit; everything else happens
+ * only for traced tasks.
  *
  * Calls are counted when they return, so exit/exit_group (which never do)
  * are not counted, and the latency histogram's count equals the calls.
@@ -14,6 +15,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#define LOUPE_TARGET_STORAGE
 #include "loupe.h"
 #include "syscalls.h"
 
@@ -108,9 +110,9 @@ int BPF_PROG(loupe_sys_enter, struct pt_regs *regs, long id)
 	struct syscall_start *start;
 	struct loupe_target *target;
 
-	/* Direct BTF loads: cheaper than bpf_get_current_cgroup_id(), and this
+	/* Direct BTF loads and, where the kernel has it, cgroup storage: this
 	 * runs on every syscall of the node. */
-	target = loupe_target_lookup(task->cgroups->dfl_cgrp->kn->id);
+	target = loupe_task_target(task);
 	if (!target)
 		return 0;
 	start = bpf_task_storage_get(&starts, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);

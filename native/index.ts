@@ -45,6 +45,7 @@ interface NativeObject {
   writeRodata(variable: string, value: Buffer): void;
   setMaxEntries(map: string, n: number): void;
   setAutoload(program: string, enabled: boolean): void;
+  setAutocreate(map: string, enabled: boolean): void;
   load(): void;
   programNames(): string[];
   program(name: string): NativeProgram;
@@ -89,6 +90,8 @@ interface NativeMap {
   entries(): Array<[Buffer, Buffer]>;
   lookupAndDeleteBatch(): Array<[Buffer, Buffer]>;
   openRingBuffer(onRecord: (data: Buffer) => void, owner: object): NativeRingBuffer;
+  updateCgroupStorage(mountPoint: string, cgroupId: bigint, value: Buffer, flags: number): boolean;
+  deleteCgroupStorage(mountPoint: string, cgroupId: bigint): boolean;
 }
 
 interface NativeRingBuffer {
@@ -106,6 +109,8 @@ interface NativeAddon {
   NativeObject: { open(source: string | Buffer, name?: string): NativeObject };
   possibleCpus(): number;
   enableStats(): NativeOwnedFd;
+  mapTypeSupported(typeName: string): boolean;
+  canOpenCgroupById(mountPoint: string): boolean;
   setErrorClass(errorClass: typeof BpfError): void;
 }
 
@@ -144,6 +149,22 @@ export function possibleCpus(): number {
 export function enableStats(): { close(): void } {
   const handle = addon().enableStats();
   return { close: () => handle.close() };
+}
+
+/**
+ * Whether this kernel can create maps of the type libbpf calls typeName
+ * ('cgrp_storage', 'task_storage', …); throws for a name libbpf does not know.
+ */
+export function mapTypeSupported(typeName: string): boolean {
+  return addon().mapTypeSupported(typeName);
+}
+
+/**
+ * Whether this process may open cgroups by id (what BpfMap.updateCgroupStorage
+ * does) under the cgroup2 mount at mountPoint: false without CAP_DAC_READ_SEARCH.
+ */
+export function canOpenCgroupById(mountPoint: string): boolean {
+  return addon().canOpenCgroupById(mountPoint);
 }
 
 export interface ProgramStats {
@@ -229,6 +250,11 @@ export class BpfObject {
 
   setAutoload(program: string, enabled: boolean): void {
     this.#native.setAutoload(program, enabled);
+  }
+
+  /** false: load() does not create the map (one its programs only name in code the verifier drops). */
+  setAutocreate(map: string, enabled: boolean): void {
+    this.#native.setAutocreate(map, enabled);
   }
 
   /** Loads maps and programs into the kernel; a rejected program throws BpfError with the verifier log. */
@@ -446,6 +472,21 @@ export class BpfMap {
       values.push(value.subarray(offset, offset + this.valueSize));
     }
     return values;
+  }
+
+  /**
+   * Sets the value of a cgrp_storage map for the cgroup2 cgroup with this id
+   * (its directory's inode), found through the cgroup2 mount at mountPoint.
+   * false when there is no such cgroup. Needs CAP_DAC_READ_SEARCH
+   * (open_by_handle_at), besides what BPF needs.
+   */
+  updateCgroupStorage(mountPoint: string, cgroupId: bigint, value: Buffer, flags: 'any' | 'noexist' | 'exist' = 'any'): boolean {
+    return this.#native.updateCgroupStorage(mountPoint, cgroupId, value, UPDATE_FLAGS[flags]);
+  }
+
+  /** Deletes a cgrp_storage value, as updateCgroupStorage finds it; false when the cgroup or its value is not there. */
+  deleteCgroupStorage(mountPoint: string, cgroupId: bigint): boolean {
+    return this.#native.deleteCgroupStorage(mountPoint, cgroupId);
   }
 
   /** @internal for RingBuffer */

@@ -15,6 +15,7 @@ import { attachPrograms } from './attach-programs.js';
 import { decodeCgroupId, expectSize } from './kernel-decode.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { SYSCALL_NAMES, syscallName } from './syscall-names.js';
+import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from './target-storage.js';
 import { TopList } from './top-list.js';
 
 /** SYSCALLS_MAX_NR in bpf/syscalls.h: the number every other call is counted under. */
@@ -255,44 +256,52 @@ export function markedSyscalls(specs: readonly Extract<ProbeSpec, { name: 'sysca
   return marked;
 }
 
-export const syscalls: ProbeDefinition<'syscalls'> = {
-  name: 'syscalls',
-  description: 'Syscall counts, errors and latency (p50/p90/p99), top syscalls by name.',
-  objectFile: 'syscalls.bpf.o',
+/** The probe; options.targetStorage: false keeps its filter on the targets hash (see target-storage.ts). */
+export function syscallsProbe(options: TargetStorageOptions = {}): ProbeDefinition<'syscalls'> {
+  return {
+    name: 'syscalls',
+    description: 'Syscall counts, errors and latency (p50/p90/p99), top syscalls by name.',
+    objectFile: 'syscalls.bpf.o',
 
-  configure(obj: BpfObject) {
-    // Slots index `totals` and key `counts`, so both follow the targets map's size.
-    const maxTargets = obj.map(TARGETS_MAP).maxEntries;
-    obj.setMaxEntries('totals', maxTargets);
-    obj.setMaxEntries('counts', maxTargets * COUNT_ENTRIES_PER_TARGET);
-    obj.setMaxEntries('syscall_latency', maxTargets * COUNT_ENTRIES_PER_TARGET);
-  },
+    configure(obj: BpfObject) {
+      // Slots index `totals` and key `counts`, so both follow the targets map's size.
+      const maxTargets = obj.map(TARGETS_MAP).maxEntries;
+      obj.setMaxEntries('totals', maxTargets);
+      obj.setMaxEntries('counts', maxTargets * COUNT_ENTRIES_PER_TARGET);
+      obj.setMaxEntries('syscall_latency', maxTargets * COUNT_ENTRIES_PER_TARGET);
+      configureTargetStorage(obj, options);
+    },
 
-  applyOptions(obj, specs) {
-    const marked = markedSyscalls(specs);
-    const flags = obj.map('latency_syscalls');
-    for (let nr = 0; nr < OTHER_SYSCALL_NR; nr++) {
-      const value = Buffer.alloc(4);
-      value.writeUInt32LE(marked.has(nr) ? 1 : 0);
-      flags.update(keyU32(nr), value);
-    }
-  },
+    syncTarget: syncTargetStorage,
 
-  targetFlags: (specs) => (specs.some((spec) => spec.only !== undefined) ? TARGET_OWN_LATENCY : 0),
+    applyOptions(obj, specs) {
+      const marked = markedSyscalls(specs);
+      const flags = obj.map('latency_syscalls');
+      for (let nr = 0; nr < OTHER_SYSCALL_NR; nr++) {
+        const value = Buffer.alloc(4);
+        value.writeUInt32LE(marked.has(nr) ? 1 : 0);
+        flags.update(keyU32(nr), value);
+      }
+    },
 
-  attach(obj) {
-    return attachPrograms(obj, ['loupe_sys_enter', 'loupe_sys_exit']);
-  },
+    targetFlags: (specs) => (specs.some((spec) => spec.only !== undefined) ? TARGET_OWN_LATENCY : 0),
 
-  reader(obj) {
-    const targets = obj.map(TARGETS_MAP);
-    const totals = obj.map('totals');
-    const counts = obj.map('counts');
-    const latencies = obj.map('syscall_latency');
-    const deltas = new SyscallsDeltas();
-    return {
-      collect: () => deltas.next(readSnapshot(targets, totals, counts, latencies)),
-      close() {}, // no ring buffer: the maps go with the object
-    };
-  },
-};
+    attach(obj) {
+      return attachPrograms(obj, ['loupe_sys_enter', 'loupe_sys_exit']);
+    },
+
+    reader(obj) {
+      const targets = obj.map(TARGETS_MAP);
+      const totals = obj.map('totals');
+      const counts = obj.map('counts');
+      const latencies = obj.map('syscall_latency');
+      const deltas = new SyscallsDeltas();
+      return {
+        collect: () => deltas.next(readSnapshot(targets, totals, counts, latencies)),
+        close() {}, // no ring buffer: the maps go with the object
+      };
+    },
+  };
+}
+
+export const syscalls = syscallsProbe();

@@ -1,12 +1,14 @@
 // The addon's entry point: registers the wrapper classes and the functions
-// that belong to no object (possibleCpus, enableStats).
+// that belong to no object (possibleCpus, enableStats, feature probes).
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <napi.h>
+#include <sys/stat.h>
 
 #include "addon_data.h"
 #include "args.h"
+#include "cgroup_fd.h"
 #include "errors.h"
 #include "libbpf_handles.h"
 #include "link.h"
@@ -50,6 +52,32 @@ Napi::Value EnableStats(const Napi::CallbackInfo& info) {
   return Data(env).ownedFd.New({Napi::External<Fd>::New(env, &stats)});
 }
 
+// (typeName as libbpf names it, e.g. 'cgrp_storage') -> whether this kernel
+// can create such a map.
+Napi::Value MapTypeSupported(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = StringArg(info, 0, "typeName");
+  for (int type = 0; libbpf_bpf_map_type_str(static_cast<bpf_map_type>(type)) != nullptr; ++type) {
+    if (name != libbpf_bpf_map_type_str(static_cast<bpf_map_type>(type))) continue;
+    int supported = libbpf_probe_bpf_map_type(static_cast<bpf_map_type>(type), nullptr);
+    if (supported < 0) ThrowBpfError(env, -supported, "probing the kernel for map type '" + name + "'");
+    return Napi::Boolean::New(env, supported == 1);
+  }
+  ThrowUsageError(env, "mapTypeSupported: this libbpf knows no map type '" + name + "'");
+}
+
+// (mountPoint) -> whether this process may open cgroups by id there, tried on
+// the cgroup mounted at mountPoint: false without CAP_DAC_READ_SEARCH.
+Napi::Value CanOpenCgroupById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string mountPoint = StringArg(info, 0, "mountPoint");
+  struct stat root {};
+  if (stat(mountPoint.c_str(), &root) != 0) ThrowBpfError(env, errno, "stat of " + mountPoint);
+  if (OpenCgroupById(mountPoint, root.st_ino).valid()) return Napi::Boolean::New(env, true);
+  if (errno == EPERM || errno == EACCES) return Napi::Boolean::New(env, false);
+  ThrowBpfError(env, errno, "opening the cgroup at " + mountPoint + " by its id");
+}
+
 // native/index.ts hands over its BpfError class, so that errors from C++ are
 // instances of it.
 void SetErrorClass(const Napi::CallbackInfo& info) {
@@ -79,6 +107,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeObject", object);
   exports.Set("possibleCpus", Napi::Function::New<PossibleCpus>(env, "possibleCpus"));
   exports.Set("enableStats", Napi::Function::New<EnableStats>(env, "enableStats"));
+  exports.Set("mapTypeSupported", Napi::Function::New<MapTypeSupported>(env, "mapTypeSupported"));
+  exports.Set("canOpenCgroupById", Napi::Function::New<CanOpenCgroupById>(env, "canOpenCgroupById"));
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   return exports;
 }

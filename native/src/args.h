@@ -30,6 +30,14 @@ inline int64_t IntegerArg(const Napi::CallbackInfo& info, size_t index, const ch
   return static_cast<int64_t>(number);
 }
 
+inline uint64_t BigUint64Arg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  Napi::Value value = Arg(info, index);
+  bool lossless = false;
+  uint64_t number = value.IsBigInt() ? value.As<Napi::BigInt>().Uint64Value(&lossless) : 0;
+  if (!lossless) ThrowTypeError(info.Env(), std::string(what) + " must be a bigint from 0 to 2^64-1");
+  return number;
+}
+
 inline bool BoolArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   Napi::Value value = Arg(info, index);
   if (!value.IsBoolean()) ThrowTypeError(info.Env(), std::string(what) + " must be a boolean");

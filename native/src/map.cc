@@ -8,7 +8,9 @@
 
 #include "addon_data.h"
 #include "args.h"
+#include "cgroup_fd.h"
 #include "errors.h"
+#include "libbpf_handles.h"
 #include "ring_buffer.h"
 
 namespace loupe {
@@ -51,6 +53,11 @@ Napi::Array Pair(Napi::Env env, Napi::Value key, Napi::Value value) {
   return pair;
 }
 
+// BPF_MAP_TYPE_CGRP_STORAGE (kernel 6.2, libbpf 1.1) is newer than the
+// distribution's linux/bpf.h.
+constexpr auto kMapTypeCgrpStorage = static_cast<bpf_map_type>(32);
+
+
 }  // namespace
 
 Napi::Function NativeMap::Define(Napi::Env env) {
@@ -71,6 +78,8 @@ Napi::Function NativeMap::Define(Napi::Env env) {
                          InstanceMethod<&NativeMap::Entries>("entries"),
                          InstanceMethod<&NativeMap::LookupAndDeleteBatch>("lookupAndDeleteBatch"),
                          InstanceMethod<&NativeMap::OpenRingBuffer>("openRingBuffer"),
+                         InstanceMethod<&NativeMap::UpdateCgroupStorage>("updateCgroupStorage"),
+                         InstanceMethod<&NativeMap::DeleteCgroupStorage>("deleteCgroupStorage"),
                      });
 }
 
@@ -295,6 +304,54 @@ Napi::Value NativeMap::OpenRingBuffer(const Napi::CallbackInfo& info) {
   if (type != BPF_MAP_TYPE_RINGBUF)
     ThrowUsageError(env, "RingBuffer: map '" + name_ + "' is a " + TypeName(type) + ", not a ringbuf");
   return NativeRingBuffer::New(env, state_, fd, name_, callback.As<Napi::Function>(), owner.As<Napi::Object>());
+}
+
+int NativeMap::CgroupStorageFd(Napi::Env env, const char* operation) const {
+  int fd = LoadedFd(env, operation);
+  bpf_map_type type = bpf_map__type(map_);
+  if (type != kMapTypeCgrpStorage)
+    ThrowUsageError(env, "map '" + name_ + "'." + operation + ": the map is a " + TypeName(type) + ", not a cgrp_storage");
+  return fd;
+}
+
+// (mountPoint, cgroupId, value, flags) -> false when there is no such cgroup.
+// Cgroup storage is keyed by an fd of the cgroup, which lives for this call.
+Napi::Value NativeMap::UpdateCgroupStorage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string mountPoint = StringArg(info, 0, "mountPoint");
+  uint64_t cgroupId = BigUint64Arg(info, 1, "cgroupId");
+  Napi::Buffer<uint8_t> value = BufferArg(info, 2, "value");
+  int64_t flags = IntegerArg(info, 3, "flags");
+  int fd = CgroupStorageFd(env, "updateCgroupStorage");
+  if (value.Length() != ValueStride())
+    ThrowUsageError(env, "map '" + name_ + "': value is " + std::to_string(value.Length()) + " bytes, the map needs " +
+                             std::to_string(ValueStride()));
+  Fd cgroup = OpenCgroupById(mountPoint, cgroupId);
+  if (!cgroup.valid()) {
+    if (IsMissingCgroup(errno)) return Napi::Boolean::New(env, false);
+    ThrowBpfError(env, errno, "opening cgroup " + std::to_string(cgroupId) + " under " + mountPoint);
+  }
+  int key = cgroup.get();
+  if (bpf_map_update_elem(fd, &key, value.Data(), static_cast<uint64_t>(flags)) != 0)
+    ThrowBpfError(env, errno, "update of map '" + name_ + "' for cgroup " + std::to_string(cgroupId));
+  return Napi::Boolean::New(env, true);
+}
+
+// (mountPoint, cgroupId) -> false when the cgroup, or its storage, is not there.
+Napi::Value NativeMap::DeleteCgroupStorage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string mountPoint = StringArg(info, 0, "mountPoint");
+  uint64_t cgroupId = BigUint64Arg(info, 1, "cgroupId");
+  int fd = CgroupStorageFd(env, "deleteCgroupStorage");
+  Fd cgroup = OpenCgroupById(mountPoint, cgroupId);
+  if (!cgroup.valid()) {
+    if (IsMissingCgroup(errno)) return Napi::Boolean::New(env, false);
+    ThrowBpfError(env, errno, "opening cgroup " + std::to_string(cgroupId) + " under " + mountPoint);
+  }
+  int key = cgroup.get();
+  if (bpf_map_delete_elem(fd, &key) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ENOENT) return Napi::Boolean::New(env, false);
+  ThrowBpfError(env, errno, "delete from map '" + name_ + "' for cgroup " + std::to_string(cgroupId));
 }
 
 }  // namespace loupe

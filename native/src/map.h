@@ -35,6 +35,8 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
   Napi::Value Entries(const Napi::CallbackInfo& info);
   Napi::Value LookupAndDeleteBatch(const Napi::CallbackInfo& info);
   Napi::Value OpenRingBuffer(const Napi::CallbackInfo& info);
+  Napi::Value UpdateCgroupStorage(const Napi::CallbackInfo& info);
+  Napi::Value DeleteCgroupStorage(const Napi::CallbackInfo& info);
 
   bpf_map* OpenMap(Napi::Env env) const;
   // The map's fd once loaded; `operation` says who asked, for the error.
@@ -43,6 +45,8 @@ class NativeMap : public Napi::ObjectWrap<NativeMap> {
   size_t ValueStride() const;
   void CheckKey(Napi::Env env, const Napi::Buffer<uint8_t>& key) const;
   void CheckElementAccess(Napi::Env env, const char* operation) const;
+  // The map's fd, if it is a cgroup storage map.
+  int CgroupStorageFd(Napi::Env env, const char* operation) const;
   std::vector<std::vector<uint8_t>> KeyList(Napi::Env env, int fd) const;
   // Copies the value of key; false if the key is not there.
   bool LookupInto(Napi::Env env, int fd, const uint8_t* key, std::vector<uint8_t>& value) const;

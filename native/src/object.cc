@@ -63,6 +63,7 @@ Napi::Function NativeObject::Define(Napi::Env env) {
                          InstanceMethod<&NativeObject::WriteRodata>("writeRodata"),
                          InstanceMethod<&NativeObject::SetMaxEntries>("setMaxEntries"),
                          InstanceMethod<&NativeObject::SetAutoload>("setAutoload"),
+                         InstanceMethod<&NativeObject::SetAutocreate>("setAutocreate"),
                          InstanceMethod<&NativeObject::Load>("load"),
                          InstanceMethod<&NativeObject::ProgramNames>("programNames"),
                          InstanceMethod<&NativeObject::Program>("program"),
@@ -242,6 +243,16 @@ void NativeObject::SetAutoload(const Napi::CallbackInfo& info) {
   LibbpfLogCapture log;
   if (bpf_program__set_autoload(program, enabled) != 0)
     ThrowBpfError(env, errno, "setAutoload('" + name + "')", &log);
+}
+
+void NativeObject::SetAutocreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = StringArg(info, 0, "map");
+  bool enabled = BoolArg(info, 1, "enabled");
+  UnloadedObject(env, "setAutocreate");
+  bpf_map* map = FindMap(env, name);
+  LibbpfLogCapture log;
+  if (bpf_map__set_autocreate(map, enabled) != 0) ThrowBpfError(env, errno, "setAutocreate('" + name + "')", &log);
 }
 
 void NativeObject::Load(const Napi::CallbackInfo& info) {

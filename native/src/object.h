@@ -26,6 +26,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   void WriteRodata(const Napi::CallbackInfo& info);
   void SetMaxEntries(const Napi::CallbackInfo& info);
   void SetAutoload(const Napi::CallbackInfo& info);
+  void SetAutocreate(const Napi::CallbackInfo& info);
   void Load(const Napi::CallbackInfo& info);
   Napi::Value ProgramNames(const Napi::CallbackInfo& info);
   Napi::Value Program(const Napi::CallbackInfo& info);

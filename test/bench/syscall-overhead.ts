@@ -9,7 +9,9 @@
 // Rows: bare; the floor (empty programs on the same hooks); the clock floor
 // (the same plus one clock read per hook: what any probe that times every
 // syscall pays); the syscalls probe with the loop's cgroup targeted, and with
-// the loop in an untargeted cgroup while another is targeted; bpftrace doing
+// the loop in an untargeted cgroup while another is targeted, each with its
+// filter on cgroup storage and on the targets hash alone (kernels < 6.2, and
+// the probe before cgroup storage); bpftrace doing
 // the same latency histogram with a cgroup filter. Needs root, cc, bpftrace,
 // `make -C bpf` and the native addon.
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,8 +20,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { TARGETS_MAP, type ProbeReader } from '../../agent/probes/probe.js';
-import { syscalls } from '../../agent/probes/syscalls.js';
+import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
+import { syscallsProbe } from '../../agent/probes/syscalls.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { FakePod } from '../support/fake-pods.js';
 
@@ -130,6 +132,18 @@ function openLoaded(file: string, configure?: (obj: BpfObject) => void): BpfObje
   return obj;
 }
 
+/** The syscalls probe loaded with the targeted pod in its targets (profile bit 0, slot 0), and its reader. */
+function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: FakePod): { obj: BpfObject; reader: ProbeReader<'syscalls'> } {
+  const obj = openLoaded(definition.objectFile, (o) => definition.configure?.(o));
+  const key = Buffer.alloc(8);
+  key.writeBigUInt64LE(targeted.cgroupId);
+  const value = Buffer.alloc(16); // struct loupe_target
+  value.writeBigUInt64LE(1n, 0);
+  obj.map(TARGETS_MAP).update(key, value);
+  definition.syncTarget?.(obj, targeted.cgroupId, value);
+  return { obj, reader: definition.reader(obj, () => {}) };
+}
+
 function fmt(x: number | undefined, digits = 1): string {
   return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
@@ -140,19 +154,48 @@ async function main(): Promise<void> {
   const targeted = new FakePod();
   const untargeted = new FakePod();
   const floor = openLoaded('floor.bpf.o');
-  const probe = openLoaded(syscalls.objectFile, (obj) => syscalls.configure?.(obj));
-  let reader: ProbeReader<'syscalls'> | undefined;
+  const probes: { obj: BpfObject; reader: ProbeReader<'syscalls'> }[] = [];
   try {
     const binary = buildLoop(workDir);
-    const key = Buffer.alloc(8);
-    key.writeBigUInt64LE(targeted.cgroupId);
-    const value = Buffer.alloc(16); // struct loupe_target: profile bit 0, slot 0
-    value.writeBigUInt64LE(1n, 0);
-    probe.map(TARGETS_MAP).update(key, value);
-    reader = syscalls.reader(probe, () => {});
-    const probeReader = reader;
-
     let probeRuns = 0;
+    const probeVariants = (filter: string, definition: ProbeDefinition<'syscalls'>): Variant[] => {
+      const { obj, reader } = loadProbe(definition, targeted);
+      probes.push({ obj, reader });
+      return [
+        {
+          name: `syscalls probe, targeted (${filter})`,
+          pod: targeted,
+          attach: async () => {
+            const detach = attachNamed(obj, ['loupe_sys_enter', 'loupe_sys_exit']);
+            reader.collect();
+            return async () => {
+              await detach();
+              // Proof that it measured: every getppid of the run (and its warm-up) is counted.
+              const counted = reader.collect().get(targeted.cgroupId)?.topSyscalls.find((e) => e.key === 'getppid')?.count;
+              const expected = calls + Math.floor(calls / 10);
+              if (counted !== expected) throw new Error(`the probe counted ${counted} getppid calls, the loop made ${expected}`);
+              probeRuns++;
+            };
+          },
+        },
+        {
+          name: `syscalls probe, untargeted (${filter})`,
+          pod: untargeted,
+          attach: async () => {
+            const detach = attachNamed(obj, ['loupe_sys_enter', 'loupe_sys_exit']);
+            reader.collect();
+            return async () => {
+              await detach();
+              const counted = reader.collect();
+              if (counted.size > 0) throw new Error(`the probe counted calls of untargeted cgroups: ${[...counted.keys()]}`);
+            };
+          },
+        },
+      ];
+    };
+    const STORAGE = 'cgroup storage';
+    const HASH = 'targets hash';
+
     const variants: Variant[] = [
       { name: 'bare', pod: targeted, attach: async () => async () => {} },
       {
@@ -165,35 +208,8 @@ async function main(): Promise<void> {
         pod: targeted,
         attach: async () => attachNamed(floor, ['loupe_floor_clock_sys_enter', 'loupe_floor_clock_sys_exit']),
       },
-      {
-        name: 'syscalls probe, targeted',
-        pod: targeted,
-        attach: async () => {
-          const detach = attachNamed(probe, ['loupe_sys_enter', 'loupe_sys_exit']);
-          probeReader.collect();
-          return async () => {
-            await detach();
-            // Proof that it measured: every getppid of the run (and its warm-up) is counted.
-            const counted = probeReader.collect().get(targeted.cgroupId)?.topSyscalls.find((e) => e.key === 'getppid')?.count;
-            const expected = calls + Math.floor(calls / 10);
-            if (counted !== expected) throw new Error(`the probe counted ${counted} getppid calls, the loop made ${expected}`);
-            probeRuns++;
-          };
-        },
-      },
-      {
-        name: 'syscalls probe, untargeted',
-        pod: untargeted,
-        attach: async () => {
-          const detach = attachNamed(probe, ['loupe_sys_enter', 'loupe_sys_exit']);
-          probeReader.collect();
-          return async () => {
-            await detach();
-            const counted = probeReader.collect();
-            if (counted.size > 0) throw new Error(`the probe counted calls of untargeted cgroups: ${[...counted.keys()]}`);
-          };
-        },
-      },
+      ...probeVariants(STORAGE, syscallsProbe({ targetStorage: true })),
+      ...probeVariants(HASH, syscallsProbe({ targetStorage: false })),
       { name: 'bpftrace, targeted', pod: targeted, attach: () => attachBpftrace(targeted) },
     ];
 
@@ -237,16 +253,20 @@ async function main(): Promise<void> {
     const goal = (what: string, ratio: number, limit: number, limitText: string) =>
       console.log(`${ratio <= limit ? 'MET   ' : 'MISSED'} ${what}: ${fmt(ratio, 2)} (goal <= ${limitText})`);
     console.log('');
-    goal('targeted, x floor added', added('syscalls probe, targeted') / floorAdded, 2, '2');
-    goal('untargeted, x floor added', added('syscalls probe, untargeted') / floorAdded, 1.25, '1.25');
-    goal('targeted, x bpftrace added', added('syscalls probe, targeted') / bpftraceAdded, 1 / 3, '0.33');
+    for (const filter of [STORAGE, HASH]) {
+      goal(`targeted (${filter}), x floor added`, added(`syscalls probe, targeted (${filter})`) / floorAdded, 2, '2');
+      goal(`untargeted (${filter}), x floor added`, added(`syscalls probe, untargeted (${filter})`) / floorAdded, 1.25, '1.25');
+      goal(`targeted (${filter}), x bpftrace added`, added(`syscalls probe, targeted (${filter})`) / bpftraceAdded, 1 / 3, '0.33');
+    }
     console.log(
       `two clock reads alone: ${fmt(added('clock floor (1 clock read/hook)') / floorAdded, 2)} x floor added ` +
         '(no probe that times every syscall can go below this)',
     );
   } finally {
-    reader?.close();
-    probe.close();
+    for (const { obj, reader } of probes) {
+      reader.close();
+      obj.close();
+    }
     floor.close();
     untargeted.remove();
     targeted.remove();

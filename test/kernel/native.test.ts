@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type TestContext } from 'node:test';
 
-import { BpfError, BpfObject, PerfSoftwareEvent, RingBuffer, enableStats, possibleCpus } from '../../native/index.js';
+import { BpfError, BpfObject, PerfSoftwareEvent, RingBuffer, canOpenCgroupById, enableStats, mapTypeSupported, possibleCpus } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/build/native-fixture.bpf.o', import.meta.url));
@@ -404,6 +404,55 @@ test('attachCgroup counts the egress packets of a process in a real cgroup2 dire
   assert.equal(await exited(child), 0);
   assert.ok(hits(object, HIT.cgroupSkb) >= 1n, 'the datagram sent from inside the cgroup was seen');
   link.destroy();
+});
+
+// The fixture has no cgroup storage map; the syscalls probe's object has one.
+const SYSCALLS_OBJECT = fileURLToPath(new URL('../../bpf/build/syscalls.bpf.o', import.meta.url));
+
+test('cgroup storage is written and deleted by cgroup id; a missing cgroup is false, not an error', (t) => {
+  if (!requireKernel(t)) return;
+  assert.equal(mapTypeSupported('hash'), true);
+  assert.equal(mapTypeSupported('cgrp_storage'), true, 'kernel >= 6.2 has cgroup storage');
+  assert.throws(() => mapTypeSupported('no_such_type'), /knows no map type 'no_such_type'/);
+  const object = BpfObject.open(SYSCALLS_OBJECT);
+  t.after(() => object.close());
+  object.setRodata('use_target_storage', true);
+  object.load();
+  const storage = object.map('target_storage');
+  assert.equal(storage.type, 'cgrp_storage');
+  const mountPoint = cgroup2Mount();
+  const cgroup = join(mountPoint, `loupe-native-storage-${process.pid}`);
+  mkdirSync(cgroup);
+  let removed = false;
+  t.after(() => removed || rmdirSync(cgroup));
+  const cgroupId = statSync(cgroup, { bigint: true }).ino;
+  const value = Buffer.alloc(storage.valueSize, 7);
+
+  assert.equal(storage.deleteCgroupStorage(mountPoint, cgroupId), false, 'nothing stored yet');
+  assert.equal(storage.updateCgroupStorage(mountPoint, cgroupId, value), true);
+  assert.throws(() => storage.updateCgroupStorage(mountPoint, cgroupId, value, 'noexist'), (e: unknown) => e instanceof BpfError && e.code === 'EEXIST');
+  assert.equal(storage.deleteCgroupStorage(mountPoint, cgroupId), true);
+  assert.equal(storage.deleteCgroupStorage(mountPoint, cgroupId), false, 'deleted');
+  assert.throws(() => storage.updateCgroupStorage(mountPoint, cgroupId, Buffer.alloc(3)), /value is 3 bytes, the map needs 16/);
+  assert.throws(() => object.map('targets').updateCgroupStorage(mountPoint, cgroupId, value), /the map is a hash, not a cgrp_storage/);
+
+  rmdirSync(cgroup);
+  removed = true;
+  assert.equal(storage.updateCgroupStorage(mountPoint, cgroupId, value), false, 'a removed cgroup');
+  assert.equal(storage.deleteCgroupStorage(mountPoint, cgroupId), false);
+});
+
+test('opening cgroups by id needs CAP_DAC_READ_SEARCH', (t) => {
+  if (!requireKernel(t)) return;
+  const mountPoint = cgroup2Mount();
+  assert.equal(canOpenCgroupById(mountPoint), true);
+  const script = `import { canOpenCgroupById } from ${JSON.stringify(NATIVE_INDEX)}; console.log(canOpenCgroupById(${JSON.stringify(mountPoint)}));`;
+  const output = execFileSync(
+    'setpriv',
+    ['--bounding-set=-dac_read_search', process.execPath, '--import', 'tsx', '--input-type=module', '-e', script],
+    { encoding: 'utf8', cwd: REPO_ROOT },
+  );
+  assert.equal(output.trim(), 'false');
 });
 
 test('attachPerfEvent with software cpu-clock on CPU 0 samples a busy loop pinned there', async (t) => {

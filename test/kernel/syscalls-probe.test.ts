@@ -9,10 +9,13 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { histogramCount } from '../../api/histogram.js';
 import { SyscallsResultSchema, type SyscallsResult } from '../../api/results.js';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { TARGETS_MAP, type ProbeReader } from '../../agent/probes/probe.js';
-import { syscalls } from '../../agent/probes/syscalls.js';
-import { BpfObject, type BpfLink, type BpfMap } from '../../native/index.js';
+import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
+import { ProbeManager } from '../../agent/probe-manager.js';
+import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
+import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
+import { syscallsProbe } from '../../agent/probes/syscalls.js';
+import { TARGET_STORAGE_MAP, usesTargetStorage } from '../../agent/probes/target-storage.js';
+import { BpfObject, type BpfLink } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
 import { FakePod } from '../support/fake-pods.js';
 
@@ -81,19 +84,40 @@ function run(pod: FakePod, syscall: 'getppid' | 'close-ebadf', n: number, thread
   });
 }
 
-function target(targets: BpfMap, pod: FakePod, slot: number): void {
+/** The probe's filter on cgroup storage (this kernel has it), and on the targets hash alone (older kernels). */
+const VARIANTS: ReadonlyArray<[string, ProbeDefinition<'syscalls'>]> = [
+  ['cgroup storage', syscallsProbe()],
+  ['targets hash (no cgroup storage)', syscallsProbe({ targetStorage: false })],
+];
+
+/** Targets the pod as the manager would: the targets entry, then its mirror. */
+function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: FakePod, slot: number): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
   const value = Buffer.alloc(16); // struct loupe_target: profiles, slot, flags
   value.writeBigUInt64LE(1n << BigInt(slot), 0);
   value.writeUInt32LE(slot, 8);
-  targets.update(key, value);
+  obj.map(TARGETS_MAP).update(key, value);
+  definition.syncTarget?.(obj, pod.cgroupId, value);
 }
 
-function untarget(targets: BpfMap, pod: FakePod): void {
+function untarget(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: FakePod): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
-  targets.delete(key);
+  obj.map(TARGETS_MAP).delete(key);
+  definition.syncTarget?.(obj, pod.cgroupId, undefined);
+}
+
+/** Every call the kernel counted in any slot: its totals, CPUs and buckets summed. */
+function countedCalls(obj: BpfObject): bigint {
+  const totals = obj.map('totals');
+  let calls = 0n;
+  for (const [, value] of totals.entries()) {
+    for (const cpu of totals.perCpuValues(value)) {
+      for (let offset = 8; offset < cpu.length; offset += 8) calls += cpu.readBigUInt64LE(offset); // zero + latency[]
+    }
+  }
+  return calls;
 }
 
 function top(r: SyscallsResult, name: string) {
@@ -115,84 +139,123 @@ function checkConsistent(r: SyscallsResult): void {
   );
 }
 
-test('syscalls probe counts exactly what targeted pods call, and nothing else', async (t) => {
-  if (!requireKernel(t)) return;
-  const obj = BpfObject.open(path.join(probeObjectDirectory(), syscalls.objectFile));
-  const pods = { a: new FakePod(), b: new FakePod(), c: new FakePod() };
-  let links: BpfLink[] = [];
-  let reader: ProbeReader<'syscalls'> | undefined;
-  try {
-    syscalls.configure?.(obj);
-    obj.load();
-    links = syscalls.attach(obj);
-    reader = syscalls.reader(obj, () => assert.fail('the syscalls probe posts no events'));
-    const names = obj.programs().map((p) => p.name);
-    assert.deepEqual(names.sort(), ['loupe_sys_enter', 'loupe_sys_exit']);
-    const targets = obj.map(TARGETS_MAP);
-    target(targets, pods.a, 0);
-    target(targets, pods.b, 1);
-    const collect = reader.collect.bind(reader);
+for (const [variant, syscalls] of VARIANTS) {
+  test(`syscalls probe counts exactly what targeted pods call, and nothing else (${variant})`, async (t) => {
+    if (!requireKernel(t)) return;
+    const obj = BpfObject.open(path.join(probeObjectDirectory(), syscalls.objectFile));
+    const pods = { a: new FakePod(), b: new FakePod(), c: new FakePod() };
+    let links: BpfLink[] = [];
+    let reader: ProbeReader<'syscalls'> | undefined;
+    try {
+      syscalls.configure?.(obj);
+      obj.load();
+      links = syscalls.attach(obj);
+      reader = syscalls.reader(obj, () => assert.fail('the syscalls probe posts no events'));
+      const names = obj.programs().map((p) => p.name);
+      assert.deepEqual(names.sort(), ['loupe_sys_enter', 'loupe_sys_exit']);
+      assert.equal(usesTargetStorage(obj), variant === 'cgroup storage');
+      target(syscalls, obj, pods.a, 0);
+      target(syscalls, obj, pods.b, 1);
+      const collect = reader.collect.bind(reader);
 
-    await t.test('getppid N times in A, M times in B, and in untargeted C', async () => {
-      const N = 20_000;
-      const M = 7_000;
-      collect(); // start from zero
-      await Promise.all([run(pods.a, 'getppid', N), run(pods.b, 'getppid', M), run(pods.c, 'getppid', 5_000)]);
-      const results = collect();
-      assert.equal(results.has(pods.c.cgroupId), false, 'untargeted pod C reported something');
-      const a = results.get(pods.a.cgroupId);
-      const b = results.get(pods.b.cgroupId);
-      assert.ok(a && b, `results for A and B, got cgroups ${[...results.keys()]}`);
-      checkConsistent(a);
-      checkConsistent(b);
-      assert.deepEqual(top(a, 'getppid'), { key: 'getppid', count: N, errors: 0 });
-      assert.deepEqual(top(b, 'getppid'), { key: 'getppid', count: M, errors: 0 });
-      // The program joined its pod with a write(2) that entered outside it, and
-      // exit_group never returns: in between there is nothing but the loop.
-      assert.equal(a.calls, N);
-      assert.equal(b.calls, M);
-      assert.equal(a.errors, 0);
-      assert.ok(a.latencyNs.p50 !== undefined && a.latencyNs.p50 > 0 && a.latencyNs.p50 < 1_000_000, `p50 ${a.latencyNs.p50}`);
-    });
+      await t.test('getppid N times in A, M times in B, and in untargeted C', async () => {
+        const N = 20_000;
+        const M = 7_000;
+        collect(); // start from zero
+        await Promise.all([run(pods.a, 'getppid', N), run(pods.b, 'getppid', M), run(pods.c, 'getppid', 5_000)]);
+        const results = collect();
+        assert.equal(results.has(pods.c.cgroupId), false, 'untargeted pod C reported something');
+        const a = results.get(pods.a.cgroupId);
+        const b = results.get(pods.b.cgroupId);
+        assert.ok(a && b, `results for A and B, got cgroups ${[...results.keys()]}`);
+        checkConsistent(a);
+        checkConsistent(b);
+        assert.deepEqual(top(a, 'getppid'), { key: 'getppid', count: N, errors: 0 });
+        assert.deepEqual(top(b, 'getppid'), { key: 'getppid', count: M, errors: 0 });
+        // The program joined its pod with a write(2) that entered outside it, and
+        // exit_group never returns: in between there is nothing but the loop.
+        assert.equal(a.calls, N);
+        assert.equal(b.calls, M);
+        assert.equal(a.errors, 0);
+        assert.ok(a.latencyNs.p50 !== undefined && a.latencyNs.p50 > 0 && a.latencyNs.p50 < 1_000_000, `p50 ${a.latencyNs.p50}`);
+      });
 
-    await t.test('close(-1) fails with EBADF exactly E times', async () => {
-      const E = 3_000;
-      collect();
-      await Promise.all([run(pods.a, 'close-ebadf', E), run(pods.c, 'close-ebadf', 100)]);
-      const results = collect();
-      assert.equal(results.has(pods.c.cgroupId), false, 'untargeted pod C reported something');
-      assert.equal(results.has(pods.b.cgroupId), false, 'idle pod B reported something');
-      const a = results.get(pods.a.cgroupId);
-      assert.ok(a);
-      checkConsistent(a);
-      assert.deepEqual(top(a, 'close'), { key: 'close', count: E, errors: E });
-      assert.equal(top(a, 'getppid'), undefined, 'deltas: the first case is not counted again');
-      assert.equal(a.calls, E);
-      assert.equal(a.errors, E);
-    });
+      await t.test('close(-1) fails with EBADF exactly E times', async () => {
+        const E = 3_000;
+        collect();
+        await Promise.all([run(pods.a, 'close-ebadf', E), run(pods.c, 'close-ebadf', 100)]);
+        const results = collect();
+        assert.equal(results.has(pods.c.cgroupId), false, 'untargeted pod C reported something');
+        assert.equal(results.has(pods.b.cgroupId), false, 'idle pod B reported something');
+        const a = results.get(pods.a.cgroupId);
+        assert.ok(a);
+        checkConsistent(a);
+        assert.deepEqual(top(a, 'close'), { key: 'close', count: E, errors: E });
+        assert.equal(top(a, 'getppid'), undefined, 'deltas: the first case is not counted again');
+        assert.equal(a.calls, E);
+        assert.equal(a.errors, E);
+      });
 
-    await t.test('threads on every CPU add up exactly', async () => {
-      const T = 4;
-      const N = 10_000;
-      collect();
-      await run(pods.b, 'getppid', N, T);
-      const b = collect().get(pods.b.cgroupId);
-      assert.ok(b);
-      checkConsistent(b);
-      assert.deepEqual(top(b, 'getppid'), { key: 'getppid', count: T * N, errors: 0 });
-      assert.ok(top(b, 'clone3') ?? top(b, 'clone'), 'the thread creations');
-    });
+      await t.test('threads on every CPU add up exactly', async () => {
+        const T = 4;
+        const N = 10_000;
+        collect();
+        await run(pods.b, 'getppid', N, T);
+        const b = collect().get(pods.b.cgroupId);
+        assert.ok(b);
+        checkConsistent(b);
+        assert.deepEqual(top(b, 'getppid'), { key: 'getppid', count: T * N, errors: 0 });
+        assert.ok(top(b, 'clone3') ?? top(b, 'clone'), 'the thread creations');
+      });
 
-    await t.test('a pod taken out of the targets map stops counting', async () => {
-      untarget(targets, pods.a);
-      collect();
+      await t.test('a pod taken out of the targets map stops counting', async () => {
+        untarget(syscalls, obj, pods.a);
+        collect();
+        const before = countedCalls(obj);
+        await run(pods.a, 'getppid', 1_000);
+        assert.equal(collect().has(pods.a.cgroupId), false);
+        assert.equal(countedCalls(obj), before, 'not even under its old slot');
+      });
+    } finally {
+      reader?.close();
+      for (const link of links) link.destroy();
+      obj.close();
+      for (const pod of Object.values(pods).reverse()) pod.remove(); // the first pod made the shared parents
+    }
+  });
+}
+
+for (const [variant, syscalls] of VARIANTS) {
+  test(`the manager mirrors targets into cgroup storage and takes them out again (${variant})`, async (t) => {
+    if (!requireKernel(t)) return;
+    let obj: BpfObject | undefined;
+    const open = probeObjectOpener((file) => BpfObject.open(file));
+    const manager = new ProbeManager({ catalog: { syscalls }, openObject: (d) => (obj = open(d)) });
+    const pods = { a: new FakePod(), b: new FakePod() };
+    const mountPoint = findCgroup2Mount().mountPoint;
+    try {
+      assert.deepEqual(manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pods.a.cgroupId, pods.b.cgroupId] }).active, ['syscalls']);
+      assert.ok(obj);
+      const loaded = obj;
+      assert.equal(usesTargetStorage(loaded), variant === 'cgroup storage');
+      await Promise.all([run(pods.a, 'getppid', 2_000), run(pods.b, 'getppid', 3_000)]);
+      manager.collect();
+      const counted = (pod: FakePod) => manager.results('p').syscalls?.get(pod.cgroupId)?.calls;
+      assert.equal(counted(pods.a), 2_000);
+      assert.equal(counted(pods.b), 3_000);
+
+      manager.update('p', { probes: [{ name: 'syscalls' }], targets: [pods.b.cgroupId] });
+      const before = countedCalls(loaded);
       await run(pods.a, 'getppid', 1_000);
-      assert.equal(collect().has(pods.a.cgroupId), false);
-    });
-  } finally {
-    reader?.close();
-    for (const link of links) link.destroy();
-    obj.close();
-    for (const pod of Object.values(pods).reverse()) pod.remove(); // the first pod made the shared parents
-  }
-});
+      assert.equal(countedCalls(loaded), before, 'the removed pod is not counted, not even under its old slot');
+      if (usesTargetStorage(loaded)) {
+        const storage = loaded.map(TARGET_STORAGE_MAP);
+        assert.equal(storage.deleteCgroupStorage(mountPoint, pods.a.cgroupId), false, 'the removed pod has no cgroup storage');
+        assert.equal(storage.deleteCgroupStorage(mountPoint, pods.b.cgroupId), true, 'the pod still targeted has it');
+      }
+    } finally {
+      manager.close();
+      for (const pod of Object.values(pods).reverse()) pod.remove();
+    }
+  });
+}
