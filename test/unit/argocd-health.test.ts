@@ -1,8 +1,9 @@
 // The Argo CD health check (config/argocd/traceprofile-health.lua) run by a
 // real Lua interpreter over TraceProfile statuses: a hand-written table of
 // phases, then the conditions the operator's own profilePhase() produces, so
-// the script and the operator cannot drift apart unnoticed. `obj` reaches Lua
-// as a table literal made by toLuaLiteral (no Lua JSON library needed).
+// the script and the operator cannot drift apart unnoticed. The harness is
+// test/support/argocd-health.ts; test/cluster/e2e.test.ts runs it on the
+// statuses of a live run.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -15,72 +16,9 @@ import type { Condition } from '../../api/meta.js';
 import { TraceProfileStatusSchema, type TraceProfileStatus } from '../../api/traceprofile.js';
 import type { NodeReadiness } from '../../operator/node-readiness.js';
 import { profilePhase, withTransitionTimes, type PhaseInput } from '../../operator/profile-conditions.js';
+import { ARGOCD_DIR, argoHealth as health, HEALTH_SCRIPT as SCRIPT, luaSkip, runLua, toLuaLiteral } from '../support/argocd-health.js';
 
 const run = promisify(execFile);
-const ARGOCD_DIR = join(import.meta.dirname, '..', '..', 'config', 'argocd');
-const SCRIPT = join(ARGOCD_DIR, 'traceprofile-health.lua');
-const LUA = 'lua5.4';
-
-/** Why the suite cannot run, or false; in CI a missing interpreter is a failure (hack/setup.sh installs it). */
-function luaSkip(): string | false {
-  try {
-    execFileSync(LUA, ['-v'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    const reason = `${LUA} is not installed (apt-get install lua5.4, or npm run setup)`;
-    if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${reason}`);
-    return reason;
-  }
-}
-
-/** A Lua expression for a JSON value: objects and arrays become tables, null becomes nil. */
-function toLuaLiteral(value: unknown): string {
-  if (value === null || value === undefined) return 'nil';
-  if (typeof value === 'boolean') return String(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new Error(`${value} has no JSON form`);
-    return String(value);
-  }
-  if (typeof value === 'string') return luaString(value);
-  if (Array.isArray(value)) return `{${value.map(toLuaLiteral).join(', ')}}`;
-  if (typeof value === 'object') {
-    const fields = Object.entries(value).map(([key, v]) => `[${luaString(key)}] = ${toLuaLiteral(v)}`);
-    return `{${fields.join(', ')}}`;
-  }
-  throw new Error(`cannot express ${typeof value} in Lua`);
-}
-
-// Byte by byte over UTF-8: printable ASCII stays, quotes and backslashes are
-// escaped, everything else is \ddd (three digits, so a following digit is not
-// swallowed), which Lua 5.1 and 5.4 read alike.
-function luaString(text: string): string {
-  let out = '"';
-  for (const byte of Buffer.from(text, 'utf8')) {
-    if (byte === 0x22 || byte === 0x5c) out += `\\${String.fromCharCode(byte)}`;
-    else if (byte >= 0x20 && byte < 0x7f) out += String.fromCharCode(byte);
-    else out += `\\${byte.toString().padStart(3, '0')}`;
-  }
-  return `${out}"`;
-}
-
-interface Health {
-  status: string;
-  message: string;
-}
-
-async function health(obj: object): Promise<Health> {
-  const harness = [
-    `obj = ${toLuaLiteral(obj)}`,
-    `local hs = dofile(${luaString(SCRIPT)})`,
-    // A tab separates the two; messages never contain one.
-    'io.write(tostring(hs.status), "\\t", tostring(hs.message))',
-  ].join('\n');
-  const child = run(LUA, ['-'], { encoding: 'utf8' });
-  child.child.stdin?.end(harness);
-  const { stdout } = await child;
-  const [status = '', message = ''] = stdout.split('\t');
-  return { status, message };
-}
 
 const NOW = '2026-01-01T00:00:00Z';
 
@@ -105,16 +43,11 @@ describe('toLuaLiteral', { skip: luaSkip() }, () => {
     const awkward = 'say "hi"\\ ]] \n\r\u0001 … 3ms, 1 node(s) ☃ \u00e9' + '\u0000' + '7';
     const harness = `local v = ${toLuaLiteral({ list: [1, 2.5, -3, true, false], s: awkward })}\n` +
       'io.write(#v.list, " ", v.list[2], " ", tostring(v.list[4]), " ", tostring(v.list[5]), "\\n", v.s)';
-    const child = run(LUA, ['-'], { encoding: 'utf8' });
-    child.child.stdin?.end(harness);
-    const { stdout } = await child;
-    assert.equal(stdout, `5 2.5 true false\n${awkward}`);
+    assert.equal(await runLua(harness), `5 2.5 true false\n${awkward}`);
   });
 
   it('turns null into nil, so a null field reads as absent', async () => {
-    const child = run(LUA, ['-'], { encoding: 'utf8' });
-    child.child.stdin?.end(`local v = ${toLuaLiteral({ a: null, b: 1 })}\nio.write(tostring(v.a), " ", v.b)`);
-    assert.equal((await child).stdout, 'nil 1');
+    assert.equal(await runLua(`local v = ${toLuaLiteral({ a: null, b: 1 })}\nio.write(tostring(v.a), " ", v.b)`), 'nil 1');
   });
 });
 
