@@ -35,7 +35,7 @@ export async function startOperator(options: StartOperatorOptions): Promise<Loup
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
   else kubeConfig.loadFromFile(options.kubeconfig);
-  const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' });
+  const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_OPERATOR_NAMESPACE;
   const timing = typeof options.leaderElection === 'object' ? options.leaderElection : {};
   const operator = new LoupeOperator({

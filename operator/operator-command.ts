@@ -79,7 +79,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     return 2;
   }
 
-  const logger = pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' });
+  const logger = pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
   let operator: LoupeOperator | undefined;
   const health = parsed['health-port'] === 0 ? undefined : await serveHealth(parsed['health-port'], () => operator);
   try {

@@ -61,7 +61,7 @@ class LoupeProcess {
   constructor(readonly name: string, args: string[]) {
     this.child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), ...args], {
       cwd: repoRoot,
-      // Both streams: `loupe operator` logs to stdout, `loupe agent` to stderr.
+      // Logs are on stderr; stdout too, in case a command prints there.
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, LOUPE_LOG_LEVEL: 'info' },
     });
