@@ -1,13 +1,16 @@
 // The NodeTracePlan a node should have: one entry per profile with targets on
-// that node. Active profiles follow their pods; inactive ones (suspended or
-// completed) keep the targets they had, so the node keeps reporting their
-// results after detaching. Pure: built from cached profiles, pods and plan.
+// that node, or with results the node reported. Active profiles follow their
+// pods; inactive ones (suspended or completed) keep the targets they had. A
+// profile stays (with no targets) where it has results, because the operator
+// builds the profile's status from node reports only: dropping the entry would
+// drop those counts. Pure: built from cached profiles, pods and plan.
 import {
   MAX_NODE_PROFILES,
   MAX_NODE_TARGETS,
   type NodeProfilePlan,
   type NodeTraceTarget,
   type NodeTracePlanSpec,
+  type NodeTracePlanStatus,
 } from '../api/nodetraceplan.js';
 import type { TraceProfile } from '../api/traceprofile.js';
 import { byContainerId, profileSelectsPod, runningTargetsOfPod, type Pod } from './pod-targets.js';
@@ -21,7 +24,14 @@ export interface NodePlanInput {
   podsOnNode: readonly Pod[];
   /** The node's plan as it is now, if it exists. */
   current?: NodeTracePlanSpec;
+  /** Uids of the profiles the node has reported results for (profilesWithResults). */
+  reported?: ReadonlySet<string>;
   nowMs: number;
+}
+
+/** Profiles whose results a node's status holds. */
+export function profilesWithResults(status: NodeTracePlanStatus | undefined): Set<string> {
+  return new Set((status?.profiles ?? []).filter((entry) => entry.results !== undefined).map((entry) => entry.uid));
 }
 
 export function nodeProfilePlan(profile: TraceProfile, active: boolean, targets: NodeTraceTarget[]): NodeProfilePlan {
@@ -44,7 +54,7 @@ export function nodeProfilePlan(profile: TraceProfile, active: boolean, targets:
 const byAge = (a: TraceProfile, b: TraceProfile): number =>
   (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.uid ?? '').localeCompare(b.metadata.uid ?? '');
 
-/** The plan spec the node should have, or undefined when no profile targets it (the plan should not exist). */
+/** The plan spec the node should have, or undefined when no profile targets it or has results there (the plan should not exist). */
 export function desiredNodePlan(input: NodePlanInput): NodeTracePlanSpec | undefined {
   const planned = new Map((input.current?.profiles ?? []).map((entry) => [entry.uid, entry]));
   const entries: { profile: TraceProfile; entry: NodeProfilePlan }[] = [];
@@ -55,7 +65,8 @@ export function desiredNodePlan(input: NodePlanInput): NodeTracePlanSpec | undef
     const targets = active
       ? input.podsOnNode.filter((pod) => profileSelectsPod(profile, pod)).flatMap((pod) => runningTargetsOfPod(pod, profile.spec.containers))
       : (planned.get(uid)?.targets ?? []);
-    if (targets.length > 0) entries.push({ profile, entry: nodeProfilePlan(profile, active, targets) });
+    const keepsResults = planned.has(uid) && input.reported?.has(uid) === true;
+    if (targets.length > 0 || keepsResults) entries.push({ profile, entry: nodeProfilePlan(profile, active, targets) });
   }
   if (entries.length === 0) return undefined;
   // Over capacity, the oldest profiles keep the node; the rest stay unplanned and show as not ready.

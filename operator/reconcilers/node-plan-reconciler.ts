@@ -1,11 +1,11 @@
 // Keeps one node's NodeTracePlan equal to what its pods and the cluster's
 // TraceProfiles call for: created when a profile first targets the node,
 // rewritten (server-side apply) only when its content changes, deleted when
-// no profile targets the node any more.
+// no profile targets the node or has results there any more.
 import type { Logger } from 'pino';
 import type { NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { TraceProfile } from '../../api/traceprofile.js';
-import { desiredNodePlan, planNeedsWrite } from '../node-plan.js';
+import { desiredNodePlan, planNeedsWrite, profilesWithResults } from '../node-plan.js';
 import type { Clock } from '../runtime/clock.js';
 import type { PlanStore } from './plan-store.js';
 import type { PodsByNode } from './pods-by-node.js';
@@ -40,12 +40,13 @@ export class NodePlanReconciler {
       profiles: this.candidateProfiles(podsOnNode.map((pod) => pod.metadata?.namespace ?? ''), current?.spec),
       podsOnNode,
       current: current?.spec,
+      reported: profilesWithResults(current?.status),
       nowMs: clock.now(),
     });
     if (desired === undefined) {
       if (current === undefined) return 'unchanged';
       await writer.delete(nodeName, current.uid);
-      logger?.debug({ node: nodeName }, 'deleted plan: no profile targets this node');
+      logger?.debug({ node: nodeName }, 'deleted plan: no profile targets this node or has results here');
       return 'deleted';
     }
     if (current !== undefined && !planNeedsWrite(current.spec, desired)) return 'unchanged';

@@ -173,6 +173,8 @@ const suiteSkip = kernelBlocker ?? (await controlPlaneSuiteSkip());
 
 describe('loupe agent against a real kube-apiserver and the real kernel', { skip: suiteSkip }, () => {
   let a1: FakePod, a2: FakePod, idle: FakePod, b1: FakePod;
+  /** node-b's web-3 after a container restart, and web-4, whose container starts after the plan. */
+  let restarted: FakePod, late: FakePod;
 
   before(async () => {
     controlPlane = await startControlPlane();
@@ -245,8 +247,8 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
   });
 
   it('follows a restarted container, and finds a cgroup that appears after the plan', async () => {
-    const restarted = new FakePod('guaranteed');
-    const late = new FakePod();
+    restarted = new FakePod('guaranteed');
+    late = new FakePod();
     pods.push(restarted, late);
     late.remove(); // its container has not started yet
     await writePlan('node-b', [profile('web', { generation: 2, targets: [target(restarted, 'web-3'), target(late, 'web-4')] })]);
@@ -264,8 +266,6 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
 
   it('stops tracing an inactive profile and keeps reporting its final results', async () => {
     const agentB = agents.get('node-b') as Agent;
-    const restarted = pods.at(-2) as FakePod;
-    const late = pods.at(-1) as FakePod;
     await writePlan('node-b', [profile('web', { generation: 3, active: false, targets: [target(restarted, 'web-3'), target(late, 'web-4')] })]);
     const stopped = await waitForEntry('node-b', 'web', 'stopped', (p) => p.state === 'Stopped');
     assert.deepEqual(stopped.probesLoaded, []);
@@ -349,10 +349,11 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     assert.deepEqual(await remainingAfterRelease(handles), { progIds: [], linkIds: [] });
   });
 
-  it('SIGKILL then restart: nothing leaks, and the new agent picks up its plan (results from zero)', async () => {
-    const restarted = pods.at(-2) as FakePod;
+  it('SIGKILL then restart: nothing leaks, and the new agent picks up where the old one left off', async () => {
     await writePlan('node-b', [profile('web', { generation: 4, targets: [target(restarted, 'web-3')] })]);
     await waitForEntry('node-b', 'web', 'running again', (p) => p.observedGeneration === 4 && running(['exec'])(p));
+    await restarted.execTimes(3);
+    await expectExecs('node-b', 'web', 15);
     const killed = agents.get('node-b') as Agent;
     const handles = bpfHandlesOf(killed.pid);
     assert.ok(handles.progIds.length > 0);
@@ -365,9 +366,16 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     await waitFor('the restarted agent to report', async () => {
       const found = await entry('node-b', 'web');
       const heartbeat = found?.status.heartbeat === undefined ? 0 : Date.parse(found.status.heartbeat);
-      return heartbeat > killedAt && found !== undefined && running(['exec'])(found.profile) && execsOf(found.profile) === 0;
+      return heartbeat > killedAt && found !== undefined && running(['exec'])(found.profile) && execsOf(found.profile) === 15;
     });
-    await restarted.execTimes(3);
-    await expectExecs('node-b', 'web', 3);
+    await restarted.execTimes(2);
+    const b = await expectExecs('node-b', 'web', 17);
+    // The old process's per-pod counts go on too: web-3 (restarted) 7 + 2, the old web-3 and web-4 as they were.
+    assert.deepEqual(b.pods?.map((p) => [p.pod, p.podUid, p.results.exec?.execs]), [
+      ['web-3', restarted.podUid, 9],
+      ['web-3', b1.podUid, 7],
+      ['web-4', late.podUid, 1],
+    ]);
+    assert.deepEqual(b.results?.exec?.topCommands, [{ key: '/bin/true', count: 17 }]);
   });
 });

@@ -406,14 +406,25 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     assert.equal(got.has(o1.podUid), false, 'nothing exported for the pod the selector does not match');
   });
 
-  it('3. a new pod on node-b is followed; the deleted pod’s counts stay in the session’s results', async () => {
+  it('3. node-b’s only pod goes, then a new one comes: the old counts stay in the session’s results, the new pod is followed', async () => {
     const b1 = pods.get('b1') as FakePod;
-    // A rolling update: the new replica runs before the old one goes.
-    const b2 = await startPod('b2', 'node-b', 'shop');
-    await waitFor('node-b to resolve b1 and b2', async () => (await nodeReport('node-b'))?.entry.targets.resolved === 2);
     await deletePod(client, NS, 'b1');
     b1.remove(); // the kubelet removes a stopped container's cgroup
-    await waitFor('node-b to trace only b2', async () =>
+    // node-b keeps the profile, with nothing to trace, for the results it reported.
+    await waitFor('node-b to trace nothing and still report b1', async () => {
+      const report = await nodeReport('node-b');
+      return JSON.stringify(await plannedPods('node-b')) === '[]' && report?.entry.targets.resolved === 0 && report.entry.results?.exec?.execs === 5;
+    });
+    const between = await waitFor('the status to see b1 gone', async () => {
+      const s = (await getProfile())?.status;
+      return s?.targets?.pods === 1 ? s : undefined;
+    });
+    assert.deepEqual(between.targets, { pods: 1, containers: 1, nodes: 1 });
+    assert.deepEqual(totals(between.results), [12, 5], 'b1’s counts stay');
+    assert.deepEqual(breakdown(between), [['a1', 'node-a', 7, 3], ['b1', 'node-b', 5, 2]]);
+
+    const b2 = await startPod('b2', 'node-b', 'shop');
+    await waitFor('node-b to trace b2', async () =>
       JSON.stringify(await plannedPods('node-b')) === '["b2"]' && (await nodeReport('node-b'))?.entry.targets.resolved === 1);
     await workload(b2, 6, 1);
 
@@ -455,7 +466,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     assertLoupeAlive();
   });
 
-  it('5. SIGKILL of node-b’s agent: the kernel frees its programs; a new agent resumes the node from zero', async () => {
+  it('5. SIGKILL of node-b’s agent: the kernel frees its programs; a new agent picks up where it left off', async () => {
     const b2 = pods.get('b2') as FakePod;
     const killed = agents.get('node-b') as LoupeProcess;
     const handles = bpfHandlesOf(killed.pid);
@@ -471,11 +482,12 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
       return report !== undefined && Date.parse(report.heartbeat ?? '') > killedAt && report.entry.state === 'Running' &&
         report.entry.targets.resolved === 1 && JSON.stringify(report.entry.probesLoaded) === '["exec","tcp"]';
     }, 45_000);
+    assert.deepEqual(totals((await nodeReport('node-b'))?.entry.results), [11, 3], 'the new agent starts from what the old one reported');
     await workload(b2, 4, 1);
 
-    // Counts live in the agent's memory: node-b's earlier 5+6 execs went with the killed agent.
-    const status = await waitForTotals('a1’s 10 execs and 3 connects plus b2’s new 4 and 1', 14, 4);
-    assert.deepEqual(breakdown(status), [['a1', 'node-a', 10, 3], ['b2', 'node-b', 4, 1]]);
+    // The kernel's counters went with the killed agent; its last report is the new one's baseline.
+    const status = await waitForTotals('a1’s 10/3, node-b’s earlier 11/3 and b2’s new 4/1', 25, 7);
+    assert.deepEqual(breakdown(status), [['a1', 'node-a', 10, 3], ['b2', 'node-b', 10, 2], ['b1', 'node-b', 5, 2]]);
     const got = await waitForCollector('b2 4/1 from the new agent', [[b2, 4, 1]]);
     const restartedAt = BigInt(got.get(b2.podUid)?.sums.get('loupe.exec.execs')?.startTimeUnixNano ?? '0');
     assert.ok(restartedAt >= BigInt(killedAt) * 1_000_000n, 'the reset is marked by a new start time, as OTLP cumulative sums require');
@@ -495,8 +507,8 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     });
     captured.completed = completed;
     const status = completed.status as TraceProfileStatus;
-    assert.deepEqual(totals(status.results), [14, 4], 'final results kept');
-    assert.deepEqual(breakdown(status), [['a1', 'node-a', 10, 3], ['b2', 'node-b', 4, 1]]);
+    assert.deepEqual(totals(status.results), [25, 7], 'final results kept');
+    assert.deepEqual(breakdown(status), [['a1', 'node-a', 10, 3], ['b2', 'node-b', 10, 2], ['b1', 'node-b', 5, 2]]);
     assert.equal(status.conditions?.find((c) => c.type === 'Ready')?.reason, 'Completed');
     assert.equal(Date.parse(status.expiresAt ?? '') - Date.parse(startedAt), duration * 1000);
 
@@ -509,7 +521,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
       assert.deepEqual(report.entry.probesLoaded, []);
     }
     for (const h of handles) assert.deepEqual(await remainingAfterRelease(h), { progIds: [], linkIds: [] });
-    assert.deepEqual(totals((await getProfile())?.status?.results), [14, 4], 'still final once the nodes stopped');
+    assert.deepEqual(totals((await getProfile())?.status?.results), [25, 7], 'still final once the nodes stopped');
     assertLoupeAlive();
   });
 

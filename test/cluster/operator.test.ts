@@ -284,6 +284,24 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     await waitFor('short inactive on node-c', async () => (await planEntry('node-c', 'short'))?.active === false);
   });
 
+  it('keeps a node’s results when the last selected pod there goes: the plan stays, with no targets', async () => {
+    const web7 = await runPod('web-7', 'node-f', { app: 'web' });
+    await waitFor('web-7 planned on node-f', async () => sameList(await plannedTargets('node-f', 'web-exec'), [`web-7/app=${web7.app}`]));
+    await report('node-f', [{ profile: 'web-exec', execs: 8, commands: [['/bin/true', 8]], pods: [['web-7', 8]] }]);
+    await waitFor('node-f counted', async () => (await getProfile('web-exec'))?.status?.results?.exec?.execs === 50);
+
+    await deletePod('web-7');
+    await waitFor('node-f to keep web-exec with no targets', async () => (await planEntry('node-f', 'web-exec'))?.targets.length === 0);
+    const status = await waitFor('web-7 gone from the targets', async () => {
+      const s = (await getProfile('web-exec'))?.status;
+      return s?.targets?.pods === 2 ? s : undefined;
+    });
+    assert.equal(status.results?.exec?.execs, 50, 'node-f’s 8 execs stay in the totals');
+    assert.deepEqual(status.results?.exec?.topCommands?.map((c) => [c.key, c.count]), [['/bin/sh', 30], ['/bin/ls', 12], ['/bin/true', 8]]);
+    assert.deepEqual(status.pods?.map((p) => [p.name, p.node, p.results.exec?.execs]), [['web-7', 'node-f', 8]]);
+    assert.equal(status.nodes?.total, 2, 'node-f, with nothing to trace, is not a node the profile waits for');
+  });
+
   it('exactly one operator leads; when it goes, the other takes over and nothing is lost', async () => {
     const second = await launchOperator('second');
     const [first] = operators as [LoupeOperator];
@@ -320,6 +338,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     assert.deepEqual(plans.items.filter((p) => p.spec?.profiles.some((e) => e.uid === uid)).map((p) => p.metadata?.name), []);
     assert.equal(await getPlan('node-a'), undefined, 'node-a had only web-exec left');
     assert.equal(await getPlan('node-d'), undefined, 'node-d had only web-exec');
+    assert.equal(await getPlan('node-f'), undefined, 'node-f had only web-exec’s results');
     assert.ok(await planEntry('node-c', 'late'), 'other profiles stay');
   });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_NODE_PROFILES } from '../../api/nodetraceplan.js';
-import { desiredNodePlan, planNeedsWrite } from '../../operator/node-plan.js';
-import { pod, profile } from './operator-fixtures.js';
+import { desiredNodePlan, planNeedsWrite, profilesWithResults } from '../../operator/node-plan.js';
+import { execReport, pod, profile } from './operator-fixtures.js';
 
 const now = Date.parse('2026-11-26T07:00:00Z');
 
@@ -67,6 +67,28 @@ describe('desiredNodePlan', () => {
     assert.equal(completed?.profiles[0]?.active, false);
   });
 
+  it('keeps a profile the node has results for, with no targets, once its last pod there is gone', () => {
+    const running = desiredNodePlan({ nodeName: 'node-a', profiles: [profile('t')], podsOnNode: [pod('web-1')], nowMs: now });
+    const reported = profilesWithResults({ profiles: [execReport('uid-t', 5, [['/bin/true', 5]])] });
+    const kept = desiredNodePlan({ nodeName: 'node-a', profiles: [profile('t')], podsOnNode: [], current: running, reported, nowMs: now });
+    assert.deepEqual(kept?.profiles.map((p) => [p.uid, p.active, p.targets.length]), [['uid-t', true, 0]]);
+    const suspended = profile('t', { suspend: true }, { generation: 2 });
+    assert.deepEqual(
+      desiredNodePlan({ nodeName: 'node-a', profiles: [suspended], podsOnNode: [], current: kept, reported, nowMs: now })?.profiles.map((p) => [p.active, p.targets.length]),
+      [[false, 0]],
+      'a stopped profile stays too: its final results are still needed',
+    );
+    assert.equal(desiredNodePlan({ nodeName: 'node-a', profiles: [profile('t')], podsOnNode: [], current: running, nowMs: now }), undefined, 'no results: nothing to keep');
+  });
+
+  it('lets go of a reported profile that is being deleted, and never adds one on results alone', () => {
+    const running = desiredNodePlan({ nodeName: 'node-a', profiles: [profile('t')], podsOnNode: [pod('web-1')], nowMs: now });
+    const reported = new Set(['uid-t']);
+    const deleting = profile('t', {}, { deletionTimestamp: '2026-11-26T06:59:00Z' });
+    assert.equal(desiredNodePlan({ nodeName: 'node-a', profiles: [deleting], podsOnNode: [], current: running, reported, nowMs: now }), undefined);
+    assert.equal(desiredNodePlan({ nodeName: 'node-a', profiles: [profile('t')], podsOnNode: [], reported, nowMs: now }), undefined, 'not planned here');
+  });
+
   it('keeps the oldest profiles when a node is over capacity', () => {
     const profiles = Array.from({ length: MAX_NODE_PROFILES + 2 }, (_, i) =>
       profile(`p${i}`, {}, { uid: `uid-${String(i).padStart(3, '0')}`, creationTimestamp: new Date(now - 60_000 * (100 - i)).toISOString() }),
@@ -75,6 +97,15 @@ describe('desiredNodePlan', () => {
     assert.equal(plan?.profiles.length, MAX_NODE_PROFILES);
     const uids = new Set(plan?.profiles.map((p) => p.uid));
     assert.ok(uids.has('uid-000') && !uids.has('uid-064') && !uids.has('uid-065'), 'the two newest are left out');
+  });
+});
+
+describe('profilesWithResults', () => {
+  it('names the profiles whose status entry carries results', () => {
+    const withoutResults = execReport('uid-b', 0, []);
+    delete withoutResults.results;
+    assert.deepEqual([...profilesWithResults({ profiles: [execReport('uid-a', 0, []), withoutResults] })], ['uid-a']);
+    assert.deepEqual([...profilesWithResults(undefined)], []);
   });
 });
 

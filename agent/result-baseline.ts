@@ -1,0 +1,65 @@
+// An agent that restarts picks up where it left off. The kernel freed the old
+// process's maps with its fds, so counting starts again from zero; what the
+// old process last wrote in the plan's status becomes a baseline that is
+// merged into every summary the new one reports, so no total goes backwards.
+// Only results taken under the spec the plan still carries (same profile uid,
+// same generation) are kept: anything else would mix two specs' numbers.
+import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import type { NodePodResult, NodeTracePlan } from '../api/nodetraceplan.js';
+import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
+import { activity, type ProfileSummary } from './profile-summary.js';
+
+/** Per profile uid, what the plan's status held for the profiles its spec still carries. */
+export function baselinesFromPlan(plan: NodeTracePlan): Map<string, ProfileSummary> {
+  const baselines = new Map<string, ProfileSummary>();
+  for (const entry of plan.spec.profiles) {
+    const reported = plan.status?.profiles?.find((p) => p.uid === entry.uid);
+    if (reported?.results === undefined || reported.observedGeneration !== entry.generation) continue;
+    baselines.set(entry.uid, { results: reported.results, pods: reported.pods ?? [] });
+  }
+  return baselines;
+}
+
+function mergeProbe<N extends ProbeName>(into: ProbeResults, probe: N, sets: readonly ProbeResults[], topN: number): void {
+  const present = sets.flatMap((set) => (set[probe] === undefined ? [] : [set[probe] as ResultOf<N>]));
+  if (present.length === 0) return;
+  (into as Record<N, ResultOf<N>>)[probe] = withTopList(probe, mergeProbeResults(probe, present), (list) => boundTop(list, topN));
+}
+
+/** Probe by probe over the profile's probes: counters and histograms add exactly; top lists re-rank, cut to topN. */
+function mergeResults(live: ProbeResults, baseline: ProbeResults, probes: readonly ProbeName[], topN: number): ProbeResults {
+  const merged: ProbeResults = {};
+  for (const probe of PROBE_NAMES) if (probes.includes(probe)) mergeProbe(merged, probe, [live, baseline], topN);
+  return merged;
+}
+
+/**
+ * The live summary with the baseline added in, pods matched by uid and ranked
+ * busiest first again. The baseline's top lists (and pods) were already cut
+ * to topN (and the status budget) when it was written, so a key it had left
+ * out adds only its counts from after the restart; totals stay exact.
+ */
+export function withBaseline(
+  live: ProfileSummary,
+  baseline: ProfileSummary | undefined,
+  probes: readonly ProbeName[],
+  topN: number,
+): ProfileSummary {
+  if (baseline === undefined) return live;
+  const pods = new Map<string, NodePodResult>(live.pods.map((pod) => [pod.podUid, pod]));
+  for (const old of baseline.pods) {
+    const now = pods.get(old.podUid);
+    const results = mergeResults(now?.results ?? {}, old.results, probes, topN);
+    if (Object.keys(results).length > 0) pods.set(old.podUid, { ...(now ?? old), results });
+  }
+  return {
+    results: mergeResults(live.results, baseline.results, probes, topN),
+    pods: [...pods.values()].sort(
+      (a, b) =>
+        activity(b.results) - activity(a.results) ||
+        a.namespace.localeCompare(b.namespace) ||
+        a.pod.localeCompare(b.pod) ||
+        a.podUid.localeCompare(b.podUid),
+    ),
+  };
+}
