@@ -22,6 +22,7 @@ import { FakePod } from '../support/fake-pods.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { kernelTestBlocker } from '../support/privileged.js';
+import { waitFor as waitUntil } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -80,22 +81,9 @@ function startAgent(node: string): Agent {
   return agent;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      const logs = [...agents.values()].map((a) => `--- agent ${a.node}:\n${a.log.split('\n').slice(-15).join('\n')}`).join('\n');
-      throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logs}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  const diagnostics = () => [...agents.values()].map((a) => `--- agent ${a.node}:\n${a.log.split('\n').slice(-15).join('\n')}`).join('\n');
+  return waitUntil(what, probe, { timeoutMs, diagnostics });
 }
 
 // --- the operator's part: plans -------------------------------------------------

@@ -31,6 +31,7 @@ import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../
 import { createPod, deletePod, reportRunning } from '../support/fake-kubelet.js';
 import { FakePod } from '../support/fake-pods.js';
 import { kernelTestBlocker } from '../support/privileged.js';
+import { waitFor as waitUntil } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -109,19 +110,8 @@ function logTails(): string {
     .join('\n');
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}\n${logTails()}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
+  return waitUntil(what, probe, { timeoutMs, intervalMs: 250, diagnostics: logTails });
 }
 
 async function kubectl(...args: string[]): Promise<string> {

@@ -22,6 +22,7 @@ import type { KubeObject } from '../../operator/runtime/kube-object.js';
 import { ResourceClient } from '../../operator/runtime/resource-client.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import * as kubelet from '../support/fake-kubelet.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -42,20 +43,6 @@ async function kubectl(...args: string[]): Promise<string> {
   return stdout;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function launchOperator(identity: string): Promise<LoupeOperator> {
   const operator = await startOperator({
@@ -277,7 +264,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     const status = await waitFor('Completed', async () => {
       const s = (await getProfile('short'))?.status;
       return s?.phase === 'Completed' ? s : undefined;
-    }, 30_000);
+    }, { timeoutMs: 30_000 });
     assert.equal(status.results?.exec?.execs, 5, 'final results kept');
     assert.equal(status.conditions?.find((c) => c.type === 'Ready')?.reason, 'Completed');
     assert.ok(status.expiresAt !== undefined && Date.parse(status.expiresAt) - Date.parse(status.startedAt ?? '') === 8_000);
@@ -311,7 +298,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
 
     await first.stop();
     operators.splice(operators.indexOf(first), 1);
-    await waitFor('second leads', () => second.isLeader, 20_000);
+    await waitFor('second leads', () => second.isLeader, { timeoutMs: 20_000 });
     const web5 = await runPod('web-5', 'node-b', { app: 'web' });
     await waitFor('web-5 planned by the new leader', async () => sameList(await plannedTargets('node-b', 'web-exec'), [`web-5/app=${web5.app}`]));
   });
@@ -345,7 +332,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
   it('a killed leader is replaced once its lease expires, and nothing is lost', async () => {
     for (const operator of operators.splice(0)) await operator.stop();
     const first = spawnOperator('child-1');
-    await waitFor('child-1 leads', async () => (await leaseHolder()) === 'child-1', 60_000);
+    await waitFor('child-1 leads', async () => (await leaseHolder()) === 'child-1', { timeoutMs: 60_000 });
     spawnOperator('child-2');
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     assert.equal(await leaseHolder(), 'child-1', 'the standby does not take a held lease');
@@ -353,7 +340,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     first.kill('SIGKILL');
     const db2 = await runPod('db-2', 'node-e', { app: 'db' });
     // The lease runs out (15 s by default) before child-2 may take it.
-    await waitFor('child-2 leads', async () => (await leaseHolder()) === 'child-2', 45_000);
-    await waitFor('db-2 planned by child-2', async () => sameList(await plannedTargets('node-e', 'late'), [`db-2/app=${db2.app}`]), 45_000);
+    await waitFor('child-2 leads', async () => (await leaseHolder()) === 'child-2', { timeoutMs: 45_000 });
+    await waitFor('db-2 planned by child-2', async () => sameList(await plannedTargets('node-e', 'late'), [`db-2/app=${db2.app}`]), { timeoutMs: 45_000 });
   });
 });
