@@ -15,6 +15,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#define LOUPE_TARGET_STORAGE /* sched hooks run on every context switch */
 #include "loupe.h"
 #include "runqlat.h"
 
@@ -56,7 +57,7 @@ struct {
 /* Starts the clock of a thread that became runnable, if its cgroup is traced. */
 static __always_inline void runnable(struct task_struct *task)
 {
-	struct loupe_target *target = loupe_target_lookup(task->cgroups->dfl_cgrp->kn->id);
+	struct loupe_target *target = loupe_task_target(task);
 	struct runqlat_start *start;
 
 	if (!target)

@@ -12,6 +12,7 @@ import { cString, decodeCgroupId, expectSize } from './kernel-decode.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { decodeTargetValue } from './syscalls.js';
 import { TopList } from './top-list.js';
+import { configureTargetStorage, syncTargetStorage } from './target-storage.js';
 
 /** Thread-name entries per target slot that the waits map has room for. */
 const WAIT_ENTRIES_PER_TARGET = 64;
@@ -146,7 +147,10 @@ export const runqlat: ProbeDefinition<'runqlat'> = {
     const maxTargets = obj.map(TARGETS_MAP).maxEntries;
     obj.setMaxEntries('totals', maxTargets);
     obj.setMaxEntries('waits', maxTargets * WAIT_ENTRIES_PER_TARGET);
+    configureTargetStorage(obj, {});
   },
+
+  syncTarget: syncTargetStorage,
 
   attach(obj) {
     return attachPrograms(obj, ['loupe_sched_wakeup', 'loupe_sched_wakeup_new', 'loupe_sched_switch']);

@@ -90,7 +90,10 @@ async function runProbeCases<N extends ProbeName>(t: TestContext, probe: ProbeDe
           const pod = new FakePod();
           const [key, value] = targetEntry(pod.cgroupId, slot++);
           try {
-            if (c.targeted) targets.update(key, value);
+            if (c.targeted) {
+              targets.update(key, value);
+              probe.syncTarget?.(obj, pod.cgroupId, value);
+            }
             reader.collect(); // start from zero
             events.length = 0;
             await c.workload(pod);
@@ -108,7 +111,10 @@ async function runProbeCases<N extends ProbeName>(t: TestContext, probe: ProbeDe
               await sleep(50);
             }
           } finally {
-            if (c.targeted) targets.delete(key);
+            if (c.targeted) {
+              targets.delete(key);
+              probe.syncTarget?.(obj, pod.cgroupId, undefined);
+            }
             pod.remove();
           }
         });
