@@ -11,6 +11,8 @@ import { ResourceClient } from '../operator/runtime/resource-client.js';
 import { agentVersion } from './agent-version.js';
 import { cgroupIdForContainer } from './cgroup/container.js';
 import { findCgroup2Mount } from './cgroup/mount.js';
+import { turnOnBpfStats } from './cost/bpf-stats.js';
+import { CostMeter } from './cost/cost-meter.js';
 import { NodeAgent } from './node-agent.js';
 import { ProbeManager } from './probe-manager.js';
 import { probeObjectOpener } from './probe-objects.js';
@@ -102,6 +104,9 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
   // Listen first: a signal while starting must still end in a clean stop.
   const stopSignal = untilStopSignal();
   const mount = findCgroup2Mount();
+  const bpfStats = turnOnBpfStats();
+  if (bpfStats.measured) log.info({ via: bpfStats.via }, 'BPF run-time statistics on: probe CPU cost is measured');
+  else log.warn({ reason: bpfStats.reason }, 'probe CPU cost is not measured');
   const agent = new NodeAgent({
     nodeName: parsed.nodeName,
     client: new ResourceClient(new KubeHttp(loadKubeConfig(parsed.kubeconfig))),
@@ -110,6 +115,7 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
     resolveContainer: (containerId, podUid) => cgroupIdForContainer(containerId, podUid, mount),
     agentVersion: agentVersion(),
     logger: log,
+    costMeter: new CostMeter(bpfStats),
   });
   try {
     await Promise.race([agent.start(), stopSignal]);

@@ -4,8 +4,10 @@
 // a time, so the manager is never driven from two places at once.
 //
 // A restarted agent starts from its plan as it is: the kernel freed the old
-// process's programs with its fds, so results restart from zero.
+// process's programs with its fds, so counting restarts from zero, on top of
+// the results the old process last reported (result-baseline.ts).
 import type { Logger } from 'pino';
+import type { NodeCost, ProfileCost } from '../api/cost.js';
 import { LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
 import {
   NODE_TRACE_PLAN_PLURAL,
@@ -15,12 +17,16 @@ import {
   type NodeTracePlanStatus,
   type NodeTraceTarget,
 } from '../api/nodetraceplan.js';
+import type { ProbeName } from '../api/results.js';
 import { isNotFound } from '../operator/runtime/api-error.js';
 import { Informer, type InformerEvent } from '../operator/runtime/informer.js';
 import type { KubeObject } from '../operator/runtime/kube-object.js';
 import { kubeListWatch } from '../operator/runtime/list-watch.js';
 import type { ResourceClient } from '../operator/runtime/resource-client.js';
 import type { ResourceType } from '../operator/runtime/resource-type.js';
+import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './cost/budget.js';
+import type { CostMeter } from './cost/cost-meter.js';
+import { eventsByProbe } from './cost/probe-events.js';
 import { buildNodeStatus, buildProfileStatus, sameReport, type ProfileError } from './node-status.js';
 import { diffPlan, managerSpec, type PlanAction } from './plan-diff.js';
 import { agentTickMs, heartbeatPeriodMs, profileIntervalMs } from './plan-interval.js';
@@ -34,6 +40,7 @@ import {
 import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from './probe-manager.js';
 import type { ProbeEvent } from './probes/probe.js';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
+import { baselinesFromPlan, withBaseline } from './result-baseline.js';
 import { readOtlpSecrets, type SecretReader } from './otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
@@ -51,6 +58,8 @@ export interface NodeAgentOptions {
   resolveContainer: ContainerResolver;
   agentVersion: string;
   logger: Logger;
+  /** Measures what tracing costs each interval (closed on stop); without it status carries no cost and budgets are not kept. */
+  costMeter?: CostMeter;
 }
 
 interface TrackedProfile {
@@ -61,6 +70,8 @@ interface TrackedProfile {
   state?: ProfileState;
   refusal?: string;
   summary?: ProfileSummary;
+  /** What a previous agent process reported for it, added into every summary. */
+  baseline?: ProfileSummary;
   nextSummaryMs: number;
   startMs: number;
   sink?: OtlpSink;
@@ -68,6 +79,10 @@ interface TrackedProfile {
   sinkConfig?: string;
   /** OTLP setup problems (a missing Secret); retried on each plan change. */
   exportErrors: ProfileError[];
+  /** Its cost over the last measured interval. */
+  cost?: ProfileCost;
+  /** Where it stands against spec.budget; undefined without a budget. */
+  budget?: BudgetState;
 }
 
 export class NodeAgent {
@@ -78,6 +93,9 @@ export class NodeAgent {
   /** cgroup id → the container (and pod) it belongs to, for every cgroup a profile targets or has results for. */
   private readonly targetsByCgroup = new Map<bigint, NodeTraceTarget>();
   private plan: NodeTracePlan | undefined;
+  /** From the first plan this process sees, by profile uid; handed to the profiles on the first plan step. */
+  private baselines: Map<string, ProfileSummary> | undefined;
+  private nodeCost: NodeCost | undefined;
   private planDirty = false;
   private lastWritten: NodeTracePlanStatus | undefined;
   private lastWriteMs = 0;
@@ -117,6 +135,7 @@ export class NodeAgent {
       this.exportResults([...this.profiles.values()], Date.now());
       manager.close();
     }
+    this.options.costMeter?.close();
     await Promise.all([...this.profiles.values()].map((p) => this.closeSink(p)));
     await this.writeStatus(true, true);
     await this.informer.stop();
@@ -136,6 +155,7 @@ export class NodeAgent {
       // Our own status writes come back as modifications too: only a new spec is news.
       const specChanged = this.plan === undefined || JSON.stringify(this.plan.spec) !== JSON.stringify(parsed.value.spec);
       this.plan = parsed.value;
+      this.baselines ??= baselinesFromPlan(parsed.value);
       if (!specChanged) return;
     }
     this.planDirty = true;
@@ -177,6 +197,7 @@ export class NodeAgent {
       this.driveManager();
     }
     this.managerOrThrow().collect();
+    this.measureCost();
     const due: TrackedProfile[] = [];
     for (const [uid, profile] of this.profiles) {
       if (!planChanged && nowMs < profile.nextSummaryMs) continue;
@@ -199,12 +220,13 @@ export class NodeAgent {
       const tracked = this.profiles.get(uid);
       const targets = resolvePlanTargets(plan.targets, this.options.resolveContainer);
       if (tracked === undefined) {
-        this.profiles.set(uid, { plan, targets, nextSummaryMs: nowMs, startMs: nowMs, exportErrors: [] });
+        this.profiles.set(uid, { plan, targets, baseline: this.baselines?.get(uid), nextSummaryMs: nowMs, startMs: nowMs, exportErrors: [] });
       } else {
         tracked.plan = plan;
         tracked.targets = targets;
       }
     }
+    this.baselines?.clear(); // a profile that leaves the plan and comes back starts afresh, as in a live agent
     this.driveManager(); // before forgetting removed profiles: it unregisters them
     for (const uid of [...this.profiles.keys()]) if (!wanted.has(uid)) this.profiles.delete(uid);
     for (const profile of this.profiles.values()) await this.syncSink(profile);
@@ -221,7 +243,7 @@ export class NodeAgent {
         this.targetsByCgroup.set(resolved.cgroupId, resolved.target);
       }
       if (profile.spec !== undefined) current.set(uid, profile.spec);
-      if (wanted.has(uid)) desired.set(uid, managerSpec(profile.plan, targetCgroupIds(profile.targets)));
+      if (wanted.has(uid)) desired.set(uid, withoutProbes(managerSpec(profile.plan, targetCgroupIds(profile.targets)), droppedForBudget(profile)));
     }
     for (const action of diffPlan(current, desired)) this.apply(manager, action);
   }
@@ -252,16 +274,53 @@ export class NodeAgent {
     }
   }
 
+  /** Measures the last interval's cost, and drops probes of profiles that stay over budget (cost/budget.ts). */
+  private measureCost(): void {
+    const meter = this.options.costMeter;
+    if (meter === undefined) return;
+    const manager = this.managerOrThrow();
+    const events = new Map<string, Map<ProbeName, number>>();
+    for (const [uid, profile] of this.profiles) if (profile.spec !== undefined) events.set(uid, eventsByProbe(manager.results(uid)));
+    const report = meter.measure(manager.loadedObjects(), events);
+    if (report === undefined) return; // the first call only sets the baseline
+    this.nodeCost = report.node;
+    let dropped = false;
+    for (const [uid, profile] of this.profiles) {
+      const measured = report.profiles.get(uid);
+      profile.cost = measured?.cost ?? meter.zeroCost();
+      const limits = budgetLimits(profile.plan.budget);
+      if (limits === undefined || !profile.plan.active) {
+        profile.budget = undefined;
+        continue;
+      }
+      const before = budgetStateFor(profile.budget, profile.plan.generation);
+      profile.budget = stepBudget(before, {
+        limits,
+        cost: { ...profile.cost, byProbe: measured?.byProbe ?? new Map() },
+        cpuMeasured: profile.cost.unmeasured === undefined,
+        active: profile.state?.active ?? [],
+      });
+      const newest = profile.budget.dropped.at(-1);
+      if (profile.budget.dropped.length > before.dropped.length && newest !== undefined) {
+        this.log.warn({ profile: uid, probe: newest.probe }, newest.message);
+        dropped = true;
+      }
+    }
+    if (dropped) this.driveManager();
+  }
+
   private summarize(uid: string, profile: TrackedProfile, nowMs: number): void {
     const manager = this.managerOrThrow();
     if (profile.spec !== undefined) profile.state = manager.state(uid);
-    profile.summary = summarizeProfile({
-      probes: profile.plan.probes.map((p) => p.name),
+    const probes = profile.plan.probes.map((p) => p.name);
+    const live = summarizeProfile({
+      probes,
       active: profile.plan.active ? (profile.state?.active ?? []) : [],
       results: this.resultsOf(uid, profile),
       pods: this.targetsByCgroup,
       topN: profile.plan.topN,
     });
+    profile.summary = withBaseline(live, profile.baseline, probes, profile.plan.topN);
     profile.nextSummaryMs = nowMs + profileIntervalMs(profile.plan.interval);
   }
 
@@ -294,8 +353,11 @@ export class NodeAgent {
           summary: profile.summary,
           errors: this.exportErrorsOf(profile),
           shuttingDown,
+          cost: profile.cost,
+          droppedForBudget: droppedForBudget(profile),
         }),
       ),
+      cost: shuttingDown ? undefined : this.nodeCost,
     });
     const heartbeatDue = nowMs - this.lastWriteMs >= heartbeatPeriodMs([...this.profiles.values()].map((p) => p.plan.interval));
     if (!force && !heartbeatDue && sameReport(this.lastWritten, status)) return;
@@ -397,6 +459,17 @@ export class NodeAgent {
     if (this.manager === undefined) throw new Error('the agent has not started');
     return this.manager;
   }
+}
+
+/** Probes dropped for the profile's budget under its current generation and budget. */
+function droppedForBudget(profile: TrackedProfile): DroppedProbe[] {
+  if (profile.plan.budget === undefined) return [];
+  return budgetStateFor(profile.budget, profile.plan.generation).dropped;
+}
+
+function withoutProbes(spec: ProfileSpec, dropped: readonly DroppedProbe[]): ProfileSpec {
+  if (dropped.length === 0) return spec;
+  return { ...spec, probes: spec.probes.filter((probe) => !dropped.some((d) => d.probe === probe.name)) };
 }
 
 function otlpTarget(target: NodeTraceTarget): OtlpTarget {

@@ -2,9 +2,17 @@
 // probes loaded for it, which targets were found (and why others were not),
 // what went wrong, and its latest summary; the whole fitted to the node
 // status budget. Pure, so what the agent writes can be tested without a cluster.
-import type { NodeProfilePlan, NodeProfileState, NodeProfileStatus, NodeTracePlanStatus } from '../api/nodetraceplan.js';
+import type { NodeCost, ProfileCost } from '../api/cost.js';
+import type {
+  NodeProfileErrorReason,
+  NodeProfilePlan,
+  NodeProfileState,
+  NodeProfileStatus,
+  NodeTracePlanStatus,
+} from '../api/nodetraceplan.js';
 import type { ProbeName } from '../api/results.js';
 import { fitNodeTracePlanStatusToBudget, NODE_STATUS_BUDGET_BYTES } from '../api/status-budget.js';
+import type { DroppedProbe } from './cost/budget.js';
 import type { TargetResolution } from './plan-targets.js';
 import type { ProbeFailure, ProfileState } from './probe-manager.js';
 import type { ProfileSummary } from './profile-summary.js';
@@ -18,6 +26,7 @@ export const SHUTDOWN_MESSAGE = 'agent shutting down';
 
 export interface ProfileError {
   probe?: ProbeName;
+  reason?: NodeProfileErrorReason;
   message: string;
 }
 
@@ -34,6 +43,10 @@ export interface ProfileStatusInput {
   errors: readonly ProfileError[];
   /** The agent is stopping: everything is detached. */
   shuttingDown: boolean;
+  /** Its cost over the last interval; undefined before the first measurement or without cost accounting. */
+  cost?: ProfileCost;
+  /** Probes the agent dropped to keep the profile within its budget. */
+  droppedForBudget?: readonly DroppedProbe[];
 }
 
 function clip(text: string, max = MAX_ERROR_CHARS): string {
@@ -61,6 +74,7 @@ function profileErrors(input: ProfileStatusInput): ProfileError[] {
   const errors: ProfileError[] = [];
   if (input.shuttingDown) errors.push({ message: SHUTDOWN_MESSAGE });
   if (input.refusal !== undefined) errors.push({ message: clip(input.refusal) });
+  for (const { probe, message } of input.droppedForBudget ?? []) errors.push({ probe, reason: 'BudgetExceeded', message: clip(message) });
   for (const failure of input.state?.failed ?? []) errors.push({ probe: failure.probe, message: probeFailureMessage(failure) });
   for (const error of input.errors) errors.push({ ...error, message: clip(error.message) });
   if (errors.length <= MAX_ERRORS) return errors;
@@ -83,6 +97,7 @@ export function buildProfileStatus(input: ProfileStatusInput): NodeProfileStatus
   }
   const errors = profileErrors(input);
   if (errors.length > 0) status.errors = errors;
+  if (tracing && input.cost !== undefined) status.cost = input.cost;
   if (input.summary !== undefined) {
     status.results = input.summary.results;
     if (input.summary.pods.length > 0) status.pods = input.summary.pods;
@@ -94,12 +109,19 @@ export interface NodeStatusInput {
   heartbeat: Date;
   agentVersion: string;
   profiles: readonly NodeProfileStatus[];
+  /** The node's cost over the last interval, when measured. */
+  cost?: NodeCost;
   budgetBytes?: number;
 }
 
 export function buildNodeStatus(input: NodeStatusInput): NodeTracePlanStatus {
   return fitNodeTracePlanStatusToBudget(
-    { heartbeat: input.heartbeat.toISOString(), agentVersion: input.agentVersion, profiles: [...input.profiles] },
+    {
+      heartbeat: input.heartbeat.toISOString(),
+      agentVersion: input.agentVersion,
+      ...(input.cost !== undefined && { cost: input.cost }),
+      profiles: [...input.profiles],
+    },
     input.budgetBytes ?? NODE_STATUS_BUDGET_BYTES,
   );
 }

@@ -394,6 +394,7 @@ export class ProbeManager {
     for (const [cgroupId, entry] of [...probe.targets]) {
       if (wanted.has(cgroupId)) continue;
       probe.targetsMap.delete(encodeTargetKey(cgroupId));
+      probe.definition.syncTarget?.(probe.object, cgroupId, undefined);
       probe.targets.delete(cgroupId);
       probe.slots.release(entry.slot);
     }
@@ -403,7 +404,9 @@ export class ProbeManager {
       // checkCapacity keeps us from here unless the object's map is smaller than DEFAULT_MAX_TARGETS
       if (slot === undefined) throw new Error(`probe ${probe.name}: its targets map is full (${probe.slots.capacity} cgroups)`);
       const entry = { mask, slot, flags };
-      probe.targetsMap.update(encodeTargetKey(cgroupId), encodeTargetValue(entry));
+      const value = encodeTargetValue(entry);
+      probe.targetsMap.update(encodeTargetKey(cgroupId), value);
+      probe.definition.syncTarget?.(probe.object, cgroupId, value);
       probe.targets.set(cgroupId, entry);
     }
     probe.users = new Set(users.map((u) => u.id));

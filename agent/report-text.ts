@@ -1,5 +1,6 @@
 // A profile report for people: one block of totals, then one per target.
 // Used for `loupe trace`'s live summary and its final report.
+import type { ProfileCost } from '../api/cost.js';
 import type { LatencySummary } from '../api/histogram.js';
 import type { ResultOf } from '../api/merge.js';
 import type { ProbeName, ProbeResults, TopEntry } from '../api/results.js';
@@ -83,8 +84,15 @@ function renderResults(results: ProbeResults, probes: readonly ProbeName[]): str
   return lines;
 }
 
+/** One line of what tracing cost: kernel CPU of the probes, events, map memory. */
+export function renderCost(cost: ProfileCost): string {
+  const cpu = cost.unmeasured === undefined ? `${Number((cost.cpuCores * 100).toPrecision(2))}% of a CPU in the kernel` : 'CPU not measured';
+  return `cost      ${cpu}, ${count(Math.round(cost.eventsPerSecond))} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}`;
+}
+
 export function renderReportText(report: ProfileReport, heading: string): string {
   const lines = [heading, ''];
+  if (report.cost !== undefined) lines.push(renderCost(report.cost), '');
   for (const f of report.failed) lines.push(`${f.probe}: not loaded: ${f.message}`);
   if (report.failed.length > 0) lines.push('');
   lines.push(...renderResults(report.totals, report.probes));

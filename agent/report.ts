@@ -2,6 +2,7 @@
 // per-target breakdown, top lists cut to N, latencies as p50/p90/p99 (with the
 // histogram they come from). Plain JSON: cgroup ids are decimal strings.
 import { boundTop, emptyProbeResult, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import type { ProfileCost } from '../api/cost.js';
 import type { ProbeName, ProbeResults } from '../api/results.js';
 import type { ProbeFailure, ProfileResults } from './probe-manager.js';
 
@@ -25,6 +26,8 @@ export interface ProfileReport {
   /** Sum over all targets (a cgroup named twice counts once). */
   totals: ProbeResults;
   targets: TargetReport[];
+  /** What tracing cost over the whole session, when measured (agent/cost). */
+  cost?: ProfileCost;
 }
 
 export interface ProfileReportInput {
@@ -34,6 +37,7 @@ export interface ProfileReportInput {
   results: ProfileResults;
   targets: readonly ReportTarget[];
   top: number;
+  cost?: ProfileCost;
 }
 
 function resultFor<N extends ProbeName>(results: ProfileResults, probe: N, cgroupId: bigint): ResultOf<N> {
@@ -58,5 +62,7 @@ export function buildProfileReport(input: ProfileReportInput): ProfileReport {
       setResult(targets[i]!.results, probe, result, input.top);
     });
   }
-  return { profileId: input.profileId, probes: [...input.probes], failed: [...input.failed], totals, targets };
+  const report: ProfileReport = { profileId: input.profileId, probes: [...input.probes], failed: [...input.failed], totals, targets };
+  if (input.cost !== undefined) report.cost = input.cost;
+  return report;
 }

@@ -42,6 +42,7 @@ export const TRACE_PROFILE_DEFINITION: ResourceDefinition = {
     { name: 'Probes', type: 'string', jsonPath: '.status.probes', priority: 1 },
     { name: 'Duration', type: 'string', jsonPath: '.spec.duration', priority: 1 },
     { name: 'Headline', type: 'string', jsonPath: '.status.headline' },
+    { name: 'CPU', type: 'string', jsonPath: '.status.costSummary', description: 'Kernel CPU of the probes for this profile, all nodes, in % of one CPU.' },
     AGE_COLUMN,
   ],
 };

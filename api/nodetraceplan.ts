@@ -4,6 +4,7 @@
 // and no two writers share a status.
 import { z } from 'zod';
 import { withCelRules } from './cel.js';
+import { BudgetSchema, NodeCostSchema, ProfileCostSchema } from './cost.js';
 import { LOUPE_API_VERSION } from './group.js';
 import { DnsLabelSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
 import { OtlpOutputSchema } from './otlp.js';
@@ -40,12 +41,17 @@ export const NodeProfilePlanSchema = z.object({
   interval: z.string().max(32).describe('Reporting interval, a duration such as 10s (validated on the TraceProfile).'),
   topN: z.number().int().min(1).max(MAX_TOP_N),
   otlp: OtlpOutputSchema.optional(),
+  budget: BudgetSchema.optional(),
   active: z
     .boolean()
     .describe('false when the profile is suspended or completed: detach its probes, keep reporting its final results.'),
+  // Defaulted, not required: server-side apply drops an associative list its
+  // applier empties (a profile kept for its results has no targets), and the
+  // default puts the empty list back.
   targets: z
     .array(NodeTraceTargetSchema)
     .max(MAX_NODE_TARGETS)
+    .default([])
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['containerId'] }),
 });
 export type NodeProfilePlan = z.infer<typeof NodeProfilePlanSchema>;
@@ -71,6 +77,10 @@ export const NodePodResultSchema = z.object({
 });
 export type NodePodResult = z.infer<typeof NodePodResultSchema>;
 
+/** BudgetExceeded: the agent dropped probes of the profile on this node to keep it within spec.budget. */
+export const NodeProfileErrorReasonSchema = z.enum(['BudgetExceeded']);
+export type NodeProfileErrorReason = z.infer<typeof NodeProfileErrorReasonSchema>;
+
 export const NodeProfileStatusSchema = z.object({
   uid: z.string().min(1).max(64),
   state: NodeProfileStateSchema,
@@ -84,19 +94,27 @@ export const NodeProfileStatusSchema = z.object({
       .describe('The first containers that could not be resolved, and why.'),
   }),
   errors: z
-    .array(z.object({ probe: ProbeNameSchema.optional(), message: z.string().max(512) }))
+    .array(
+      z.object({
+        probe: ProbeNameSchema.optional(),
+        reason: NodeProfileErrorReasonSchema.optional().describe('Set for errors the operator reports under their own condition reason.'),
+        message: z.string().max(512),
+      }),
+    )
     .max(8)
     .optional(),
   results: ProbeResultsSchema.optional(),
   pods: z.array(NodePodResultSchema).max(MAX_STATUS_PODS).optional().describe('The busiest pods on this node, busiest first.'),
   truncated: TruncationSchema.optional(),
   observedGeneration: count.optional().describe('The spec generation of the profile these results were taken under.'),
+  cost: ProfileCostSchema.optional().describe("This profile's cost on this node over the agent's last interval."),
 });
 export type NodeProfileStatus = z.infer<typeof NodeProfileStatusSchema>;
 
 export const NodeTracePlanStatusSchema = z.object({
   heartbeat: TimestampSchema.optional().describe('Last time the agent wrote this status.'),
   agentVersion: z.string().max(64).optional(),
+  cost: NodeCostSchema.optional().describe("What tracing costs this node over the agent's last interval, all profiles together."),
   profiles: z
     .array(NodeProfileStatusSchema)
     .max(MAX_NODE_PROFILES)

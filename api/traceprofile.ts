@@ -2,6 +2,7 @@
 // (status, written by the operator only). Namespaced: a profile traces pods of
 // its own namespace.
 import { z } from 'zod';
+import { BudgetSchema, ProfileCostTotalSchema } from './cost.js';
 import { durationSchema } from './duration.js';
 import { LOUPE_API_VERSION } from './group.js';
 import { ConditionListSchema, DnsLabelSchema, LabelSelectorSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
@@ -63,6 +64,7 @@ export const TraceProfileSpecSchema = z.object({
       otlp: OtlpOutputSchema.optional().describe('Also export everything to this OTLP endpoint.'),
     })
     .prefault({}),
+  budget: BudgetSchema.optional(),
 });
 export type TraceProfileSpec = z.infer<typeof TraceProfileSpecSchema>;
 /** A spec as written by a user, before defaults. */
@@ -116,6 +118,8 @@ export const TraceProfileStatusSchema = z.object({
   results: ProbeResultsSchema.optional().describe('Totals over every targeted pod.'),
   pods: z.array(PodResultSchema).max(MAX_STATUS_PODS).optional().describe('The busiest pods, busiest first.'),
   truncated: TruncationSchema.optional(),
+  cost: ProfileCostTotalSchema.optional().describe('What tracing this profile costs, measured by the agents.'),
+  costSummary: z.string().max(32).optional().describe('cost.cpuCores as a percentage of one CPU, e.g. 0.32%, for kubectl get.'),
 });
 export type TraceProfileStatus = z.infer<typeof TraceProfileStatusSchema>;
 

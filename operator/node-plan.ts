@@ -48,6 +48,7 @@ export function nodeProfilePlan(profile: TraceProfile, active: boolean, targets:
     targets: [...targets].sort(byContainerId).slice(0, MAX_NODE_TARGETS),
   };
   if (profile.spec.output.otlp !== undefined) entry.otlp = profile.spec.output.otlp;
+  if (profile.spec.budget !== undefined) entry.budget = profile.spec.budget;
   return entry;
 }
 

@@ -19,6 +19,8 @@ export interface NodeReadiness {
   failed: boolean;
   /** Why the node is failing or degraded, for status.nodes.errors. */
   error?: string;
+  /** The agent dropped probes of the profile to keep it within spec.budget. */
+  budgetExceeded?: true;
   /** When a ready node turns stale unless its agent reports again. */
   staleAtMs?: number;
 }
@@ -55,10 +57,13 @@ export function nodeReadiness(
   if (entry === undefined) return { node, ready: false, failed: false };
   const error = errorsOf(entry);
   if (entry.state === 'Failed') return { node, ready: false, failed: true, error: error ?? 'the agent reports Failed' };
-  const loaded = new Set(entry.probesLoaded);
+  // A probe dropped for the budget is a deliberate degradation (Degraded), not one still to come.
+  const droppedForBudget = (entry.errors ?? []).filter((e) => e.reason === 'BudgetExceeded');
+  const loaded = new Set([...entry.probesLoaded, ...droppedForBudget.flatMap((e) => e.probe ?? [])]);
   const ready = entry.state === 'Running' && probes.every((probe) => loaded.has(probe));
   const readiness: NodeReadiness = { node, ready, failed: false };
   if (error !== undefined) readiness.error = error;
+  if (droppedForBudget.length > 0) readiness.budgetExceeded = true;
   if (ready && staleAtMs !== undefined) readiness.staleAtMs = staleAtMs;
   return readiness;
 }

@@ -50,7 +50,7 @@ function degraded(nodes: readonly NodeReadiness[], relevant: boolean): DesiredCo
   return {
     type: 'Degraded',
     status: 'True',
-    reason: 'NodeErrors',
+    reason: failing.some((n) => n.budgetExceeded) ? 'BudgetExceeded' : 'NodeErrors',
     message: message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`,
   };
 }

@@ -8,6 +8,7 @@ import { headline } from './headline.js';
 import { nodeReadiness, type NodeReport } from './node-readiness.js';
 import type { ProfileTargets } from './pod-targets.js';
 import { invalidSpecOutcome, profilePhase, withTransitionTimes } from './profile-conditions.js';
+import { costSummary, profileCostTotal } from './profile-cost.js';
 import { mergeNodeResults, type ProfileResults } from './profile-results.js';
 import { isExpired, kubeTime, sessionOf } from './profile-session.js';
 
@@ -80,6 +81,11 @@ export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOu
   if (results !== undefined) status.results = results;
   if (pods !== undefined) status.pods = pods;
   if (truncated !== undefined) status.truncated = truncated;
+  const cost = active ? profileCostTotal(input.reports) : undefined;
+  if (cost !== undefined) {
+    status.cost = cost;
+    status.costSummary = costSummary(cost);
+  }
 
   const recheck = [
     ...(active && session.expiresAt !== undefined ? [Date.parse(session.expiresAt)] : []),

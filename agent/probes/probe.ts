@@ -78,6 +78,13 @@ export interface ProbeDefinition<N extends ProbeName = ProbeName> {
    * syscalls, so their latency is kept apart there). Absent: 0.
    */
   targetFlags?(specs: readonly ProbeSpecOf<N>[]): number;
+  /**
+   * Mirrors one targets entry where the probe's programs find it faster than
+   * in the hash (the syscalls probe: the cgroup's BPF storage). The manager
+   * calls it right after it writes an entry (value: struct loupe_target) or
+   * deletes one (undefined). Absent: the hash is all there is.
+   */
+  syncTarget?(obj: BpfObject, cgroupId: bigint, value: Buffer | undefined): void;
   /** Starts reading the loaded object's maps and ring buffers. */
   reader(obj: BpfObject, onEvent: ProbeEventSink): ProbeReader<N>;
 }

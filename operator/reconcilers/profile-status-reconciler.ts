@@ -85,8 +85,9 @@ export class ProfileStatusReconciler {
       await this.deps.writer.recordEvent(raw, event.type, event.reason, ready?.message || `phase ${status.phase}`);
     }
     const degraded = status.conditions?.find((c) => c.type === 'Degraded');
-    const wasDegraded = previous?.conditions?.find((c) => c.type === 'Degraded')?.status === 'True';
-    if (degraded?.status === 'True' && !wasDegraded) {
+    const before = previous?.conditions?.find((c) => c.type === 'Degraded');
+    // A new reason is news too: a node erroring, then a probe dropped for the budget.
+    if (degraded?.status === 'True' && (before?.status !== 'True' || before.reason !== degraded.reason)) {
       await this.deps.writer.recordEvent(raw, 'Warning', degraded.reason, degraded.message);
     }
     return true;

@@ -136,6 +136,9 @@ describe('admission by kube-apiserver', { skip: await controlPlaneSuiteSkip() },
       ['tls with insecure', { ...minimal, output: { otlp: { endpoint: 'collector:4317', insecure: true, tls: {} } } }, /spec\.output\.otlp\.tls: Forbidden: tls must be omitted when insecure is true/],
       ['a long resource attribute key', { ...minimal, output: { otlp: { endpoint: 'c:4317', resourceAttributes: { ['k'.repeat(129)]: 'v' } } } }, /spec\.output\.otlp\.resourceAttributes: Invalid value: .*resourceAttributes keys must be 1 to 128 characters/],
       ['no selector', { probes: [{ name: 'exec' }] }, /spec\.selector: Required value/],
+      ['an empty budget', { ...minimal, budget: {} }, /spec\.budget: Invalid value: .*budget must set maxCpuPerNode \(e\.g\. 50m\) or maxEventsPerSecond/],
+      ['a zero CPU budget', { ...minimal, budget: { maxCpuPerNode: '0m' } }, /spec\.budget\.maxCpuPerNode: Invalid value: .*must be above zero, e\.g\. 50m/],
+      ['a CPU budget in percent', { ...minimal, budget: { maxCpuPerNode: '5%' } }, /spec\.budget\.maxCpuPerNode: Invalid value: "5%": spec\.budget\.maxCpuPerNode in body should match/],
     ];
     for (const [what, spec, message] of rejected) {
       it(`rejects ${what}, naming the field`, async () => {

@@ -25,7 +25,7 @@ describe('generated files', () => {
     assert.deepEqual(version.subresources, { status: {} });
     assert.deepEqual(
       version.additionalPrinterColumns.map((c: { name: string; jsonPath: string }) => `${c.name}=${c.jsonPath}`),
-      ['Phase=.status.phase', 'Pods=.status.targets.pods', 'Nodes=.status.nodesReady', 'Probes=.status.probes', 'Duration=.spec.duration', 'Headline=.status.headline', 'Age=.metadata.creationTimestamp'],
+      ['Phase=.status.phase', 'Pods=.status.targets.pods', 'Nodes=.status.nodesReady', 'Probes=.status.probes', 'Duration=.spec.duration', 'Headline=.status.headline', 'CPU=.status.costSummary', 'Age=.metadata.creationTimestamp'],
     );
     const plan = parse(renderCrdFiles().get('crds/loupe.dev_nodetraceplans.yaml')!);
     assert.equal(plan.spec.scope, 'Cluster');

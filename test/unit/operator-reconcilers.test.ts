@@ -145,6 +145,22 @@ describe('ProfileStatusReconciler', () => {
     assert.deepEqual(h.writes, ['apply node-a', 'status t Pending', 'event Normal Pending', 'status t Running', 'event Normal Tracing', 'status t Pending', 'event Normal Pending', 'event Warning NodeErrors']);
   });
 
+  it('records a Warning when a node drops a probe for the budget, even if it was already Degraded', async () => {
+    const h = harness();
+    h.putProfile(profile('t', { probes: [{ name: 'exec' }, { name: 'tcp' }], budget: { maxEventsPerSecond: 10 } }));
+    h.putPod(pod('web-1', { node: 'node-a' }));
+    await h.nodePlans.reconcile('node-a');
+    const raw = () => h.profileCache.get('t', 'shop') as ProfileObject;
+    const entry = { ...execReport('uid-t', 7, [['/bin/true', 7]]), probesLoaded: ['exec' as const] };
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:05Z', profiles: [{ ...entry, errors: [{ probe: 'tcp', message: 'tcp: not loaded' }] }] });
+    await h.profileStatus.reconcile(raw());
+    const dropped = { probe: 'tcp', reason: 'BudgetExceeded', message: 'over budget on this node for 3 intervals: dropped probe tcp' };
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:06Z', profiles: [{ ...entry, errors: [dropped] }] });
+    await h.profileStatus.reconcile(raw());
+    assert.deepEqual(h.writes.filter((w) => w.startsWith('event Warning')), ['event Warning NodeErrors', 'event Warning BudgetExceeded']);
+    assert.equal(raw().status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'BudgetExceeded');
+  });
+
   it('marks a profile whose spec does not parse Failed', async () => {
     const h = harness();
     const bad = JSON.parse(JSON.stringify(profile('bad')));
