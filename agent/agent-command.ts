@@ -2,7 +2,9 @@
 // Watches the NodeTracePlan named after the node, traces what it says, and
 // reports in its status until SIGTERM/SIGINT, when it detaches everything,
 // writes a final status saying so and exits 0.
+import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
+import { z } from 'zod';
 import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { BpfObject } from '../native/index.js';
@@ -18,6 +20,9 @@ import { ProbeManager } from './probe-manager.js';
 import { probeObjectOpener } from './probe-objects.js';
 import { probeCatalog } from './probes/catalog.js';
 import { traceBlocker } from './trace-command.js';
+import { createProfileDownloadHandler } from './profile-download.js';
+
+export const DEFAULT_PROFILE_PORT = 9464;
 
 export const AGENT_USAGE = `Usage: loupe agent [options]
 
@@ -27,6 +32,8 @@ reports in its status. Stops cleanly on SIGTERM or SIGINT.
 Options:
   --node-name NAME    this node (default: $NODE_NAME, set from the downward API)
   --kubeconfig PATH   kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
+  --profile-port N    serve the profile probe's stacks at /profiles/<profile uid>.pb.gz
+                      (pprof) and .folded (default: ${DEFAULT_PROFILE_PORT}; 0 turns it off)
   -h, --help          show this help
 
 Needs root and a kernel with BTF. Logs are JSON on stderr (LOUPE_LOG_LEVEL, default info).
@@ -37,15 +44,21 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export interface AgentOptions {
   nodeName: string;
   kubeconfig?: string;
+  profilePort: number;
 }
 
 /** The options, or a one-line reason they are wrong. */
 export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentOptions | 'help' | string {
-  let values: { 'node-name'?: string; kubeconfig?: string; help?: boolean };
+  let values: { 'node-name'?: string; kubeconfig?: string; 'profile-port'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
-      options: { 'node-name': { type: 'string' }, kubeconfig: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        'node-name': { type: 'string' },
+        kubeconfig: { type: 'string' },
+        'profile-port': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
       strict: true,
       allowPositionals: false,
     }));
@@ -55,7 +68,11 @@ export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEn
   if (values.help) return 'help';
   const nodeName = values['node-name'] ?? env.NODE_NAME;
   if (!nodeName) return 'no node name: pass --node-name or set NODE_NAME (spec.nodeName through the downward API)';
-  return values.kubeconfig === undefined ? { nodeName } : { nodeName, kubeconfig: values.kubeconfig };
+  const port = z.coerce.number().int().min(0).max(65535).safeParse(values['profile-port'] ?? DEFAULT_PROFILE_PORT);
+  if (!port.success) return `--profile-port ${JSON.stringify(values['profile-port'])}: expected a port number from 0 to 65535`;
+  const options: AgentOptions = { nodeName, profilePort: port.data };
+  if (values.kubeconfig !== undefined) options.kubeconfig = values.kubeconfig;
+  return options;
 }
 
 function loadKubeConfig(path: string | undefined): KubeConfig {
@@ -117,17 +134,31 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
     logger: log,
     costMeter: new CostMeter(bpfStats),
   });
+  const downloads = parsed.profilePort === 0 ? undefined : serveProfileDownloads(parsed.profilePort, agent, log);
   try {
     await Promise.race([agent.start(), stopSignal]);
     const signal = await stopSignal;
     log.info({ signal }, 'stopping');
+    downloads?.close();
     await agent.stop();
     exitSoon(0);
     return 0;
   } catch (err) {
     log.error({ err }, 'agent failed');
+    downloads?.close();
     await agent.stop().catch((stopErr: unknown) => log.error({ err: stopErr }, 'agent stop failed'));
     exitSoon(1);
     return 1;
   }
+}
+
+/**
+ * The profile probe's full stacks, which status has only the top of. A port
+ * already taken is logged, not fatal: tracing matters more than downloads.
+ */
+function serveProfileDownloads(port: number, agent: NodeAgent, log: Logger): Server {
+  const server = createServer(createProfileDownloadHandler((uid) => agent.profileStacks(uid)));
+  server.on('error', (err) => log.warn({ err, port }, 'profile downloads are off: cannot listen'));
+  server.listen(port, () => log.info({ port }, 'profile downloads on /profiles/<uid>.pb.gz and .folded'));
+  return server;
 }

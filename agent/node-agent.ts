@@ -44,6 +44,8 @@ import { baselinesFromPlan, withBaseline } from './result-baseline.js';
 import { readOtlpSecrets, type SecretReader } from './otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
+import { DEFAULT_PROFILE_FREQUENCY_HZ } from './probes/profile.js';
+import { foldedStacksOf, type FoldedStacks } from './probes/profile-stacks.js';
 
 export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
 const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
@@ -120,6 +122,20 @@ export class NodeAgent {
     await this.queueStep();
     this.scheduleTick();
     this.log.info({ agentVersion: this.options.agentVersion }, 'agent started');
+  }
+
+  /**
+   * The profile probe's stacks for a profile on this node since it started
+   * here, at the rate the probe samples now; undefined for a profile this node
+   * does not trace with the profile probe.
+   */
+  profileStacks(uid: string): FoldedStacks | undefined {
+    const manager = this.manager;
+    if (manager === undefined || !this.profiles.has(uid) || this.profiles.get(uid)?.spec === undefined) return undefined;
+    const results = manager.results(uid).profile;
+    if (results === undefined) return undefined;
+    const hz = manager.attachSettingOf('profile');
+    return foldedStacksOf(results.values(), typeof hz === 'number' ? hz : DEFAULT_PROFILE_FREQUENCY_HZ);
   }
 
   /** Detaches everything, writes a final status saying so, and stops watching. */

@@ -207,6 +207,11 @@ export class ProbeManager {
     return this.profile(profileId).results;
   }
 
+  /** The setting probe `name`'s links were attached with (the profile probe's sampling rate), while it is loaded. */
+  attachSettingOf(name: ProbeName): number | string | undefined {
+    return this.probes.get(name)?.attachSetting;
+  }
+
   /** Names of the probes loaded now. */
   loadedProbes(): ProbeName[] {
     return [...this.probes.keys()];

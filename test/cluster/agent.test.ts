@@ -18,6 +18,7 @@ import { KubeHttp } from '../../operator/runtime/kube-http.js';
 import type { KubeObject } from '../../operator/runtime/kube-object.js';
 import { ResourceClient } from '../../operator/runtime/resource-client.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
+import { freeLoopbackPorts } from '../support/control-plane-ports.js';
 import { FakePod } from '../support/fake-pods.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
@@ -46,10 +47,16 @@ class Agent {
   readonly exited: Promise<ExitStatus>;
   exitStatus: ExitStatus | undefined;
 
-  constructor(readonly node: string) {
+  constructor(
+    readonly node: string,
+    readonly profilePort = 0,
+  ) {
     this.child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', node, '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath],
+      [
+        '--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', node,
+        '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, '--profile-port', String(profilePort),
+      ],
       { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOUPE_LOG_LEVEL: 'info' } },
     );
     this.child.stderr?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-20_000)));
@@ -75,8 +82,8 @@ class Agent {
   }
 }
 
-function startAgent(node: string): Agent {
-  const agent = new Agent(node);
+function startAgent(node: string, profilePort?: number): Agent {
+  const agent = new Agent(node, profilePort);
   agents.set(node, agent);
   return agent;
 }
@@ -177,7 +184,8 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     collector = await startCollector();
     [a1, a2, idle, b1] = [new FakePod(), new FakePod('besteffort'), new FakePod(), new FakePod('guaranteed')];
     pods.push(a1, a2, idle, b1);
-    startAgent('node-a');
+    const [profilePort] = await freeLoopbackPorts(1);
+    startAgent('node-a', profilePort);
     startAgent('node-b');
   });
 
@@ -232,6 +240,31 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     assert.deepEqual(agentA.programs(), ['loupe_exec', 'loupe_exit'], 'exec stays: web still needs it');
     await waitFor('node-a to drop the removed profile from status', async () => (await entry('node-a', 'opens')) === undefined);
     assert.equal((await entry('node-a', 'web'))?.profile.state, 'Running');
+  });
+
+  it('serves the profile probe’s stacks for download as folded text and pprof', async () => {
+    const agentA = agents.get('node-a') as Agent;
+    const others = (await client.get<Plan>(nodeTracePlanResource, { name: 'node-a' }))?.spec?.profiles ?? [];
+    await writePlan('node-a', [...others, profile('cpu', { probes: [{ name: 'profile', frequency: 99 }], targets: [target(a1, 'web-1')] })]);
+    await waitForEntry('node-a', 'cpu', 'running the profile probe', running(['profile']));
+    await a1.run('i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); done');
+
+    const url = (file: string) => `http://127.0.0.1:${agentA.profilePort}/profiles/${file}`;
+    // Folded stacks start with the command: the pod's busy shell, sampled at 99 Hz
+    // for the second or more it spins (the agent collects every interval).
+    const shellSamples = (text: string) =>
+      text.split('\n').filter((line) => line.startsWith('sh;')).reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    await waitFor('≥ 20 samples of the busy shell', async () => {
+      const response = await fetch(url('cpu.folded'));
+      return response.status === 200 && shellSamples(await response.text()) >= 20;
+    });
+    const pprof = await fetch(url('cpu.pb.gz'));
+    assert.equal(pprof.status, 200);
+    const body = Buffer.from(await pprof.arrayBuffer());
+    assert.deepEqual([...body.subarray(0, 2)], [0x1f, 0x8b], 'a gzipped pprof profile');
+    assert.equal((await fetch(url('nope.folded'))).status, 404);
+    await writePlan('node-a', others);
+    await waitFor('node-a to detach the profile probe', () => !agentA.programs().includes('loupe_profile'));
   });
 
   it('follows a restarted container, and finds a cgroup that appears after the plan', async () => {

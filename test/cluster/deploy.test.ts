@@ -348,7 +348,7 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
     it("runs the real agent on node-a's pod-bound token: it watches and reports node-a's plan", async (t) => {
       if (!requireKernel(t)) return;
       const kubeconfig = await tokenKubeconfig(nodeATokenValue, 'agent-node-a');
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', 'node-a', '--kubeconfig', kubeconfig], {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', 'node-a', '--kubeconfig', kubeconfig, '--profile-port', '0'], {
         cwd: repoRoot,
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, LOUPE_LOG_LEVEL: 'info' },

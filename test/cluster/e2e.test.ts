@@ -98,7 +98,7 @@ class LoupeProcess {
 }
 
 function startAgent(node: string): LoupeProcess {
-  const agent = new LoupeProcess(`agent ${node}`, ['agent', '--node-name', node, '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath]);
+  const agent = new LoupeProcess(`agent ${node}`, ['agent', '--node-name', node, '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, '--profile-port', '0']);
   agents.set(node, agent);
   return agent;
 }
