@@ -10,42 +10,14 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { mergeProbeResults } from '../../api/merge.js';
-import type { ProbeName } from '../../api/results.js';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeResult } from '../../agent/probes/probe.js';
+import { test } from 'node:test';
 import { biolatency } from '../../agent/probes/biolatency.js';
 import { netbytes } from '../../agent/probes/netbytes.js';
 import { oomkill } from '../../agent/probes/oomkill.js';
 import { runqlat } from '../../agent/probes/runqlat.js';
-import { BpfObject } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
 import { FakePod } from '../support/fake-pods.js';
-
-interface ProbeCase<N extends ProbeName> {
-  name: string;
-  /** false: the pod is not in the targets map and must report nothing. */
-  targeted: boolean;
-  workload(pod: FakePod): Promise<void>;
-  /** Collect again until this holds (completions may land after the workload exits); default: once. */
-  settled?(result: ProbeResult<N>): boolean;
-  check(result: ProbeResult<N> | undefined, events: ProbeEvent[], pod: FakePod): void;
-}
-
-const SETTLE_TIMEOUT_MS = 3000;
-const UNTARGETED_GRACE_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function targetEntry(cgroupId: bigint, slot: number): [Buffer, Buffer] {
-  const key = Buffer.alloc(8);
-  key.writeBigUInt64LE(cgroupId);
-  const value = Buffer.alloc(16);
-  value.writeBigUInt64LE(1n << BigInt(slot % 64), 0);
-  value.writeUInt32LE(slot, 8);
-  return [key, value];
-}
+import { runProbeCases, sleep, type ProbeCase } from '../support/probe-cases.js';
 
 interface Exit {
   pid: number;
@@ -69,63 +41,6 @@ function runIn(pod: FakePod, argv: readonly string[], alsoIn: readonly string[] 
 async function runOk(pod: FakePod, argv: readonly string[]): Promise<void> {
   const { code, signal } = await runIn(pod, argv);
   if (code !== 0) throw new Error(`${argv.join(' ')} in ${pod.dir} exited with ${code ?? signal}`);
-}
-
-/** Loads the probe once, then runs each case in a fresh pod as a subtest. */
-async function runProbeCases<N extends ProbeName>(t: TestContext, probe: ProbeDefinition<N>, cases: ProbeCase<N>[]) {
-  const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
-  const events: ProbeEvent[] = [];
-  try {
-    probe.configure?.(obj);
-    obj.load();
-    const targets = obj.map(TARGETS_MAP);
-    const links = probe.attach(obj);
-    const reader = probe.reader(obj, (e) => events.push(e));
-    try {
-      const loaded = obj.programs().map((p) => p.name);
-      assert.ok(loaded.length > 0 && loaded.every((name) => name.startsWith('loupe_')), `program names: ${loaded}`);
-      let slot = 0;
-      for (const c of cases) {
-        await t.test(c.name, async () => {
-          const pod = new FakePod();
-          const [key, value] = targetEntry(pod.cgroupId, slot++);
-          try {
-            if (c.targeted) {
-              targets.update(key, value);
-              probe.syncTarget?.(obj, pod.cgroupId, value);
-            }
-            reader.collect(); // start from zero
-            events.length = 0;
-            await c.workload(pod);
-            if (!c.targeted) await sleep(UNTARGETED_GRACE_MS);
-            const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-            const seen: ProbeResult<N>[] = [];
-            for (;;) {
-              const r = reader.collect().get(pod.cgroupId);
-              if (r) seen.push(r);
-              const merged = seen.length > 0 ? (mergeProbeResults(probe.name, seen) as ProbeResult<N>) : undefined;
-              if (c.settled === undefined || (merged !== undefined && c.settled(merged)) || Date.now() > deadline) {
-                c.check(merged, events.filter((e) => e.cgroupId === pod.cgroupId), pod);
-                break;
-              }
-              await sleep(50);
-            }
-          } finally {
-            if (c.targeted) {
-              targets.delete(key);
-              probe.syncTarget?.(obj, pod.cgroupId, undefined);
-            }
-            pod.remove();
-          }
-        });
-      }
-    } finally {
-      reader.close();
-      for (const link of links) link.destroy();
-    }
-  } finally {
-    obj.close();
-  }
 }
 
 /** Busy loop pinned to CPU 1, outside every pod: the contention runqlat must see. */

@@ -2,164 +2,22 @@
 // shaped like kubelet's, real processes with known ground truth. Every case
 // runs in its own pod; untargeted pods must report nothing.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { BpfObject } from '../../native/index.js';
-import { mergeProbeResults } from '../../api/merge.js';
-import type { ProbeName } from '../../api/results.js';
-import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
+import { test } from 'node:test';
+import type { BpfObject } from '../../native/index.js';
 import { exec } from '../../agent/probes/exec.js';
 import { files } from '../../agent/probes/files.js';
-import { TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeResult } from '../../agent/probes/probe.js';
+import type { ProbeEvent, ProbeResult } from '../../agent/probes/probe.js';
 import { tcp } from '../../agent/probes/tcp.js';
+import { FakePod } from '../support/fake-pods.js';
 import { requireKernel } from '../support/privileged.js';
+import { runProbeCases } from '../support/probe-cases.js';
 
 const runId = randomBytes(4).toString('hex');
-
-/** A cgroup2 directory where kubelet (systemd driver, containerd) would put a container. */
-class PodCgroup {
-  private static readonly sharedParents = ['kubepods.slice', 'kubepods-burstable.slice'];
-  readonly id: bigint;
-
-  private constructor(
-    private readonly root: string,
-    readonly podSlice: string,
-    readonly dir: string,
-  ) {
-    this.id = statSync(dir, { bigint: true }).ino;
-  }
-
-  static create(): PodCgroup {
-    const root = path.join(findCgroup2Mount().mountPoint, ...PodCgroup.sharedParents);
-    const podSlice = path.join(root, `kubepods-burstable-pod${randomUUID().replaceAll('-', '_')}.slice`);
-    const dir = path.join(podSlice, `cri-containerd-${randomBytes(32).toString('hex')}.scope`);
-    mkdirSync(dir, { recursive: true });
-    return new PodCgroup(root, podSlice, dir);
-  }
-
-  /** Runs argv inside the pod: a shell moves itself in, then execs argv. Resolves with stdout. */
-  run(argv: readonly string[], onStdout?: (chunk: string) => void): Promise<string> {
-    const child = spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, ...argv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      onStdout?.(chunk);
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    return new Promise((resolve, reject) => {
-      child.on('error', reject);
-      child.on('exit', (code, signal) => {
-        if (code === 0) resolve(stdout);
-        else reject(new Error(`${argv.join(' ')} in ${this.dir} exited with ${code ?? signal}: ${stderr}`));
-      });
-    });
-  }
-
-  /** After its processes exited; the shared kubepods slices go too when no one else uses them. */
-  remove(): void {
-    rmdirSync(this.dir);
-    rmdirSync(this.podSlice);
-    for (let dir = this.root; dir.endsWith('.slice'); dir = path.dirname(dir)) {
-      try {
-        rmdirSync(dir);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EBUSY' || code === 'ENOTEMPTY' || code === 'ENOENT') return;
-        throw err;
-      }
-    }
-  }
-}
-
-interface ProbeCase<N extends ProbeName> {
-  name: string;
-  /** false: the pod is not in the targets map and must report nothing. */
-  targeted: boolean;
-  workload(pod: PodCgroup): Promise<void>;
-  /** Collect again until this holds (closes finish after the workload exits); default: once. */
-  settled?(result: ProbeResult<N>): boolean;
-  check(result: ProbeResult<N> | undefined, events: ProbeEvent[]): void;
-}
-
-const SETTLE_TIMEOUT_MS = 3000;
-const UNTARGETED_GRACE_MS = 250;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function targetValue(profiles: bigint, slot: number): Buffer {
-  const value = Buffer.alloc(16);
-  value.writeBigUInt64LE(profiles, 0);
-  value.writeUInt32LE(slot, 8);
-  value.writeUInt32LE(0, 12);
-  return value;
-}
-
-function cgroupKey(id: bigint): Buffer {
-  const key = Buffer.alloc(8);
-  key.writeBigUInt64LE(id, 0);
-  return key;
-}
-
-/** Loads the probe once, then runs each case in a fresh pod as a subtest. */
-async function runProbeCases<N extends ProbeName>(t: TestContext, probe: ProbeDefinition<N>, cases: ProbeCase<N>[]) {
-  const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
-  const events: ProbeEvent[] = [];
-  try {
-    probe.configure?.(obj);
-    obj.load();
-    const targets = obj.map(TARGETS_MAP);
-    const links = probe.attach(obj);
-    const reader = probe.reader(obj, (e) => events.push(e));
-    try {
-      const loaded = obj.programs().map((p) => p.name);
-      assert.ok(loaded.length > 0 && loaded.every((name) => name.startsWith('loupe_')), `program names: ${loaded}`);
-      let slot = 0;
-      for (const c of cases) {
-        await t.test(c.name, async () => {
-          const pod = PodCgroup.create();
-          try {
-            if (c.targeted) targets.update(cgroupKey(pod.id), targetValue(1n << BigInt(slot % 64), slot++));
-            reader.collect(); // start from zero
-            events.length = 0;
-            await c.workload(pod);
-            // Give whatever the kernel might (wrongly) report for an untargeted pod time to arrive.
-            if (!c.targeted) await sleep(UNTARGETED_GRACE_MS);
-            const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-            const seen: ProbeResult<N>[] = [];
-            for (;;) {
-              const r = reader.collect().get(pod.id);
-              if (r) seen.push(r);
-              const merged = seen.length > 0 ? (mergeProbeResults(probe.name, seen) as ProbeResult<N>) : undefined;
-              const settled = c.settled === undefined || (merged !== undefined && c.settled(merged));
-              if (settled || Date.now() > deadline) {
-                c.check(merged, events.filter((e) => e.cgroupId === pod.id));
-                break;
-              }
-              await sleep(50);
-            }
-          } finally {
-            if (c.targeted) targets.delete(cgroupKey(pod.id));
-            pod.remove();
-          }
-        });
-      }
-    } finally {
-      reader.close();
-      for (const link of links) link.destroy();
-    }
-  } finally {
-    obj.close();
-  }
-}
 
 /** A dash loop running `command` n times (dash forks and execs each time). */
 function repeat(n: number, command: string): string {
@@ -169,7 +27,7 @@ function repeat(n: number, command: string): string {
 test('exec probe', async (t) => {
   if (!requireKernel(t)) return;
   // Inside the pod: the moving shell execs /bin/sh (1 exec), which runs /bin/true n times.
-  const trueTimes = (n: number) => (pod: PodCgroup) => pod.run(['/bin/sh', '-c', repeat(n, '/bin/true')]).then(() => {});
+  const trueTimes = (n: number) => (pod: FakePod) => pod.exec(['/bin/sh', '-c', repeat(n, '/bin/true')]).then(() => {});
   const expectRuns = (n: number) => (r: ProbeResult<'exec'> | undefined, events: ProbeEvent[]) => {
     assert.ok(r, 'no result for a targeted pod');
     assert.equal(r.execs, n + 1);
@@ -188,7 +46,7 @@ test('exec probe', async (t) => {
     {
       name: 'exit codes reach the events',
       targeted: true,
-      workload: (pod) => pod.run(['/bin/sh', '-c', '/bin/sh -c "exit 3"; exit 0']).then(() => {}),
+      workload: (pod) => pod.exec(['/bin/sh', '-c', '/bin/sh -c "exit 3"; exit 0']).then(() => {}),
       check: (r, events) => {
         assert.equal(r?.exits, 2);
         const codes = events.filter((e) => e.attributes['loupe.event'] === 'exit').map((e) => e.attributes['process.exit.code']);
@@ -228,8 +86,8 @@ test('files probe', async (t) => {
   const missing = path.join(dir, 'missing');
   writeFileSync(present, 'x');
   // `true < file` opens the file in the shell itself (true is a builtin), once per iteration.
-  const opens = (n: number, file: string) => (pod: PodCgroup) =>
-    pod.run(['/bin/sh', '-c', repeat(n, '{ true < "$0"; } 2>/dev/null'), file]).then(() => {});
+  const opens = (n: number, file: string) => (pod: FakePod) =>
+    pod.exec(['/bin/sh', '-c', repeat(n, '{ true < "$0"; } 2>/dev/null'), file]).then(() => {});
   try {
     await runProbeCases(t, files, [
       {
@@ -262,7 +120,7 @@ test('files probe', async (t) => {
       {
         name: 'pod D opens through open(2) 4 times and openat2(2) 5 times',
         targeted: true,
-        workload: (pod) => pod.run(['python3', '-c', OPEN_AND_OPENAT2, present, '4', '5']).then(() => {}),
+        workload: (pod) => pod.exec(['python3', '-c', OPEN_AND_OPENAT2, present, '4', '5']).then(() => {}),
         check: (r) => {
           assert.deepEqual(
             r?.topPaths.find((e) => e.key === present),
@@ -294,7 +152,7 @@ test('files probe with a full path map', async (t) => {
         name: 'opens beyond the map are counted in the totals, without a path',
         targeted: true,
         workload: (pod) =>
-          pod.run(['/bin/sh', '-c', repeat(3, 'for f in "$@"; do { true < "$f"; } 2>/dev/null; done'), 'sh', ...missing]).then(() => {}),
+          pod.exec(['/bin/sh', '-c', repeat(3, 'for f in "$@"; do { true < "$f"; } 2>/dev/null; done'), 'sh', ...missing]).then(() => {}),
         check: (r) => {
           assert.ok(r, 'no result for a targeted pod');
           assert.ok(r.topPaths.length <= 2, `${r.topPaths.length} paths in a map of 2`);
@@ -393,8 +251,8 @@ test('tcp probe', async (t) => {
   const v4 = await startServer('127.0.0.1');
   const v6 = await startServer('::1');
   const refusedPort = await closedPort();
-  const client = (host: string, port: number, times: number, size: number, timeout = 5) => (pod: PodCgroup) =>
-    pod.run(['python3', '-c', TCP_CLIENT, host, String(port), String(times), String(size), String(timeout)]).then(() => {});
+  const client = (host: string, port: number, times: number, size: number, timeout = 5) => (pod: FakePod) =>
+    pod.exec(['python3', '-c', TCP_CLIENT, host, String(port), String(times), String(size), String(timeout)]).then(() => {});
   const SENT = 10_000;
   let backlogPort = 0;
   try {
@@ -449,7 +307,7 @@ test('tcp probe', async (t) => {
         workload: async (pod) => {
           const ACCEPT_SENT = 3000;
           let connections: Promise<void> | undefined;
-          await pod.run(['python3', '-c', TCP_LISTENER, '127.0.0.1', '2', String(ACCEPT_SENT)], (line) => {
+          await pod.exec(['python3', '-c', TCP_LISTENER, '127.0.0.1', '2', String(ACCEPT_SENT)], (line) => {
             const port = Number(line.trim());
             connections ??= connectFromOutside('127.0.0.1', port).then(() => connectFromOutside('127.0.0.1', port));
           });
@@ -471,7 +329,7 @@ test('tcp probe', async (t) => {
         name: 'pod D retransmits a SYN that a full accept queue dropped',
         targeted: true,
         workload: async (pod) => {
-          backlogPort = Number((await pod.run(['python3', '-c', TCP_FULL_BACKLOG])).trim());
+          backlogPort = Number((await pod.exec(['python3', '-c', TCP_FULL_BACKLOG])).trim());
         },
         settled: (r) => r.retransmits >= 1 && r.closed >= 1,
         check: (r) => {

@@ -49,6 +49,27 @@ export class FakePod {
     });
   }
 
+  /** Runs argv inside the pod: a shell moves itself in, then execs argv. Resolves with stdout. */
+  exec(argv: readonly string[], onStdout?: (chunk: string) => void): Promise<string> {
+    const child = spawn('/bin/sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', this.dir, ...argv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      onStdout?.(chunk);
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    return new Promise((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        if (code === 0) resolve(stdout);
+        else reject(new Error(`${argv.join(' ')} in ${this.dir} exited with ${code ?? signal}: ${stderr}`));
+      });
+    });
+  }
+
   /** Runs `command` n times in this pod. */
   async execTimes(n: number, command = '/bin/true'): Promise<void> {
     const status = await this.run(`i=0; while [ $i -lt ${n} ]; do ${command}; i=$((i+1)); done`);
