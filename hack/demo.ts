@@ -67,7 +67,11 @@ async function main(): Promise<void> {
   cleanup = async () => {
     for (const child of children.reverse()) child.kill('SIGTERM');
     await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
-    for (const pod of pods) pod.remove();
+    // The workload's shells leave children (sleep) behind: empty each pod before removing it.
+    for (const pod of pods) {
+      await pod.killAll();
+      pod.remove();
+    }
     server.close();
     await cp.stop();
   };
@@ -94,15 +98,19 @@ async function main(): Promise<void> {
   say('applying config/samples: the TraceProfile "checkout"');
   kubectl('apply', '-n', namespace, '-f', 'config/samples/loupe_v1alpha1_traceprofile.yaml');
 
-  for (let round = 0; !stopping; round++) {
+  // Every 5 s until Ctrl-C; the hints once the first results are in.
+  let hinted = false;
+  while (!stopping) {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     if (stopping) break;
     process.stdout.write(`\n$ kubectl get traceprofiles -o wide\n${kubectl('get', 'traceprofiles', '-n', namespace, '-o', 'wide')}`);
-    if (round === 3) {
+    const execs = Number(kubectl('get', 'traceprofile', 'checkout', '-n', namespace, '-o', 'jsonpath={.status.results.exec.execs}') || 0);
+    if (!hinted && execs > 0) {
+      hinted = true;
       say(`the demo keeps running until Ctrl-C. In another terminal, try:
   export KUBECONFIG=${cp.kubeconfigPath}
   kubectl describe traceprofile checkout            # conditions, nodes, results
-  kubectl get traceprofile checkout -o yaml         # per-probe results, per-pod breakdown
+  kubectl get traceprofile checkout -o yaml         # per-probe results, per-pod breakdown, cost
   kubectl get nodetraceplans -o wide                # the per-node plan and the agent's report
   kubectl patch traceprofile checkout --type merge -p '{"spec":{"suspend":true}}'
   kubectl delete traceprofile checkout              # detaches everything on every node`);

@@ -3,7 +3,7 @@
 // moved into it. Unique names, so concurrent test runs do not collide.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { directoryInode } from '../../agent/cgroup/cgroup-id.js';
 import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
@@ -77,6 +77,16 @@ export class FakePod {
   }
 
   /** Removes the pod's directories, and the kubepods parents once no pod is left in them. */
+  /** Kills every process in the pod (cgroup.kill, kernel >= 5.14) and waits until none is left. */
+  async killAll(timeoutMs = 5000): Promise<void> {
+    writeFileSync(path.join(this.dir, 'cgroup.kill'), '1');
+    const deadline = Date.now() + timeoutMs;
+    while (readFileSync(path.join(this.dir, 'cgroup.procs'), 'utf8').trim() !== '') {
+      if (Date.now() > deadline) throw new Error(`processes in ${this.dir} survived cgroup.kill for ${timeoutMs}ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   remove(): void {
     for (let dir = this.dir; dir !== this.mountPoint; dir = path.dirname(dir)) {
       try {
