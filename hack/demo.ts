@@ -6,7 +6,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { mkdtempSync, openSync } from 'node:fs';
+import { cpSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     }
     server.close();
     await cp.stop();
+    rmSync(logDir, { recursive: true, force: true });
   };
 
   say('installing the CRDs');
@@ -136,6 +137,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 main().catch(async (error: unknown) => {
   if (stopping) return;
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  // Keep the logs of a failed demo: they say why.
+  const keepLogs = cleanup === undefined ? undefined : copyLogs();
   await cleanup?.();
+  if (keepLogs !== undefined) process.stderr.write(`logs of the operator and the agent: ${keepLogs}\n`);
   process.exit(1);
 });
+
+/** Copies the logs out of logDir, which cleanup removes. */
+function copyLogs(): string {
+  const kept = mkdtempSync(path.join(tmpdir(), 'loupe-demo-failed-'));
+  cpSync(logDir, kept, { recursive: true });
+  return kept;
+}
