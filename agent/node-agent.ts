@@ -259,7 +259,7 @@ export class NodeAgent {
         this.targetsByCgroup.set(resolved.cgroupId, resolved.target);
       }
       if (profile.spec !== undefined) current.set(uid, profile.spec);
-      if (wanted.has(uid)) desired.set(uid, withoutProbes(managerSpec(profile.plan, targetCgroupIds(profile.targets)), droppedForBudget(profile)));
+      if (wanted.has(uid)) desired.set(uid, withinBudget(managerSpec(profile.plan, targetCgroupIds(profile.targets)), budgetOf(profile)));
     }
     for (const action of diffPlan(current, desired)) this.apply(manager, action);
   }
@@ -310,15 +310,22 @@ export class NodeAgent {
         continue;
       }
       const before = budgetStateFor(profile.budget, profile.plan.generation);
-      profile.budget = stepBudget(before, {
+      const input: Parameters<typeof stepBudget>[1] = {
         limits,
         cost: { ...profile.cost, byProbe: measured?.byProbe ?? new Map() },
         cpuMeasured: profile.cost.unmeasured === undefined,
         active: profile.state?.active ?? [],
-      });
+      };
+      const sampling = profile.plan.probes.find((p) => p.name === 'profile');
+      if (sampling?.name === 'profile') input.samplingHz = sampling.frequency ?? DEFAULT_PROFILE_FREQUENCY_HZ;
+      profile.budget = stepBudget(before, input);
       const newest = profile.budget.dropped.at(-1);
       if (profile.budget.dropped.length > before.dropped.length && newest !== undefined) {
         this.log.warn({ profile: uid, probe: newest.probe }, newest.message);
+        dropped = true;
+      }
+      if (profile.budget.widened !== undefined && profile.budget.widened.hz !== before.widened?.hz) {
+        this.log.warn({ profile: uid, probe: 'profile' }, profile.budget.widened.message);
         dropped = true;
       }
     }
@@ -370,7 +377,7 @@ export class NodeAgent {
           errors: this.exportErrorsOf(profile),
           shuttingDown,
           cost: profile.cost,
-          droppedForBudget: droppedForBudget(profile),
+          budgetSteps: budgetSteps(profile),
         }),
       ),
       cost: shuttingDown ? undefined : this.nodeCost,
@@ -477,15 +484,26 @@ export class NodeAgent {
   }
 }
 
-/** Probes dropped for the profile's budget under its current generation and budget. */
-function droppedForBudget(profile: TrackedProfile): DroppedProbe[] {
-  if (profile.plan.budget === undefined) return [];
-  return budgetStateFor(profile.budget, profile.plan.generation).dropped;
+/** Where the profile stands against its budget under its current generation; undefined without a budget. */
+function budgetOf(profile: TrackedProfile): BudgetState | undefined {
+  return profile.plan.budget === undefined ? undefined : budgetStateFor(profile.budget, profile.plan.generation);
 }
 
-function withoutProbes(spec: ProfileSpec, dropped: readonly DroppedProbe[]): ProfileSpec {
-  if (dropped.length === 0) return spec;
-  return { ...spec, probes: spec.probes.filter((probe) => !dropped.some((d) => d.probe === probe.name)) };
+/** What the budget made the agent do, for the node status (reason BudgetExceeded). */
+function budgetSteps(profile: TrackedProfile): DroppedProbe[] {
+  const budget = budgetOf(profile);
+  if (budget === undefined) return [];
+  const widened: DroppedProbe[] = budget.widened === undefined ? [] : [{ probe: 'profile', message: budget.widened.message }];
+  return [...widened, ...budget.dropped];
+}
+
+/** The spec with the budget's steps applied: sampling widened, probes dropped. */
+function withinBudget(spec: ProfileSpec, budget: BudgetState | undefined): ProfileSpec {
+  if (budget === undefined) return spec;
+  const probes = spec.probes
+    .filter((probe) => !budget.dropped.some((d) => d.probe === probe.name))
+    .map((probe) => (probe.name === 'profile' && budget.widened !== undefined ? { ...probe, frequency: budget.widened.hz } : probe));
+  return { ...spec, probes };
 }
 
 function otlpTarget(target: NodeTraceTarget): OtlpTarget {

@@ -46,7 +46,7 @@ export interface ProfileStatusInput {
   /** Its cost over the last interval; undefined before the first measurement or without cost accounting. */
   cost?: ProfileCost;
   /** Probes the agent dropped to keep the profile within its budget. */
-  droppedForBudget?: readonly DroppedProbe[];
+  budgetSteps?: readonly DroppedProbe[];
 }
 
 function clip(text: string, max = MAX_ERROR_CHARS): string {
@@ -74,7 +74,7 @@ function profileErrors(input: ProfileStatusInput): ProfileError[] {
   const errors: ProfileError[] = [];
   if (input.shuttingDown) errors.push({ message: SHUTDOWN_MESSAGE });
   if (input.refusal !== undefined) errors.push({ message: clip(input.refusal) });
-  for (const { probe, message } of input.droppedForBudget ?? []) errors.push({ probe, reason: 'BudgetExceeded', message: clip(message) });
+  for (const { probe, message } of input.budgetSteps ?? []) errors.push({ probe, reason: 'BudgetExceeded', message: clip(message) });
   for (const failure of input.state?.failed ?? []) errors.push({ probe: failure.probe, message: probeFailureMessage(failure) });
   for (const error of input.errors) errors.push({ ...error, message: clip(error.message) });
   if (errors.length <= MAX_ERRORS) return errors;

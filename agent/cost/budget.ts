@@ -3,11 +3,12 @@
 // out comes the new state, which lists the probes dropped for the budget.
 //
 // Degrade order, one step per SUSTAINED_INTERVALS intervals in a row over
-// budget: drop the profile's costliest probe on this node (by the limit that
-// is exceeded: CPU, else events), then the next one, and so on. Widening
-// sampling first is not possible per profile: the profile probe samples at one
-// frequency per node, shared by every profile there, so lowering it would
-// degrade profiles that are within their budgets.
+// budget: first widen sampling — divide the frequency the profile asks of the
+// profile probe by SAMPLING_WIDEN_FACTOR, down to MIN_SAMPLING_HZ (the node
+// samples at the highest rate any profile asks, so this lowers the node's rate
+// only when this profile set it, and never below what another profile asks);
+// then drop the profile's costliest probe on this node (by the limit that is
+// exceeded: CPU, else events), then the next one, and so on.
 //
 // Dropped probes stay dropped until the profile's spec changes (a new
 // generation, e.g. a raised budget): trying them again would only oscillate.
@@ -17,6 +18,10 @@ import type { CostRates } from './attribution.js';
 
 /** Intervals in a row over budget before the agent acts: one busy interval is not a trend. */
 export const SUSTAINED_INTERVALS = 3;
+/** Each widening step divides the sampling rate by this. */
+export const SAMPLING_WIDEN_FACTOR = 4;
+/** Sampling is not widened below this rate; the next step drops probes. */
+export const MIN_SAMPLING_HZ = 1;
 
 export interface BudgetLimits {
   maxCpuCores?: number;
@@ -36,6 +41,8 @@ export interface BudgetState {
   overIntervals: number;
   /** Probes dropped for the budget, in the order they were dropped. */
   dropped: DroppedProbe[];
+  /** The profile probe's rate after widening for the budget; absent while it samples as asked. */
+  widened?: { hz: number; message: string };
 }
 
 export interface BudgetInput {
@@ -46,6 +53,8 @@ export interface BudgetInput {
   cpuMeasured: boolean;
   /** Probes running for the profile now, the candidates to drop. */
   active: readonly ProbeName[];
+  /** The rate the profile asks of the profile probe, when it uses it: what widening divides. */
+  samplingHz?: number;
 }
 
 export function budgetLimits(budget: Budget | undefined): BudgetLimits | undefined {
@@ -100,6 +109,14 @@ export function stepBudget(state: BudgetState, input: BudgetInput): BudgetState 
   if (over === undefined) return { ...state, overIntervals: 0 };
   const overIntervals = state.overIntervals + 1;
   if (overIntervals < SUSTAINED_INTERVALS) return { ...state, overIntervals };
+  const hz = state.widened?.hz ?? input.samplingHz;
+  if (hz !== undefined && hz > MIN_SAMPLING_HZ && input.active.includes('profile')) {
+    const widened = Math.max(MIN_SAMPLING_HZ, Math.floor(hz / SAMPLING_WIDEN_FACTOR));
+    const message =
+      `over budget on this node for ${overIntervals} intervals (${over.text}): ` +
+      `widened the profile probe's sampling from ${hz} Hz to ${widened} Hz; raise spec.budget to get it back`;
+    return { ...state, overIntervals: 0, widened: { hz: widened, message } };
+  }
   const candidates = input.active.filter((p) => !state.dropped.some((d) => d.probe === p));
   const probe = costliestProbe(candidates, input.cost.byProbe, over.by);
   if (probe === undefined) return { ...state, overIntervals }; // nothing left to drop

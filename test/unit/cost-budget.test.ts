@@ -89,6 +89,21 @@ describe('budget state machine', () => {
     assert.deepEqual(s3.dropped, s2.dropped);
   });
 
+  it('widens the profile probe’s sampling first, down to the floor, then drops probes', () => {
+    const sampled = input({ active: ['exec', 'profile', 'syscalls'], samplingHz: 99 });
+    const thrice = (state: BudgetState) => run(state, [sampled, sampled, sampled]);
+    const w1 = thrice(fresh);
+    assert.equal(w1.widened?.hz, 24, '99 Hz / 4');
+    assert.deepEqual(w1.dropped, []);
+    assert.match(w1.widened?.message ?? '', /widened the profile probe's sampling from 99 Hz to 24 Hz/);
+    const w2 = thrice(w1);
+    const w3 = thrice(w2);
+    const w4 = thrice(w3);
+    assert.deepEqual([w2.widened?.hz, w3.widened?.hz, w4.widened?.hz], [6, 1, 1]);
+    assert.deepEqual(w4.dropped.map((d) => d.probe), ['syscalls'], 'at 1 Hz the next step drops the costliest probe');
+    assert.equal(run(fresh, [input(), input(), input()]).widened, undefined, 'no profile probe: nothing to widen');
+  });
+
   it('does not judge CPU it could not measure', () => {
     const unmeasured = input({ cpuMeasured: false });
     assert.deepEqual(run(fresh, [unmeasured, unmeasured, unmeasured, unmeasured]).dropped, []);

@@ -29,7 +29,7 @@ function input(overrides: Partial<ProfileStatusInput> = {}): ProfileStatusInput 
     errors: [],
     shuttingDown: false,
     cost,
-    droppedForBudget: [{ probe: 'syscalls', message: 'over budget on this node for 3 intervals: dropped probe syscalls' }],
+    budgetSteps: [{ probe: 'syscalls', message: 'over budget on this node for 3 intervals: dropped probe syscalls' }],
     ...overrides,
   };
 }
