@@ -84,10 +84,12 @@ function renderResults(results: ProbeResults, probes: readonly ProbeName[]): str
   return lines;
 }
 
-/** One line of what tracing cost: kernel CPU of the probes, events, map memory. */
+/** One line of what tracing cost: kernel CPU of the probes, events, map memory, and lost events if any. */
 export function renderCost(cost: ProfileCost): string {
   const cpu = cost.unmeasured === undefined ? `${Number((cost.cpuCores * 100).toPrecision(2))}% of a CPU in the kernel` : 'CPU not measured';
-  return `cost      ${cpu}, ${count(Math.round(cost.eventsPerSecond))} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}`;
+  const line = `cost      ${cpu}, ${count(Math.round(cost.eventsPerSecond))} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}`;
+  const drops = cost.ringBufferDrops ?? 0;
+  return drops > 0 ? `${line}, ${count(drops)} events dropped (ring buffer full)` : line;
 }
 
 export function renderReportText(report: ProfileReport, heading: string): string {

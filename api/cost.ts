@@ -18,6 +18,16 @@ export const ProfileCostSchema = z.object({
   ),
   eventsPerSecond: perSecond.describe('Events (syscalls, execs, samples, …) counted for this profile per second.'),
   kernelMemoryBytes: bytes.describe("Locked kernel memory of the probes' maps, shared equally by the profiles using each probe."),
+  ringBufferDrops: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      "Rare events (exec, TCP, OOM) lost in the last interval because a ring buffer of this profile's probes was full. " +
+        'Whose event was lost is not known, so every profile using the probe counts all of its drops. ' +
+        'Absent when none of its probes posts events through a ring buffer.',
+    ),
   unmeasured: z
     .string()
     .max(256)
@@ -32,13 +42,15 @@ export const NodeCostSchema = ProfileCostSchema.extend({
   kernelMemoryBytes: bytes.describe("Locked kernel memory of every loaded probe's maps."),
   agentCpuCores: cores.describe("The agent process's own CPU time (user and system), in cores."),
   agentMemoryBytes: bytes.describe("The agent process's resident memory."),
-  // Absent on purpose: bpf_ringbuf_reserve failures are silent in the probes today.
   ringBufferDrops: z
     .number()
     .int()
     .min(0)
     .optional()
-    .describe('Rare events lost because a ring buffer was full; absent while the probes do not count them.'),
+    .describe(
+      'Rare events (exec, TCP, OOM) lost in the last interval because a ring buffer was full (the agent read too slowly). ' +
+        'Absent when no loaded probe posts events through a ring buffer.',
+    ),
 });
 export type NodeCost = z.infer<typeof NodeCostSchema>;
 

@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#define LOUPE_RINGBUF_DROPS
 #include "loupe.h"
 #include "exec.h"
 
@@ -20,8 +21,10 @@ reserve_event(const struct loupe_target *target, __u64 cgroup_id, __u32 kind)
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct exec_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 
-	if (!e)
+	if (!e) {
+		loupe_ringbuf_dropped();
 		return NULL;
+	}
 	e->cgroup_id = cgroup_id;
 	e->profiles = target->profiles;
 	e->time_ns = bpf_ktime_get_ns();

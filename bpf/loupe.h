@@ -69,6 +69,30 @@ static __always_inline struct loupe_target *loupe_task_target(struct task_struct
 }
 #endif
 
+#ifdef LOUPE_RINGBUF_DROPS
+/*
+ * For probes that post events to a ring buffer: bpf_ringbuf_reserve fails
+ * silently when the ring is full (user space fell behind), so each failure is
+ * counted here and the agent reports it as cost (agent/cost/ringbuf-drops.ts).
+ * Per-CPU, so the count needs no atomic: tracing programs do not nest on a CPU.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ringbuf_drops SEC(".maps");
+
+static __always_inline void loupe_ringbuf_dropped(void)
+{
+	__u32 zero = 0;
+	__u64 *drops = bpf_map_lookup_elem(&ringbuf_drops, &zero);
+
+	if (drops)
+		*drops += 1;
+}
+#endif
+
 /*
  * floor(log2 v) for v >= 1, by binary search: clang 14's BPF backend crashes
  * on __builtin_clzll, and BPF has no count-leading-zeros instruction.

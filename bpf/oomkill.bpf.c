@@ -11,6 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#define LOUPE_RINGBUF_DROPS
 #include "loupe.h"
 #include "oomkill.h"
 
@@ -31,8 +32,10 @@ int BPF_PROG(loupe_mark_victim, struct task_struct *task, uid_t uid)
 	if (!target)
 		return 0;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		loupe_ringbuf_dropped();
 		return 0;
+	}
 	e->cgroup_id = cgroup_id;
 	e->profiles = target->profiles;
 	e->time_ns = bpf_ktime_get_ns();

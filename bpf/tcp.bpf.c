@@ -6,6 +6,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#define LOUPE_RINGBUF_DROPS
 #include "loupe.h"
 #include "tcp.h"
 
@@ -57,8 +58,10 @@ reserve_event(__u32 kind, __u64 cgroup_id, const struct socket_owner *owner)
 	if (!target)
 		return NULL;
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	if (!e) {
+		loupe_ringbuf_dropped();
 		return NULL;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->kind = kind;
 	e->cgroup_id = cgroup_id;

@@ -4,6 +4,8 @@
 // profile in proportion to the events that profile got from it then; with no
 // events at all, the cost of merely being attached is split equally between
 // its users. Map memory is held for all users alike and is split equally.
+// Ring-buffer drops cannot be split: whose event was lost is not known, so
+// each user of the probe sees all of them.
 import type { ProbeName } from '../../api/results.js';
 
 /** One loaded probe over one interval. */
@@ -17,6 +19,8 @@ export interface ProbeInterval {
   users: readonly string[];
   /** Events each profile got from it during the interval (profiles that left meanwhile included). */
   events: ReadonlyMap<string, number>;
+  /** Events its ring buffer dropped during the interval; undefined when the probe does not count them. */
+  ringBufferDrops?: number;
 }
 
 export interface CostRates {
@@ -27,6 +31,8 @@ export interface CostRates {
 
 export interface AttributedCost extends CostRates {
   kernelMemoryBytes: number;
+  /** Sum over its probes that count drops; undefined when none does. */
+  ringBufferDrops?: number;
   /** Each probe's part of it, for the budget's choice of what to drop. */
   byProbe: Map<ProbeName, CostRates>;
 }
@@ -66,7 +72,12 @@ export function attributeCost(probes: readonly ProbeInterval[], elapsedNs: numbe
       cost.byProbe.set(probe.probe, rates);
       probeEvents += eventsPerSecond;
     }
-    for (const uid of probe.users) costOf(uid).kernelMemoryBytes += Math.round(probe.mapBytes / probe.users.length);
+    for (const uid of probe.users) {
+      const cost = costOf(uid);
+      cost.kernelMemoryBytes += Math.round(probe.mapBytes / probe.users.length);
+      if (probe.ringBufferDrops !== undefined) cost.ringBufferDrops = (cost.ringBufferDrops ?? 0) + probe.ringBufferDrops;
+    }
+    if (probe.ringBufferDrops !== undefined) node.ringBufferDrops = (node.ringBufferDrops ?? 0) + probe.ringBufferDrops;
     node.cpuCores += cpuCores;
     node.eventsPerSecond += probeEvents;
     node.kernelMemoryBytes += probe.mapBytes;

@@ -1,18 +1,20 @@
 // The agent's cost accounting, one interval at a time: how much kernel time
 // each loaded probe's programs took (BPF run-time statistics), how many
-// events each profile got from each probe, the probes' map memory, and the
-// agent's own CPU and memory; then the split between profiles (attribution.ts).
+// events each profile got from each probe, the probes' map memory, the events
+// their ring buffers dropped, and the agent's own CPU and memory; then the
+// split between profiles (attribution.ts).
 import type { NodeCost, ProfileCost } from '../../api/cost.js';
 import type { ProbeName } from '../../api/results.js';
 import type { ProgramStats } from '../../native/index.js';
 import { attributeCost, type AttributedCost, type CostRates, type ProbeInterval } from './attribution.js';
 import type { BpfStats } from './bpf-stats.js';
 import { mapMemoryBytes } from './map-memory.js';
+import { ringBufferDrops, type DropCounterMap } from './ringbuf-drops.js';
 
 /** What the meter reads of a probe's BpfObject. */
 export interface MeteredObject {
   programs(): { id: number; stats(): ProgramStats }[];
-  maps(): { fd: number }[];
+  maps(): ({ fd: number } & DropCounterMap)[];
 }
 
 /** A loaded probe as the meter sees it (ProbeManager.loadedObjects()). */
@@ -55,6 +57,8 @@ interface Baseline {
   runTimeNs: Map<number, bigint>;
   /** Profile uid → probe → its accumulated events then. */
   events: Map<string, Map<ProbeName, number>>;
+  /** Probe object → its ring-buffer drops then (objects that count them). */
+  drops: Map<MeteredObject, bigint>;
 }
 
 /** Cost figures rounded to 3 significant digits: more would be noise, and status churn. */
@@ -85,6 +89,7 @@ export class CostMeter {
       cpu: this.sources.cpuUsage(),
       runTimeNs: new Map(),
       events: new Map([...events].map(([uid, byProbe]) => [uid, new Map(byProbe)])),
+      drops: new Map(),
     };
     const intervals = probes.map((probe) => this.probeInterval(probe, now));
     const previous = this.baseline;
@@ -121,8 +126,16 @@ export class CostMeter {
       const before = this.baseline?.events.get(uid)?.get(probe.name) ?? 0;
       events.set(uid, total >= before ? total - before : total); // its results restarted: all of them are new
     }
-    const mapBytes = probe.object.maps().reduce((sum, map) => sum + this.sources.mapBytes(map.fd), 0);
-    return { probe: probe.name, runTimeNs: Number(runTimeNs), mapBytes, users: probe.users, events };
+    const maps = probe.object.maps();
+    const mapBytes = maps.reduce((sum, map) => sum + this.sources.mapBytes(map.fd), 0);
+    const interval: ProbeInterval = { probe: probe.name, runTimeNs: Number(runTimeNs), mapBytes, users: probe.users, events };
+    const drops = ringBufferDrops(maps);
+    if (drops !== undefined) {
+      now.drops.set(probe.object, drops);
+      // A counter only grows; an object loaded during the interval counts from zero.
+      interval.ringBufferDrops = Number(drops - (this.baseline?.drops.get(probe.object) ?? 0n));
+    }
+    return interval;
   }
 
   /** Turns the kernel's statistics off again, if the meter turned them on. */
@@ -137,6 +150,7 @@ export class CostMeter {
       eventsPerSecond: round(cost.eventsPerSecond),
       kernelMemoryBytes: cost.kernelMemoryBytes,
     };
+    if (cost.ringBufferDrops !== undefined) reported.ringBufferDrops = cost.ringBufferDrops;
     if (!this.stats.measured) reported.unmeasured = this.stats.reason.slice(0, 256);
     return reported;
   }

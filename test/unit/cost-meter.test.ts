@@ -3,16 +3,35 @@ import { describe, it } from 'node:test';
 import { turnOnBpfStats, type BpfStats } from '../../agent/cost/bpf-stats.js';
 import { CostMeter, type MeteredObject } from '../../agent/cost/cost-meter.js';
 import { mapMemoryBytes, memlockOf } from '../../agent/cost/map-memory.js';
+import { ringBufferDrops, RINGBUF_DROPS_MAP } from '../../agent/cost/ringbuf-drops.js';
+import { renderCost } from '../../agent/report-text.js';
 import { NodeTracePlanStatusSchema } from '../../api/nodetraceplan.js';
 import type { ProbeName } from '../../api/results.js';
 
 const on: BpfStats = { measured: true, via: 'enableStats', close: () => {} };
 
-/** A probe object whose programs' run time the test sets. */
-function fakeObject(runTimeNs: Map<number, bigint>, mapFds: number[]): MeteredObject {
+const plainMap = (fd: number) => ({ fd, name: `map${fd}`, lookup: () => undefined, perCpuValues: () => [] });
+
+/** A per-CPU ringbuf_drops map holding these counts, one per CPU, as the kernel returns them (8-byte slots). */
+function dropCounter(perCpu: readonly bigint[], fd = 0) {
+  return {
+    fd,
+    name: RINGBUF_DROPS_MAP,
+    lookup: (key: Buffer) => {
+      assert.equal(key.readUInt32LE(0), 0, 'slot 0 is the only one');
+      const value = Buffer.alloc(8 * perCpu.length);
+      perCpu.forEach((n, cpu) => value.writeBigUInt64LE(n, 8 * cpu));
+      return value;
+    },
+    perCpuValues: (value: Buffer) => Array.from({ length: value.length / 8 }, (_, cpu) => value.subarray(8 * cpu, 8 * cpu + 8)),
+  };
+}
+
+/** A probe object whose programs' run time (and, if given, ring-buffer drops per CPU) the test sets. */
+function fakeObject(runTimeNs: Map<number, bigint>, mapFds: number[], drops?: bigint[]): MeteredObject {
   return {
     programs: () => [...runTimeNs.keys()].map((id) => ({ id, stats: () => ({ runTimeNs: runTimeNs.get(id) ?? 0n, runCount: 0n }) })),
-    maps: () => mapFds.map((fd) => ({ fd })),
+    maps: () => [...mapFds.map(plainMap), ...(drops === undefined ? [] : [dropCounter(drops)])],
   };
 }
 
@@ -74,6 +93,55 @@ describe('CostMeter', () => {
     state.ns += 1_000_000_000n;
     const cost = meter.measure(probes, events([['a', [['exec', 4]]]]))?.profiles.get('a')?.cost;
     assert.deepEqual(cost, { cpuCores: 0, eventsPerSecond: 4, kernelMemoryBytes: 0, unmeasured: 'BPF run-time statistics are off: …' });
+  });
+});
+
+describe('ring-buffer drops', () => {
+  it('sums the per-CPU counter, and is undefined for a probe without one', () => {
+    assert.equal(ringBufferDrops([plainMap(1), dropCounter([3n, 0n, 4n, 2n ** 40n])]), 7n + 2n ** 40n);
+    assert.equal(ringBufferDrops([plainMap(1)]), undefined);
+  });
+
+  it('reports the drops of each interval, per node and per profile using the probe', () => {
+    const { state, sources } = clock();
+    const meter = new CostMeter(on, sources);
+    const execDrops = [5n, 1n];
+    const tcpDrops = [0n, 0n];
+    const probes = [
+      { name: 'exec' as const, object: fakeObject(new Map(), [], execDrops), users: ['a', 'b'] },
+      { name: 'tcp' as const, object: fakeObject(new Map(), [], tcpDrops), users: ['b'] },
+      { name: 'syscalls' as const, object: fakeObject(new Map(), []), users: ['c'] },
+    ];
+    meter.measure(probes, new Map());
+    state.ns += 1_000_000_000n;
+    execDrops[1] = 11n; // +10
+    tcpDrops[0] = 2n; // +2
+    let report = meter.measure(probes, new Map());
+    assert.equal(report?.node.ringBufferDrops, 12);
+    assert.equal(report?.profiles.get('a')?.cost.ringBufferDrops, 10);
+    assert.equal(report?.profiles.get('b')?.cost.ringBufferDrops, 12);
+    assert.equal(report?.profiles.get('c')?.cost.ringBufferDrops, undefined, 'its probe has no ring buffer');
+    assert.deepEqual(NodeTracePlanStatusSchema.parse({ cost: report?.node }).cost, report?.node, 'fits the status schema');
+
+    state.ns += 1_000_000_000n;
+    report = meter.measure(probes, new Map());
+    assert.equal(report?.node.ringBufferDrops, 0, 'nothing dropped since the last interval');
+    assert.equal(report?.profiles.get('b')?.cost.ringBufferDrops, 0);
+  });
+
+  it('counts a probe object loaded during the interval from zero', () => {
+    const { state, sources } = clock();
+    const meter = new CostMeter(on, sources);
+    meter.measure([{ name: 'exec', object: fakeObject(new Map(), [], [100n]), users: ['a'] }], new Map());
+    state.ns += 1_000_000_000n;
+    const reloaded = { name: 'exec' as const, object: fakeObject(new Map(), [], [3n]), users: ['a'] };
+    assert.equal(meter.measure([reloaded], new Map())?.node.ringBufferDrops, 3);
+  });
+
+  it('shows in the trace cost line only when something was dropped', () => {
+    const cost = { cpuCores: 0.001, eventsPerSecond: 40, kernelMemoryBytes: 4096 };
+    assert.doesNotMatch(renderCost({ ...cost, ringBufferDrops: 0 }), /dropped/);
+    assert.match(renderCost({ ...cost, ringBufferDrops: 1234 }), /, 1,234 events dropped \(ring buffer full\)$/);
   });
 });
 
