@@ -60,6 +60,12 @@ export const ProfileCostTotalSchema = z.object({
   eventsPerSecond: perSecond.describe('Sum over nodes of events per second.'),
   kernelMemoryBytes: bytes.describe("Sum over nodes of the profile's share of probe map memory."),
   nodes: z.number().int().min(0).describe('Nodes whose cost is included (measured and reported).'),
+  ringBufferDrops: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe("Sum over nodes of the events its probes' ring buffers dropped in their last interval; absent when none of its probes has a ring buffer."),
 });
 export type ProfileCostTotal = z.infer<typeof ProfileCostTotalSchema>;
 

@@ -10,13 +10,15 @@ export function profileCostTotal(reports: ReadonlyMap<string, NodeReport>): Prof
   const costs = [...reports.values()].flatMap((r) => (r.entry?.cost === undefined || r.entry.cost.unmeasured !== undefined ? [] : [r.entry.cost]));
   if (costs.length === 0) return undefined;
   const sum = (pick: (c: (typeof costs)[number]) => number) => costs.reduce((total, c) => total + pick(c), 0);
-  return {
+  const total: ProfileCostTotal = {
     cpuCores: Number(sum((c) => c.cpuCores).toPrecision(3)),
     maxNodeCpuCores: Math.max(...costs.map((c) => c.cpuCores)),
     eventsPerSecond: Number(sum((c) => c.eventsPerSecond).toPrecision(3)),
     kernelMemoryBytes: sum((c) => c.kernelMemoryBytes),
     nodes: costs.length,
   };
+  if (costs.some((c) => c.ringBufferDrops !== undefined)) total.ringBufferDrops = sum((c) => c.ringBufferDrops ?? 0);
+  return total;
 }
 
 /** cpuCores as a percentage of one CPU, two significant digits: "0.32%", "4.1%". */

@@ -31,6 +31,17 @@ describe('profile cost over nodes', () => {
     assert.equal(total && costSummary(total), '0.32%');
   });
 
+  it('sums ring-buffer drops where nodes report them', () => {
+    const total = profileCostTotal(
+      new Map([
+        ['n1', report({ cpuCores: 0.001, eventsPerSecond: 10, kernelMemoryBytes: 1, ringBufferDrops: 3 })],
+        ['n2', report({ cpuCores: 0.001, eventsPerSecond: 10, kernelMemoryBytes: 1 })],
+        ['n3', report({ cpuCores: 0.001, eventsPerSecond: 10, kernelMemoryBytes: 1, ringBufferDrops: 4 })],
+      ]),
+    );
+    assert.equal(total?.ringBufferDrops, 7);
+  });
+
   it('says nothing when no node measured', () => {
     assert.equal(profileCostTotal(new Map([['n1', report()]])), undefined);
   });
