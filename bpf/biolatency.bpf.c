@@ -105,10 +105,7 @@ int BPF_PROG(loupe_block_rq_complete, struct request *rq, blk_status_t error, un
 	total->ios++;
 	if (error)
 		total->errors++;
-	if (ns == 0)
-		total->zero++;
-	else
-		total->latency[loupe_log2_slot(ns)]++;
+	loupe_hist_add(total->zero, total->latency, ns);
 
 	dev_key.slot = start->slot;
 	dev_key.dev = start->dev;

@@ -123,4 +123,13 @@ static __always_inline __u32 loupe_log2_slot(__u64 v)
 	return k > LOUPE_HIST_SLOTS - 1 ? LOUPE_HIST_SLOTS - 1 : k;
 }
 
+/* Counts v in a log2 histogram: its zero bucket, or slot loupe_log2_slot(v). */
+#define loupe_hist_add(zero, latency, v)                                   \
+	do {                                                               \
+		if ((v) == 0)                                              \
+			(zero)++;                                          \
+		else                                                       \
+			(latency)[loupe_log2_slot(v)]++;                   \
+	} while (0)
+
 #endif /* __LOUPE_H */

@@ -108,10 +108,7 @@ int BPF_PROG(loupe_sched_switch, bool preempt, struct task_struct *prev, struct 
 	total = bpf_map_lookup_elem(&totals, &key.slot);
 	if (!total)
 		return 0;
-	if (ns == 0)
-		total->zero++;
-	else
-		total->latency[loupe_log2_slot(ns)]++;
+	loupe_hist_add(total->zero, total->latency, ns);
 
 	__builtin_memcpy(key.comm, next->comm, sizeof(key.comm));
 	count = bpf_map_lookup_elem(&waits, &key);

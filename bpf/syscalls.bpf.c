@@ -97,10 +97,7 @@ static __always_inline void count_syscall_latency(struct syscalls_key *key, __u6
 		if (!hist)
 			return;
 	}
-	if (ns == 0)
-		hist->zero++;
-	else
-		hist->latency[loupe_log2_slot(ns)]++;
+	loupe_hist_add(hist->zero, hist->latency, ns);
 }
 
 SEC("tp_btf/sys_enter")
@@ -152,10 +149,7 @@ int BPF_PROG(loupe_sys_exit, struct pt_regs *regs, long ret)
 	total = bpf_map_lookup_elem(&totals, &key.slot);
 	if (!total)
 		return 0;
-	if (ns == 0)
-		total->zero++;
-	else
-		total->latency[loupe_log2_slot(ns)]++;
+	loupe_hist_add(total->zero, total->latency, ns);
 	if (ret < 0)
 		total->errors++;
 	if (start->own_latency)

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +32,7 @@ import { createPod, deletePod, reportRunning } from '../support/fake-kubelet.js'
 import { FakePod } from '../support/fake-pods.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
+import { TcpRelay } from '../support/tcp-relay.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -117,51 +118,6 @@ function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | 
 async function kubectl(...args: string[]): Promise<string> {
   const { stdout } = await run('kubectl', ['--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, ...args]);
   return stdout;
-}
-
-/**
- * A loopback TCP relay in front of the collector (as in otlp.test.ts): the
- * profile's endpoint is the relay's port, so a stopped collector can be
- * replaced by a new one, on another port, behind the same endpoint.
- */
-class TcpRelay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private upstreamPort: number) {}
-
-  async listen(port = this.port): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.upstreamPort, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    this.server = server;
-    server.listen(port, '127.0.0.1');
-    await once(server, 'listening');
-    this.port = (server.address() as AddressInfo).port;
-  }
-
-  /** Refuses new connections and cuts open ones, as a collector that went away. */
-  async pause(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  async resume(upstreamPort: number): Promise<void> {
-    this.upstreamPort = upstreamPort;
-    await this.listen();
-  }
 }
 
 const portOf = (endpoint: string) => Number(endpoint.split(':').at(-1));
@@ -299,8 +255,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     await kubectl('create', 'namespace', NS);
 
     collector = await startCollector();
-    relay = new TcpRelay(portOf(collector.grpcEndpoint));
-    await relay.listen(0);
+    relay = await TcpRelay.start(portOf(collector.grpcEndpoint));
 
     operator = new LoupeProcess('operator', ['operator', '--kubeconfig', controlPlane.kubeconfigPath, '--namespace', 'default', '--health-port', '0']);
     startAgent('node-a');

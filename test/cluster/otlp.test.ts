@@ -4,7 +4,6 @@
 // log records; while the collector is away exports fail quietly, drops are
 // counted, and once it is back on the same port what is pending arrives.
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarizeLatency } from '../../api/histogram.js';
@@ -15,69 +14,7 @@ import type { OtlpTarget } from '../../agent/otlp/resource.js';
 import type { ProbeEvent } from '../../agent/probes/probe.js';
 import { startCollector, type Collector, type OtlpKeyValue, type OtlpMetricsData } from '../support/collector.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane.js';
-
-/**
- * A loopback TCP relay in front of the collector: the sink's endpoint is the
- * relay's port, so the collector can be stopped and a new one started behind
- * the same port. It keeps what clients sent, to check headers on the wire.
- */
-class TcpRelay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  sent = '';
-
-  private constructor(
-    public readonly port: number,
-    private upstreamPort: number,
-  ) {}
-
-  static async start(upstreamPort: number): Promise<TcpRelay> {
-    const relay = new TcpRelay(0, upstreamPort);
-    const port = await relay.listen(0);
-    return Object.assign(relay, { port }) as TcpRelay;
-  }
-
-  /** Listens again on the same port, now in front of another collector. */
-  async resume(upstreamPort: number): Promise<void> {
-    this.upstreamPort = upstreamPort;
-    await this.listen(this.port);
-  }
-
-  /** Refuses new connections and cuts open ones, as a collector that went away. */
-  async pause(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const socket of this.sockets) socket.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private listen(port: number): Promise<number> {
-    const server = createServer((client) => {
-      const upstream = connect(this.upstreamPort, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.on('data', (chunk: Buffer) => {
-        if (this.sent.length < 1 << 20) this.sent += chunk.toString('latin1');
-      });
-      client.pipe(upstream).pipe(client);
-    });
-    this.server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        const address = server.address();
-        if (address === null || typeof address === 'string') reject(new Error('relay has no TCP address'));
-        else resolve(address.port);
-      });
-    });
-  }
-}
+import { TcpRelay } from '../support/tcp-relay.js';
 
 const profile = { namespace: 'shop', name: 'checkout-latency' };
 const checkout: OtlpTarget = {
