@@ -10,6 +10,8 @@ const MAX_CORES = 4096;
 const cores = z.number().min(0).max(MAX_CORES);
 const perSecond = z.number().min(0);
 const bytes = z.number().int().min(0);
+/** Events a probe's ring buffer lost in the last interval; absent for probes without one. */
+const drops = z.number().int().min(0).optional();
 
 export const ProfileCostSchema = z.object({
   cpuCores: cores.describe(
@@ -18,12 +20,7 @@ export const ProfileCostSchema = z.object({
   ),
   eventsPerSecond: perSecond.describe('Events (syscalls, execs, samples, …) counted for this profile per second.'),
   kernelMemoryBytes: bytes.describe("Locked kernel memory of the probes' maps, shared equally by the profiles using each probe."),
-  ringBufferDrops: z
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .describe(
+  ringBufferDrops: drops.describe(
       "Rare events (exec, TCP, OOM) lost in the last interval because a ring buffer of this profile's probes was full. " +
         'Whose event was lost is not known, so every profile using the probe counts all of its drops. ' +
         'Absent when none of its probes posts events through a ring buffer.',
@@ -42,12 +39,7 @@ export const NodeCostSchema = ProfileCostSchema.extend({
   kernelMemoryBytes: bytes.describe("Locked kernel memory of every loaded probe's maps."),
   agentCpuCores: cores.describe("The agent process's own CPU time (user and system), in cores."),
   agentMemoryBytes: bytes.describe("The agent process's resident memory."),
-  ringBufferDrops: z
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .describe(
+  ringBufferDrops: drops.describe(
       'Rare events (exec, TCP, OOM) lost in the last interval because a ring buffer was full (the agent read too slowly). ' +
         'Absent when no loaded probe posts events through a ring buffer.',
     ),
@@ -60,12 +52,7 @@ export const ProfileCostTotalSchema = z.object({
   eventsPerSecond: perSecond.describe('Sum over nodes of events per second.'),
   kernelMemoryBytes: bytes.describe("Sum over nodes of the profile's share of probe map memory."),
   nodes: z.number().int().min(0).describe('Nodes whose cost is included (measured and reported).'),
-  ringBufferDrops: z
-    .number()
-    .int()
-    .min(0)
-    .optional()
-    .describe("Sum over nodes of the events its probes' ring buffers dropped in their last interval; absent when none of its probes has a ring buffer."),
+  ringBufferDrops: drops.describe("Sum over nodes of the events its probes' ring buffers dropped in their last interval; absent when none of its probes has a ring buffer."),
 });
 export type ProfileCostTotal = z.infer<typeof ProfileCostTotalSchema>;
 
