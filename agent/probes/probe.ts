@@ -13,8 +13,10 @@ export type ProbeSpecOf<N extends ProbeName> = Extract<ProbeSpec, { name: N }>;
 
 /**
  * Every probe object has this map: cgroup id (u64, the cgroup2 directory's
- * inode) → bitmask (u64) of the profile slots that target that cgroup. A
- * cgroup that is not in it is not traced; the manager is its only writer.
+ * inode) → struct loupe_target (bpf/loupe.h): the bitmask (u64) of the
+ * profile slots that target that cgroup, a dense slot index (u32) and flags
+ * (u32). A cgroup that is not in it is not traced; the manager is its only
+ * writer.
  */
 export const TARGETS_MAP = 'targets';
 /** At most this many profiles can share a node's probes (bits in the mask). */
