@@ -5,8 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 bpftrace lua5.4)
+# A real node in the cluster tests (test/support/real-node.ts): the container
+# runtime and CNI plugins, umoci to build its images, gcc and libc6-dev for the
+# static pause binary, a static busybox as the workload, ip to remove the bridge.
+real_node_packages=(containerd runc containernetworking-plugins umoci gcc libc6-dev busybox-static iproute2)
 missing=()
-for p in "${apt_packages[@]}"; do
+for p in "${apt_packages[@]}" "${real_node_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
