@@ -2,7 +2,7 @@
 # Builds the native addon over the system libbpf
 # (native/build/Release/loupe_native.node) and the BPF fixture its kernel
 # tests load (test/kernel/fixtures/build/). Incremental: reconfigures only
-# when native/binding.gyp changed.
+# when native/binding.gyp, or the Node whose headers it builds against, changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,8 @@ node_dir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
 
 gyp=(node_modules/.bin/node-gyp --directory native --nodedir="$node_dir" --loglevel=warn)
 [ -x node_modules/.bin/node-gyp ] || fail "node-gyp is missing: run npm ci"
-if [ ! -f native/build/Makefile ] || [ native/binding.gyp -nt native/build/Makefile ]; then
+if [ ! -f native/build/Makefile ] || [ native/binding.gyp -nt native/build/Makefile ] ||
+  ! grep -qF "\"nodedir\": \"$node_dir\"" native/build/config.gypi 2>/dev/null; then
   "${gyp[@]}" configure
 fi
 "${gyp[@]}" build --jobs=max

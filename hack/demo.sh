@@ -3,6 +3,7 @@
 # then runs the demo until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/node-env.sh
 bash hack/setup.sh
 bash hack/build.sh
 bash hack/build-controlplane.sh

@@ -3,6 +3,7 @@
 # Kernel and cluster suites need root; with CI=true they fail rather than skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source hack/node-env.sh
 bash hack/setup.sh
 bash hack/build.sh
 

@@ -2,8 +2,10 @@
 // one-line errors by spawning it, the way a user meets them.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, copyFileSync, linkSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { traceBlocker } from '../../agent/trace-command.js';
 import { parseTraceOptions, UsageError } from '../../agent/trace-options.js';
@@ -11,14 +13,32 @@ import { PROBE_NAMES } from '../../api/results.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function loupe(args: string[], options: SpawnSyncOptions = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'cli/loupe.ts', ...args], {
+function loupe(args: string[], options: SpawnSyncOptions = {}, node = process.execPath) {
+  const r = spawnSync(node, ['--import', 'tsx', 'cli/loupe.ts', ...args], {
     cwd: repo,
     encoding: 'utf8',
     timeout: 30_000,
     ...options,
   });
   return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/**
+ * This Node at a path any user can execute: the Node 24 that set-up installs
+ * lives under root's home (mode 0700), out of reach of uid 65534.
+ */
+function nodeForAnyUser(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'loupe-node-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o755);
+  const node = path.join(dir, 'node');
+  try {
+    linkSync(process.execPath, node);
+  } catch {
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+  }
+  return node;
 }
 
 const ID = 'c0ffee'.repeat(10) + 'c0de';
@@ -84,7 +104,7 @@ describe('loupe trace flags', () => {
 });
 
 describe('loupe CLI errors', () => {
-  const cases: { name: string; args: string[]; status: number; stderr: RegExp; options?: SpawnSyncOptions }[] = [
+  const cases: { name: string; args: string[]; status: number; stderr: RegExp; options?: SpawnSyncOptions; node?: string }[] = [
     { name: 'unknown command', args: ['frobnicate'], status: 2, stderr: /^loupe: unknown command "frobnicate": choose from trace, agent, operator\n$/ },
     { name: 'unknown probe', args: ['trace', '--pid', '1', '--probes', 'exec,nope'], status: 2, stderr: new RegExp(`^loupe trace: unknown probe "nope": choose from ${PROBE_NAMES.join(', ')}\n$`) },
     { name: 'bad duration', args: ['trace', '--pid', '1', '--duration', '5x'], status: 2, stderr: /^loupe trace: --duration: invalid duration "5x": .*\n$/ },
@@ -100,11 +120,12 @@ describe('loupe CLI errors', () => {
       status: 1,
       stderr: /^loupe trace: needs root to load eBPF programs \(CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN\): run it with sudo\n$/,
       options: { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } },
+      node: nodeForAnyUser(),
     });
   }
   for (const c of cases) {
     it(`${c.name}: one line on stderr, nothing on stdout, status ${c.status}`, () => {
-      const r = loupe(c.args, c.options);
+      const r = loupe(c.args, c.options, c.node);
       assert.match(r.stderr, c.stderr);
       assert.equal(r.stdout, '');
       assert.equal(r.status, c.status);
