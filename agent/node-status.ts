@@ -93,7 +93,13 @@ export function buildProfileStatus(input: ProfileStatusInput): NodeProfileStatus
   };
   const unresolved = input.targets.unresolved.slice(0, MAX_UNRESOLVED);
   if (unresolved.length > 0) {
-    status.targets.unresolved = unresolved.map((u) => ({ containerId: u.target.containerId, reason: u.reason }));
+    status.targets.unresolved = unresolved.map((u) => ({
+      containerId: u.target.containerId,
+      pod: `${u.target.namespace}/${u.target.pod}`,
+      container: u.target.container,
+      reason: u.reason,
+      ...(u.lookedIn !== undefined && { lookedIn: u.lookedIn }),
+    }));
   }
   const errors = profileErrors(input);
   if (errors.length > 0) status.errors = errors;

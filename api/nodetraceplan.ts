@@ -25,6 +25,15 @@ const count = z.number().int().min(0);
 
 export const NodeTraceTargetSchema = z.object({
   podUid: z.string().min(1).max(64),
+  configHash: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe(
+      "Static pods only: the kubelet's config hash (the mirror pod's kubernetes.io/config.mirror annotation), " +
+        "which is the pod's uid on its node and names its cgroup in place of podUid.",
+    ),
   namespace: z.string().min(1).max(63),
   pod: z.string().min(1).max(253),
   container: DnsLabelSchema,
@@ -88,10 +97,22 @@ export const NodeProfileStatusSchema = z.object({
   targets: z.object({
     resolved: count.describe('Containers whose cgroup was found and is filtered in.'),
     unresolved: z
-      .array(z.object({ containerId: z.string().max(256), reason: z.string().max(256) }))
+      .array(
+        z.object({
+          containerId: z.string().max(256),
+          pod: z.string().max(317).optional().describe('<namespace>/<name> of its pod.'),
+          container: z.string().max(63).optional().describe('Its name in the pod.'),
+          reason: z.string().max(256),
+          lookedIn: z
+            .array(z.string().max(512))
+            .max(6)
+            .optional()
+            .describe("The cgroup directories the agent looked for it in (paths in the agent's mount of the host's cgroup2 hierarchy)."),
+        }),
+      )
       .max(16)
       .optional()
-      .describe('The first containers that could not be resolved, and why.'),
+      .describe('The first containers whose cgroup the agent could not find, why, and where it looked; it keeps looking.'),
   }),
   errors: z
     .array(

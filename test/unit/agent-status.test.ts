@@ -104,9 +104,19 @@ describe('buildProfileStatus', () => {
       uid: 'p-1',
       state: 'Running',
       probesLoaded: ['exec', 'syscalls'],
-      targets: { resolved: 1, unresolved: [{ containerId: 'containerd://gone', reason: 'went away' }] },
+      targets: { resolved: 1, unresolved: [{ containerId: 'containerd://gone', pod: 'shop/web-a', container: 'app', reason: 'went away' }] },
       observedGeneration: 3,
     });
+  });
+
+  it('names, per container it cannot find, the pod, the container and the directories it looked in', () => {
+    const lookedIn = ['/host/sys/fs/cgroup/kubepods/burstable/poduid-b/cc'];
+    const missing = { ...target, pod: 'web-b', container: 'sidecar', containerId: 'containerd://cc' };
+    const status = buildProfileStatus(input({ targets: { resolved: [], unresolved: [{ target: missing, reason: 'no container cc of pod uid-b', lookedIn }] } }));
+    assert.equal(status.state, 'Pending', 'never Running with nothing to trace');
+    assert.deepEqual(status.targets.unresolved, [
+      { containerId: 'containerd://cc', pod: 'shop/web-b', container: 'sidecar', reason: 'no container cc of pod uid-b', lookedIn },
+    ]);
   });
 
   it('is Pending while none of its containers is found, Failed when no probe loads, Stopped when inactive or shutting down', () => {

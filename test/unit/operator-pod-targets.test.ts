@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { profileSelectsPod, profileTargets, runningTargetsOfPod } from '../../operator/pod-targets.js';
+import { configHashOf, profileSelectsPod, profileTargets, runningTargetsOfPod } from '../../operator/pod-targets.js';
 import type { TraceProfileSpecInput } from '../../api/traceprofile.js';
 import { pod, profile } from './operator-fixtures.js';
 
@@ -49,9 +49,9 @@ describe('runningTargetsOfPod', () => {
     assert.deepEqual(runningTargetsOfPod(p, ['sidecar']).map((t) => t.container), ['sidecar']);
   });
 
-  it('skips pods that are not running or not on a node', () => {
-    assert.deepEqual(runningTargetsOfPod(pod('p', { phase: 'Pending' })), []);
+  it('skips pods that are done or not on a node', () => {
     assert.deepEqual(runningTargetsOfPod(pod('p', { phase: 'Succeeded' })), []);
+    assert.deepEqual(runningTargetsOfPod(pod('p', { phase: 'Failed' })), []);
     const unscheduled = pod('p');
     unscheduled.spec = {};
     assert.deepEqual(runningTargetsOfPod(unscheduled), []);
@@ -66,6 +66,59 @@ describe('runningTargetsOfPod', () => {
   });
 });
 
+describe('init, sidecar and ephemeral containers', () => {
+  it('traces an init container while the pod is still Pending', () => {
+    const p = pod('p', { phase: 'Pending', containers: [['app', '']] });
+    p.status!.containerStatuses![0]!.state = { waiting: { reason: 'PodInitializing' } };
+    p.status!.initContainerStatuses = [
+      { name: 'migrate', containerID: 'containerd://init2', state: { running: {} } },
+      { name: 'fetch', containerID: 'containerd://init1', state: { terminated: { exitCode: 0 } } },
+    ];
+    assert.deepEqual(runningTargetsOfPod(p), [
+      { podUid: 'uid-p', namespace: 'shop', pod: 'p', container: 'migrate', containerId: 'containerd://init2' },
+    ]);
+  });
+
+  it('traces a native sidecar (a restartable init container) and an ephemeral container by name', () => {
+    const p = pod('p', { containers: [['app', 'containerd://app']] });
+    p.status!.initContainerStatuses = [{ name: 'istio-proxy', containerID: 'containerd://sidecar', state: { running: {} } }];
+    p.status!.ephemeralContainerStatuses = [{ name: 'debugger', containerID: 'containerd://debug', state: { running: {} } }];
+    assert.deepEqual(runningTargetsOfPod(p, ['istio-proxy']).map((t) => t.containerId), ['containerd://sidecar']);
+    assert.deepEqual(runningTargetsOfPod(p, ['debugger']).map((t) => t.containerId), ['containerd://debug']);
+    assert.deepEqual(runningTargetsOfPod(p).map((t) => t.container), ['app', 'debugger', 'istio-proxy']);
+  });
+});
+
+describe('static pods', () => {
+  it('carries the mirror pod’s config hash, which names the pod’s cgroup on its node', () => {
+    const p = pod('etcd-node-a');
+    p.metadata!.annotations = {
+      'kubernetes.io/config.hash': '6d6c5ad4e8a4a0d5b7b0e1f2c3d4e5f6',
+      'kubernetes.io/config.mirror': '6d6c5ad4e8a4a0d5b7b0e1f2c3d4e5f6',
+      'kubernetes.io/config.source': 'file',
+    };
+    assert.equal(configHashOf(p), '6d6c5ad4e8a4a0d5b7b0e1f2c3d4e5f6');
+    assert.deepEqual(runningTargetsOfPod(p), [
+      {
+        podUid: 'uid-etcd-node-a',
+        configHash: '6d6c5ad4e8a4a0d5b7b0e1f2c3d4e5f6',
+        namespace: 'shop',
+        pod: 'etcd-node-a',
+        container: 'app',
+        containerId: 'containerd://etcd-node-a-app',
+      },
+    ]);
+  });
+
+  it('an ordinary pod has none; a hash equal to the uid adds nothing', () => {
+    assert.equal(configHashOf(pod('p')), undefined);
+    const p = pod('p');
+    p.metadata!.annotations = { 'kubernetes.io/config.hash': 'uid-p' };
+    assert.equal(configHashOf(p), undefined);
+    assert.equal('configHash' in runningTargetsOfPod(p)[0]!, false);
+  });
+});
+
 describe('profileTargets', () => {
   it('groups selected running pods by node and counts pods and containers', () => {
     const pods = [
@@ -75,6 +128,7 @@ describe('profileTargets', () => {
       pod('other', { node: 'node-c', labels: { app: 'cart' } }),
       pod('pending', { node: 'node-d', phase: 'Pending' }),
     ];
+    pods.at(-1)!.status!.containerStatuses![0]!.state = { waiting: { reason: 'ContainerCreating' } };
     const targets = profileTargets(profile('t'), pods);
     assert.equal(targets.pods, 3);
     assert.equal(targets.containers, 4);
