@@ -14,7 +14,8 @@ import type { ProbeName } from '../api/results.js';
 import { fitNodeTracePlanStatusToBudget, NODE_STATUS_BUDGET_BYTES } from '../api/status-budget.js';
 import type { DroppedProbe } from './cost/budget.js';
 import type { TargetResolution } from './plan-targets.js';
-import type { ProbeFailure, ProfileState } from './probe-manager.js';
+import type { ProbeFailure } from './probe-failure.js';
+import type { ProfileState } from './probe-manager.js';
 import type { ProfileSummary } from './profile-summary.js';
 
 /** Schema bounds of a profile's status. */

@@ -20,27 +20,19 @@ import {
   type ProbeResult,
   type ProbeSpecOf,
 } from './probes/probe.js';
+import { probeFailure, type ProbeFailure } from './probe-failure.js';
 import { SlotAllocator } from './slot-allocator.js';
 
 /** Entries of a targets map (LOUPE_MAX_TARGETS in bpf/loupe.h) when its object is not loaded yet to ask. */
 export const DEFAULT_MAX_TARGETS = 1024;
 /** Keys an accumulated top list keeps before folding the rest into one '(other)' entry. */
 export const DEFAULT_MAX_TOP_KEYS = 1000;
-/** Verifier logs run to megabytes; the reason is at the end. */
-const VERIFIER_LOG_EXCERPT_CHARS = 4000;
 
 export interface ProfileSpec {
   /** One entry per probe, with this profile's options for it. */
   probes: readonly ProbeSpec[];
   /** Cgroup ids (cgroup2 directory inodes) whose processes this profile traces. */
   targets: readonly bigint[];
-}
-
-export interface ProbeFailure {
-  probe: ProbeName;
-  message: string;
-  /** The end of the verifier log, when the kernel rejected a program. */
-  verifierLog?: string;
 }
 
 export interface ProfileState {
@@ -132,13 +124,6 @@ export function encodeTargetValue(entry: TargetEntry): Buffer {
   value.writeUInt32LE(entry.slot, 8);
   value.writeUInt32LE(entry.flags, 12);
   return value;
-}
-
-function probeFailure(probe: ProbeName, err: unknown): ProbeFailure {
-  const failure: ProbeFailure = { probe, message: err instanceof Error ? err.message : String(err) };
-  const log = (err as { log?: unknown } | null)?.log;
-  if (typeof log === 'string' && log.length > 0) failure.verifierLog = log.slice(-VERIFIER_LOG_EXCERPT_CHARS);
-  return failure;
 }
 
 /** The profile's options for a probe; undefined when it does not ask for it. */

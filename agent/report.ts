@@ -4,7 +4,8 @@
 import { boundTop, emptyProbeResult, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
 import type { ProfileCost } from '../api/cost.js';
 import type { ProbeName, ProbeResults } from '../api/results.js';
-import type { ProbeFailure, ProfileResults } from './probe-manager.js';
+import type { ProbeFailure } from './probe-failure.js';
+import type { ProfileResults } from './probe-manager.js';
 
 export interface ReportTarget {
   /** How the user named the target: `pid 1234`, `container 3f2a…`, `cgroup /kubepods.slice/…`. */

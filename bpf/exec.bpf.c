@@ -4,6 +4,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #define LOUPE_RINGBUF_DROPS
 #include "loupe.h"
 #include "exec.h"
@@ -37,8 +38,8 @@ reserve_event(const struct loupe_target *target, __u64 cgroup_id, __u32 kind)
 	return e;
 }
 
-SEC("tp/sched/sched_process_exec")
-int loupe_exec(struct trace_event_raw_sched_process_exec *ctx)
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(loupe_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct loupe_target *target = loupe_target_lookup(cgroup_id);
@@ -49,29 +50,31 @@ int loupe_exec(struct trace_event_raw_sched_process_exec *ctx)
 	e = reserve_event(target, cgroup_id, EXEC_EVENT_EXEC);
 	if (!e)
 		return 0;
-	/* __data_loc: low 16 bits are the offset of the string in the record. */
-	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
-				  (void *)ctx + (ctx->__data_loc_filename & 0xFFFF));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 
-SEC("tp/sched/sched_process_exit")
-int loupe_exit(struct trace_event_raw_sched_process_exit *ctx)
+/*
+ * Kernels 6.16 and later pass group_dead (this exit ends the process) as a
+ * second argument. The tracepoint's event struct gained the field in the same
+ * change, so its presence says whether ctx[1] exists; on older kernels the
+ * verifier never sees that load, and only the thread-group leader's exit counts.
+ */
+SEC("tp_btf/sched_process_exit")
+int loupe_exit(__u64 *ctx)
 {
+	struct trace_event_raw_sched_process_exit *fields = NULL;
+	struct task_struct *task = (struct task_struct *)ctx[0];
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct loupe_target *target = loupe_target_lookup(cgroup_id);
-	struct task_struct *task;
 	struct exec_event *e;
 	bool process_exits;
 
 	if (!target)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	/* A process exits when its last thread does; kernels before group_dead
-	 * was added only let us count the thread-group leader's exit. */
-	if (bpf_core_field_exists(ctx->group_dead))
-		process_exits = BPF_CORE_READ(ctx, group_dead);
+	if (bpf_core_field_exists(fields->group_dead))
+		process_exits = (bool)ctx[1];
 	else
 		process_exits = BPF_CORE_READ(task, pid) == BPF_CORE_READ(task, tgid);
 	if (!process_exits)

@@ -3,8 +3,10 @@
  * failures, counted per (cgroup, path) in the kernel. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 #include "loupe.h"
 #include "files.h"
+#include "syscall_arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -97,40 +99,40 @@ out:
 	return 0;
 }
 
-SEC("tp/syscalls/sys_enter_openat")
-int loupe_openat_enter(struct trace_event_raw_sys_enter *ctx)
+/*
+ * The raw syscall tracepoints run on every syscall of the node, so each
+ * program first compares the syscall number: one load and a few compares for
+ * everything that is not an open.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(loupe_open_enter, struct pt_regs *regs, long id)
 {
-	return open_enter((const char *)ctx->args[1]);
+	const char *path;
+
+	if (id == LOUPE_NR_openat || id == LOUPE_NR_openat2)
+		path = (const char *)PT_REGS_PARM2_SYSCALL(regs);
+#ifdef LOUPE_NR_open
+	else if (id == LOUPE_NR_open)
+		path = (const char *)PT_REGS_PARM1_SYSCALL(regs);
+#endif
+	else
+		return 0;
+	if (loupe_task_compat(bpf_get_current_task_btf()))
+		return 0;
+	return open_enter(path);
 }
 
-SEC("tp/syscalls/sys_exit_openat")
-int loupe_openat_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tp_btf/sys_exit")
+int BPF_PROG(loupe_open_exit, struct pt_regs *regs, long ret)
 {
-	return open_exit(ctx->ret);
-}
+	long nr = loupe_syscall_nr(regs);
 
-SEC("tp/syscalls/sys_enter_openat2")
-int loupe_openat2_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return open_enter((const char *)ctx->args[1]);
-}
-
-SEC("tp/syscalls/sys_exit_openat2")
-int loupe_openat2_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
-}
-
-/* open(2) exists on x86_64 but not on arm64; user space attaches it when
- * the tracepoint exists. */
-SEC("tp/syscalls/sys_enter_open")
-int loupe_open_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return open_enter((const char *)ctx->args[0]);
-}
-
-SEC("tp/syscalls/sys_exit_open")
-int loupe_open_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return open_exit(ctx->ret);
+	if (nr != LOUPE_NR_openat && nr != LOUPE_NR_openat2
+#ifdef LOUPE_NR_open
+	    && nr != LOUPE_NR_open
+#endif
+	)
+		return 0;
+	/* A compat call with the same number found no open_starts entry. */
+	return open_exit(ret);
 }

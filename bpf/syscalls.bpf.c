@@ -18,10 +18,9 @@
 #define LOUPE_TARGET_STORAGE
 #include "loupe.h"
 #include "syscalls.h"
+#include "syscall_arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#define TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h: an ia32 syscall */
 
 /* Per task, written on enter only for traced tasks. */
 struct syscall_start {
@@ -116,8 +115,8 @@ int BPF_PROG(loupe_sys_enter, struct pt_regs *regs, long id)
 	if (!start)
 		return 0;
 	start->slot = target->slot;
-	/* ia32 numbers would be misnamed as x86_64 ones. */
-	if ((unsigned long)id >= SYSCALLS_MAX_NR || task->thread_info.status & TS_COMPAT)
+	/* Compat numbers would be misnamed as native ones. */
+	if ((unsigned long)id >= SYSCALLS_MAX_NR || loupe_task_compat(task))
 		id = SYSCALLS_MAX_NR;
 	start->nr = id;
 	start->own_latency = target->flags & SYSCALLS_TARGET_OWN_LATENCY;

@@ -5,10 +5,12 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #define LOUPE_RINGBUF_DROPS
 #include "loupe.h"
 #include "tcp.h"
+#include "syscall_arch.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -71,20 +73,23 @@ reserve_event(__u32 kind, __u64 cgroup_id, const struct socket_owner *owner)
 	return e;
 }
 
-static __always_inline void
-addresses_from_tracepoint(struct tcp_event *e, const struct trace_event_raw_inet_sock_set_state *ctx)
+/* Family, local (s) and peer (d) ports and addresses; false for other families. */
+static __always_inline bool fill_addresses(struct tcp_event *e, const struct sock *sk)
 {
-	e->family = ctx->family;
-	e->sport = ctx->sport;
-	e->dport = ctx->dport;
-	/* Copied by helper: the verifier rejects loads at computed ctx offsets. */
-	if (ctx->family == AF_INET) {
-		bpf_probe_read_kernel(e->saddr, 4, ctx->saddr);
-		bpf_probe_read_kernel(e->daddr, 4, ctx->daddr);
-	} else {
-		bpf_probe_read_kernel(e->saddr, 16, ctx->saddr_v6);
-		bpf_probe_read_kernel(e->daddr, 16, ctx->daddr_v6);
+	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (e->family == AF_INET) {
+		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
+		return true;
 	}
+	if (e->family == AF_INET6) {
+		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
+		return true;
+	}
+	return false;
 }
 
 static __always_inline void on_connect_start(__u64 sk, __u32 oldstate)
@@ -99,35 +104,35 @@ static __always_inline void on_connect_start(__u64 sk, __u32 oldstate)
 	bpf_map_update_elem(&socket_owners, &sk, &owner, BPF_ANY);
 }
 
-SEC("tp/sock/inet_sock_set_state")
-int loupe_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(loupe_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
-	__u64 sk = (__u64)ctx->skaddr;
+	__u64 key = (__u64)sk;
 	struct socket_owner *owner;
 	struct tcp_event *e;
 	struct tcp_sock *tp;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	/* connect() runs this in the connecting task: the one place it is current. */
-	if (ctx->newstate == TCP_SYN_SENT) {
-		on_connect_start(sk, ctx->oldstate);
+	if (newstate == TCP_SYN_SENT) {
+		on_connect_start(key, oldstate);
 		return 0;
 	}
-	owner = bpf_map_lookup_elem(&socket_owners, &sk);
+	owner = bpf_map_lookup_elem(&socket_owners, &key);
 	if (!owner)
 		return 0;
 
-	if (ctx->oldstate == TCP_SYN_SENT && ctx->newstate == TCP_ESTABLISHED) {
+	if (oldstate == TCP_SYN_SENT && newstate == TCP_ESTABLISHED) {
 		owner->start_ns = bpf_ktime_get_ns();
 		e = reserve_event(TCP_EVENT_CONNECT, owner->cgroup_id, owner);
 		if (!e)
 			return 0;
-		addresses_from_tracepoint(e, ctx);
+		fill_addresses(e, sk);
 		bpf_ringbuf_submit(e, 0);
 		return 0;
 	}
-	if (ctx->newstate != TCP_CLOSE)
+	if (newstate != TCP_CLOSE)
 		return 0;
 
 	if (owner->start_ns == 0) {
@@ -135,25 +140,25 @@ int loupe_tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	} else {
 		e = reserve_event(TCP_EVENT_CLOSE, owner->cgroup_id, owner);
 		if (e) {
-			tp = (struct tcp_sock *)ctx->skaddr;
+			tp = (struct tcp_sock *)sk;
 			e->duration_ns = e->time_ns - owner->start_ns;
 			e->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
 			e->bytes_received = BPF_CORE_READ(tp, bytes_received);
 		}
 	}
 	if (e) {
-		addresses_from_tracepoint(e, ctx);
+		fill_addresses(e, sk);
 		bpf_ringbuf_submit(e, 0);
 	}
-	bpf_map_delete_elem(&socket_owners, &sk);
+	bpf_map_delete_elem(&socket_owners, &key);
 	return 0;
 }
 
-SEC("tp/tcp/tcp_retransmit_skb")
-int loupe_tcp_retransmit(struct trace_event_raw_tcp_retransmit_skb *ctx)
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(loupe_tcp_retransmit, const struct sock *sk)
 {
-	__u64 sk = (__u64)ctx->skaddr;
-	struct socket_owner *owner = bpf_map_lookup_elem(&socket_owners, &sk);
+	__u64 key = (__u64)sk;
+	struct socket_owner *owner = bpf_map_lookup_elem(&socket_owners, &key);
 	__u64 one = 1, *count;
 
 	if (!owner)
@@ -208,16 +213,7 @@ static __always_inline int on_accept_return(long fd)
 	e = reserve_event(TCP_EVENT_ACCEPT, cgroup_id, &owner);
 	if (!e)
 		return 0;
-	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	e->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (e->family == AF_INET) {
-		bpf_core_read(e->saddr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->daddr, 4, &sk->__sk_common.skc_daddr);
-	} else if (e->family == AF_INET6) {
-		bpf_core_read(e->saddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->daddr, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
+	if (!fill_addresses(e, sk)) {
 		bpf_ringbuf_discard(e, 0);
 		return 0;
 	}
@@ -231,14 +227,15 @@ static __always_inline int on_accept_return(long fd)
 	return 0;
 }
 
-SEC("tp/syscalls/sys_exit_accept4")
-int loupe_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+/* On every syscall exit of the node: one load and two compares for all but accepts. */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(loupe_accept_exit, struct pt_regs *regs, long ret)
 {
-	return on_accept_return(ctx->ret);
-}
+	long nr = loupe_syscall_nr(regs);
 
-SEC("tp/syscalls/sys_exit_accept")
-int loupe_accept_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept_return(ctx->ret);
+	if (nr != LOUPE_NR_accept && nr != LOUPE_NR_accept4)
+		return 0;
+	if (loupe_task_compat(bpf_get_current_task_btf()))
+		return 0;
+	return on_accept_return(ret);
 }

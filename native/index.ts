@@ -22,8 +22,10 @@ export class BpfError extends Error {
     readonly errno: number,
     /** Its name, e.g. 'EACCES'. */
     readonly code: string,
-    /** The verifier log of a rejected program, else libbpf's own messages. */
-    readonly log?: string,
+    /** The verifier's log, only when the verifier rejected a program. */
+    readonly verifierLog?: string,
+    /** What libbpf printed while the call failed. */
+    readonly libbpfLog?: string,
   ) {
     super(message);
   }
@@ -111,6 +113,7 @@ interface NativeAddon {
   enableStats(): NativeOwnedFd;
   mapTypeSupported(typeName: string): boolean;
   canOpenCgroupById(mountPoint: string): boolean;
+  mountTracefs(mountPoint: string): void;
   setErrorClass(errorClass: typeof BpfError): void;
 }
 
@@ -165,6 +168,44 @@ export function mapTypeSupported(typeName: string): boolean {
  */
 export function canOpenCgroupById(mountPoint: string): boolean {
   return addon().canOpenCgroupById(mountPoint);
+}
+
+/** Where libbpf looks for tracefs when debugfs does not provide it. */
+export const TRACEFS_MOUNT_POINT = '/sys/kernel/tracing';
+/** libbpf uses debugfs's tracing directory instead whenever that exists. */
+const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
+
+/** Tracefs is missing and could not be mounted: tracefs-backed tracepoints cannot attach. */
+export class TracefsUnavailableError extends Error {
+  override readonly name = 'TracefsUnavailableError';
+  constructor(cause: BpfError) {
+    super(
+      `tracefs is not mounted at ${TRACEFS_MOUNT_POINT} and mounting it failed (${cause.code}): ` +
+        `mount it on the node with \`mount -t tracefs nodev ${TRACEFS_MOUNT_POINT}\`, ` +
+        `mount the host's ${TRACEFS_MOUNT_POINT} into the agent, or give the agent CAP_SYS_ADMIN so it mounts tracefs itself`,
+      { cause },
+    );
+  }
+}
+
+/**
+ * Makes sure tracefs is there for tracepoints that need it (tracepoint/ and
+ * tp/ sections; tp_btf/ and raw_tp/ do not): mounts it when missing. Throws
+ * TracefsUnavailableError when it is missing and this process may not mount it.
+ */
+export function ensureTracefs(): void {
+  if (existsSync(join(TRACEFS_MOUNT_POINT, 'events')) || existsSync(join(DEBUGFS_TRACING, 'events'))) return;
+  try {
+    addon().mountTracefs(TRACEFS_MOUNT_POINT);
+  } catch (err) {
+    if (err instanceof BpfError) throw new TracefsUnavailableError(err);
+    throw err;
+  }
+}
+
+/** Whether a program in this ELF section attaches through tracefs. */
+export function sectionNeedsTracefs(section: string): boolean {
+  return /^(tracepoint|tp)\//.test(section);
 }
 
 export interface ProgramStats {
@@ -310,7 +351,7 @@ export class BpfProgram {
     return this.#native.name;
   }
 
-  /** The ELF section, e.g. 'tracepoint/syscalls/sys_enter_execve'. */
+  /** The ELF section, e.g. 'tp_btf/sched_process_exec'. */
   get section(): string {
     return this.#native.section;
   }
@@ -323,12 +364,14 @@ export class BpfProgram {
     return this.#native.fd;
   }
 
-  /** Attaches where the section says (tracepoint/, raw_tp/, tp_btf/, uprobe/…). */
+  /** Attaches where the section says (tp_btf/, raw_tp/, tracepoint/, uprobe/…); mounts tracefs for tracepoint/ when missing. */
   attach(): BpfLink {
+    if (sectionNeedsTracefs(this.section)) ensureTracefs();
     return new BpfLink(this, this.#native.attach());
   }
 
   attachTracepoint(category: string, name: string): BpfLink {
+    ensureTracefs();
     return new BpfLink(this, this.#native.attachTracepoint(category, name));
   }
 

@@ -1,6 +1,7 @@
 // Whether a node traces a profile, judged from what its agent wrote in the
-// NodeTracePlan status: the profile Running with every probe loaded and a
-// recent heartbeat. Anything the agent reports going wrong becomes an error
+// NodeTracePlan status: the profile Running with a recent heartbeat and every
+// probe either loaded or settled (dropped for the budget, or failed with its
+// reason reported: the node traces with the rest). Anything the agent reports going wrong becomes an error
 // for the profile's status (and its Degraded condition).
 import { parseDuration } from '../api/duration.js';
 import type { NodeProfileStatus } from '../api/nodetraceplan.js';
@@ -21,6 +22,8 @@ export interface NodeReadiness {
   error?: string;
   /** The agent dropped probes of the profile to keep it within spec.budget. */
   budgetExceeded?: true;
+  /** Probes the node could not load for the profile while it traces with the others. */
+  failedProbes?: ProbeName[];
   /** When a ready node turns stale unless its agent reports again. */
   staleAtMs?: number;
 }
@@ -59,11 +62,16 @@ export function nodeReadiness(
   if (entry.state === 'Failed') return { node, ready: false, failed: true, error: error ?? 'the agent reports Failed' };
   // A probe dropped for the budget is a deliberate degradation (Degraded), not one still to come.
   const droppedForBudget = (entry.errors ?? []).filter((e) => e.reason === 'BudgetExceeded');
-  const loaded = new Set([...entry.probesLoaded, ...droppedForBudget.flatMap((e) => e.probe ?? [])]);
-  const ready = entry.state === 'Running' && probes.every((probe) => loaded.has(probe));
+  const loaded = new Set(entry.probesLoaded);
+  const settled = new Set([...loaded, ...droppedForBudget.flatMap((e) => e.probe ?? [])]);
+  const failedProbes = [
+    ...new Set((entry.errors ?? []).flatMap((e) => (e.probe !== undefined && !settled.has(e.probe) ? [e.probe] : []))),
+  ].sort();
+  const ready = entry.state === 'Running' && probes.every((probe) => settled.has(probe) || failedProbes.includes(probe));
   const readiness: NodeReadiness = { node, ready, failed: false };
   if (error !== undefined) readiness.error = error;
   if (droppedForBudget.length > 0) readiness.budgetExceeded = true;
+  if (failedProbes.length > 0) readiness.failedProbes = failedProbes;
   if (ready && staleAtMs !== undefined) readiness.staleAtMs = staleAtMs;
   return readiness;
 }

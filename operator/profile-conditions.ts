@@ -50,7 +50,7 @@ function degraded(nodes: readonly NodeReadiness[], relevant: boolean): DesiredCo
   return {
     type: 'Degraded',
     status: 'True',
-    reason: failing.some((n) => n.budgetExceeded) ? 'BudgetExceeded' : 'NodeErrors',
+    reason: failing.some((n) => n.budgetExceeded) ? 'BudgetExceeded' : failing.some((n) => n.failedProbes) ? 'ProbesFailed' : 'NodeErrors',
     message: message.length <= MAX_MESSAGE_LENGTH ? message : `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`,
   };
 }
@@ -103,6 +103,20 @@ export function profilePhase(input: PhaseInput): PhaseOutcome {
       conditions: [
         { type: 'Ready', status: 'False', reason: 'NodesNotReady', message: waitingFor },
         { type: 'Progressing', status: 'True', reason: 'WaitingForNodes', message: waitingFor },
+        degraded(nodes, true),
+      ],
+    };
+  }
+  // Tracing, but without some of the probes asked for: Running and counted,
+  // not Ready, with the reasons in Degraded.
+  const failedProbes = [...new Set(ready.flatMap((n) => n.failedProbes ?? []))].sort();
+  if (failedProbes.length > 0) {
+    const partial = `${tracing}, without probes ${failedProbes.join(', ')}, which failed to load; see Degraded`;
+    return {
+      phase: 'Running',
+      conditions: [
+        { type: 'Ready', status: 'False', reason: 'ProbesFailed', message: partial },
+        { type: 'Progressing', status: 'False', reason: 'ProbesFailed', message: partial },
         degraded(nodes, true),
       ],
     };

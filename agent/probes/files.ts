@@ -10,11 +10,7 @@ export const files: ProbeDefinition<'files'> = {
   objectFile: 'files.bpf.o',
 
   attach(obj) {
-    return attachPrograms(
-      obj,
-      ['loupe_openat_enter', 'loupe_openat_exit', 'loupe_openat2_enter', 'loupe_openat2_exit'],
-      ['loupe_open_enter', 'loupe_open_exit'],
-    );
+    return attachPrograms(obj, ['loupe_open_enter', 'loupe_open_exit']);
   },
 
   reader(obj) {

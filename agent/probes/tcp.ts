@@ -13,7 +13,7 @@ export const tcp: ProbeDefinition<'tcp'> = {
   objectFile: 'tcp.bpf.o',
 
   attach(obj) {
-    return attachPrograms(obj, ['loupe_tcp_state', 'loupe_tcp_retransmit', 'loupe_accept4_exit', 'loupe_accept_exit']);
+    return attachPrograms(obj, ['loupe_tcp_state', 'loupe_tcp_retransmit', 'loupe_accept_exit']);
   },
 
   reader(obj, onEvent) {

@@ -4,6 +4,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <napi.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "addon_data.h"
@@ -78,6 +79,15 @@ Napi::Value CanOpenCgroupById(const Napi::CallbackInfo& info) {
   ThrowBpfError(env, errno, "opening the cgroup at " + mountPoint + " by its id");
 }
 
+// (mountPoint) -> mounts tracefs there. Tracepoints outside tp_btf/raw_tp
+// find their ids in tracefs, which nothing mounts on a fresh node.
+void MountTracefs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string mountPoint = StringArg(info, 0, "mountPoint");
+  if (mount("nodev", mountPoint.c_str(), "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    ThrowBpfError(env, errno, "mounting tracefs at " + mountPoint);
+}
+
 // native/index.ts hands over its BpfError class, so that errors from C++ are
 // instances of it.
 void SetErrorClass(const Napi::CallbackInfo& info) {
@@ -109,6 +119,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("enableStats", Napi::Function::New<EnableStats>(env, "enableStats"));
   exports.Set("mapTypeSupported", Napi::Function::New<MapTypeSupported>(env, "mapTypeSupported"));
   exports.Set("canOpenCgroupById", Napi::Function::New<CanOpenCgroupById>(env, "canOpenCgroupById"));
+  exports.Set("mountTracefs", Napi::Function::New<MountTracefs>(env, "mountTracefs"));
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));
   return exports;
 }

@@ -108,29 +108,33 @@ std::string Hint(int err) {
 void ThrowBpfError(Napi::Env env, int err, const std::string& what, const LibbpfLogCapture* log) {
   std::string code = ErrnoName(err);
   std::string message = what + ": " + code + " (" + Describe(err) + ")";
-  std::string details;
   std::string verifierLog;
+  std::string libbpfLog;
   if (log != nullptr) {
     verifierLog = log->VerifierLog();
+    libbpfLog = log->text();
     std::string warning = log->FirstWarning();
     if (!warning.empty()) message += ": " + warning;
     std::string reason = VerifierReason(verifierLog);
     if (!reason.empty()) message += "; verifier: " + reason;
-    details = verifierLog.empty() ? log->text() : verifierLog;
   }
   message += Hint(err);
 
-  Napi::Value logValue = details.empty() ? env.Undefined() : Napi::String::New(env, details);
+  // The verifier log only when the verifier ran and rejected a program, so
+  // nothing else is ever labelled a verifier rejection.
+  Napi::Value verifierValue = verifierLog.empty() ? env.Undefined() : Napi::String::New(env, verifierLog);
+  Napi::Value libbpfValue = libbpfLog.empty() ? env.Undefined() : Napi::String::New(env, libbpfLog);
   AddonData& data = Data(env);
   Napi::Object error;
   if (!data.bpfError.IsEmpty()) {
     error = data.bpfError.New({Napi::String::New(env, message), Napi::Number::New(env, err),
-                               Napi::String::New(env, code), logValue});
+                               Napi::String::New(env, code), verifierValue, libbpfValue});
   } else {
     error = Napi::Error::New(env, message).Value();
     error.Set("errno", Napi::Number::New(env, err));
     error.Set("code", Napi::String::New(env, code));
-    error.Set("log", logValue);
+    error.Set("verifierLog", verifierValue);
+    error.Set("libbpfLog", libbpfValue);
   }
   throw Napi::Error(env, error);
 }

@@ -12,6 +12,7 @@ import test, { type TestContext } from 'node:test';
 
 import { BpfError, BpfObject, PerfSoftwareEvent, RingBuffer, canOpenCgroupById, enableStats, mapTypeSupported, possibleCpus } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
+import { tracingMounts, unmountTracingMountsSince } from '../support/tracefs.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/build/native-fixture.bpf.o', import.meta.url));
 const NATIVE_INDEX = fileURLToPath(new URL('../../native/index.ts', import.meta.url));
@@ -30,6 +31,11 @@ function loadFixture(t: TestContext, targetTgid = process.pid): BpfObject {
   object.load();
   return object;
 }
+
+// The tracepoint/ programs mount tracefs when it is missing (see
+// no-tracefs.test.ts); later test files must see the machine as it was.
+const tracingMountsBefore = tracingMounts();
+test.after(() => unmountTracingMountsSince(tracingMountsBefore));
 
 function getppid(times: number): void {
   for (let i = 0; i < times; i++) void process.ppid;
@@ -164,12 +170,20 @@ test('every attach kind sees exactly the getppid calls of this process', (t) => 
   assert.equal(hits(object, HIT.uprobe), 11n);
 });
 
-test('a tracepoint this kernel lacks fails with ENOENT (probes treat it as optional)', (t) => {
+test('a tracepoint this kernel lacks fails with ENOENT, and no verifier log', (t) => {
   if (!requireKernel(t)) return;
   const program = loadFixture(t).program('fixture_tracepoint');
   assert.throws(
     () => program.attachTracepoint('syscalls', 'sys_enter_no_such_call'),
-    (error: unknown) => error instanceof BpfError && error.code === 'ENOENT' && /tracepoint syscalls:sys_enter_no_such_call/.test(error.message),
+    (error: unknown) =>
+      error instanceof BpfError &&
+      error.code === 'ENOENT' &&
+      /tracepoint syscalls:sys_enter_no_such_call/.test(error.message) &&
+      error.verifierLog === undefined,
+  );
+  assert.throws(
+    () => loadFixture(t).program('fixture_raw_tp').attachRawTracepoint('no_such_raw_tracepoint'),
+    (error: unknown) => error instanceof BpfError && error.code === 'ENOENT' && error.verifierLog === undefined,
   );
   assert.throws(() => loadFixture(t).program('fixture_cgroup_skb').attach(), (error: unknown) => error instanceof BpfError && /need an explicit attach/.test(error.message));
 });
@@ -314,8 +328,8 @@ test('a program the verifier rejects throws BpfError with the verifier log', (t)
       assert.equal(error.code, 'EACCES');
       assert.equal(error.errno, 13);
       assert.match(error.message, /prog 'fixture_rejected'.*verifier: R0 invalid mem access 'map_value_or_null'/);
-      assert.ok(error.log !== undefined && error.log.length > 0);
-      assert.match(error.log, /invalid mem access/);
+      assert.ok(error.verifierLog !== undefined && error.verifierLog.length > 0);
+      assert.match(error.verifierLog, /invalid mem access/);
       return true;
     },
   );

@@ -33,6 +33,17 @@ describe('nodeReadiness', () => {
     assert.equal(ready({ heartbeat: fresh, entry: { ...execReport('u', 0, []), probesLoaded: [] } }).ready, false);
   });
 
+  it('counts a node that traces with some probes failed, and names them', () => {
+    const twoProbes = ['exec', 'tcp'] as const;
+    const entry = { ...execReport('u', 0, []), probesLoaded: ['exec' as const], errors: [{ probe: 'tcp' as const, message: 'no tracefs' }] };
+    const r = nodeReadiness('node-a', { heartbeat: fresh, entry }, twoProbes, '10s', now);
+    assert.equal(r.ready, true, 'the node traces with what loaded');
+    assert.deepEqual(r.failedProbes, ['tcp']);
+    assert.equal(r.error, 'tcp: no tracefs');
+    const silentOnTcp = nodeReadiness('node-a', { heartbeat: fresh, entry: { ...entry, errors: [] } }, twoProbes, '10s', now);
+    assert.equal(silentOnTcp.ready, false, 'a probe neither loaded nor reported failed is still to come');
+  });
+
   it('reports a silent agent', () => {
     const r = ready({ heartbeat: fresh, entry: execReport('u', 0, []) }, Date.parse(fresh) + 30_000);
     assert.equal(r.ready, false);
@@ -60,6 +71,14 @@ describe('profilePhase', () => {
     { name: 'some nodes tracing', input: { nodes: [node('a', true), node('b', false)] }, phase: 'Running', ready: 'False/NodesNotReady', progressing: 'True/WaitingForNodes', degraded: 'False' },
     { name: 'every node tracing', input: { nodes: [node('a', true), node('b', true)] }, phase: 'Running', ready: 'True/Tracing', progressing: 'False/Tracing', degraded: 'False' },
     { name: 'tracing with errors', input: { nodes: [node('a', true, false, 'tcp: EPERM')] }, phase: 'Running', ready: 'True/Tracing', progressing: 'False/Tracing', degraded: 'True' },
+    {
+      name: 'tracing with a probe failed on a node',
+      input: { nodes: [{ ...node('a', true, false, 'tcp: no tracefs'), failedProbes: ['tcp' as const] }, node('b', true)] },
+      phase: 'Running',
+      ready: 'False/ProbesFailed',
+      progressing: 'False/ProbesFailed',
+      degraded: 'True',
+    },
     { name: 'every node failed', input: { nodes: [node('a', false, true, 'x'), node('b', false, true, 'y')] }, phase: 'Failed', ready: 'False/NodesFailed', progressing: 'False/NodesFailed', degraded: 'True' },
     { name: 'suspended', input: { suspended: true, nodes: [node('a', true)] }, phase: 'Suspended', ready: 'False/Suspended', progressing: 'False/Suspended', degraded: 'False' },
     { name: 'expired', input: { expired: true, suspended: true, nodes: [node('a', false, false, 'x')] }, phase: 'Completed', ready: 'True/Completed', progressing: 'False/Completed', degraded: 'False' },

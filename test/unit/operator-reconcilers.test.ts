@@ -157,7 +157,7 @@ describe('ProfileStatusReconciler', () => {
     const dropped = { probe: 'tcp', reason: 'BudgetExceeded', message: 'over budget on this node for 3 intervals: dropped probe tcp' };
     h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:06Z', profiles: [{ ...entry, errors: [dropped] }] });
     await h.profileStatus.reconcile(raw());
-    assert.deepEqual(h.writes.filter((w) => w.startsWith('event Warning')), ['event Warning NodeErrors', 'event Warning BudgetExceeded']);
+    assert.deepEqual(h.writes.filter((w) => w.startsWith('event Warning')), ['event Warning ProbesFailed', 'event Warning BudgetExceeded']);
     assert.equal(raw().status?.conditions?.find((c) => c.type === 'Degraded')?.reason, 'BudgetExceeded');
   });
 
