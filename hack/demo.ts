@@ -6,7 +6,7 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { cpSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,31 +23,39 @@ const namespace = 'default';
 const logDir = mkdtempSync(path.join(tmpdir(), 'loupe-demo-'));
 const say = (line: string) => process.stdout.write(`\x1b[1mdemo:\x1b[0m ${line}\n`);
 
-const children: ChildProcess[] = [];
+const loupeProcesses: ChildProcess[] = [];
+const workloads: ChildProcess[] = [];
 const pods: FakePod[] = [];
 let cleanup: (() => Promise<void>) | undefined;
+let cleanupFailed = false;
 let stopping = false;
 
 /** Runs `loupe <command>` with its JSON logs in logDir/<command>.log. */
 function loupe(command: string, args: string[]): ChildProcess {
   const logFile = path.join(logDir, `${command}.log`);
+  // Its own process group: Ctrl-C reaches the demo alone, which stops the
+  // agent (detaching its probes) before the control plane it reports to.
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'cli/loupe.ts'), command, ...args], {
     cwd: root,
+    detached: true,
     stdio: ['ignore', 'ignore', openSync(logFile, 'w')],
     env: { ...process.env, LOUPE_LOG_LEVEL: process.env.LOUPE_LOG_LEVEL ?? 'info' },
   });
   child.on('exit', (code, signal) => {
-    if (code !== 0 && signal === null) say(`${command} exited with ${code}; see ${logFile}`);
+    if (!stopping && code !== 0 && signal === null) say(`${command} exited with ${code}; see ${logFile}`);
   });
-  children.push(child);
+  loupeProcesses.push(child);
   return child;
 }
 
 /** The workload of one pod: execs, file opens and TCP connects, a few a second. */
 function workload(pod: FakePod, port: number): ChildProcess {
   const script = `while :; do /bin/true; cat /etc/hostname >/dev/null; (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; sleep 0.3; done`;
-  const child = spawn('/bin/bash', ['-c', `echo $$ > '${pod.dir}/cgroup.procs' && exec /bin/bash -c '${script}'`], { stdio: 'ignore' });
-  children.push(child);
+  const child = spawn('/bin/bash', ['-c', `echo $$ > '${pod.dir}/cgroup.procs' && exec /bin/bash -c '${script}'`], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  workloads.push(child);
   return child;
 }
 
@@ -64,17 +72,23 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
 
+  // Every step runs even when one before it failed, so nothing is left behind.
   cleanup = async () => {
-    for (const child of children.reverse()) child.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'exit') : undefined)));
-    // The workload's shells leave children (sleep) behind: empty each pod before removing it.
-    for (const pod of pods) {
-      await pod.killAll();
-      pod.remove();
+    const steps: [string, () => Promise<void> | void][] = [
+      ['stop the agent and the operator', () => stopProcesses(loupeProcesses.slice().reverse())],
+      ['stop the workload', () => stopProcesses(workloads)],
+      ...pods.map((pod): [string, () => Promise<void>] => [`remove the cgroups of ${pod.dir}`, () => removePod(pod)]),
+      ['close the listener', () => void server.close()],
+      ['stop the control plane', () => cp.stop()],
+    ];
+    for (const [what, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        cleanupFailed = true;
+        process.stderr.write(`demo: could not ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+      }
     }
-    server.close();
-    await cp.stop();
-    rmSync(logDir, { recursive: true, force: true });
   };
 
   say('installing the CRDs');
@@ -99,14 +113,21 @@ async function main(): Promise<void> {
   say('applying config/samples: the TraceProfile "checkout"');
   kubectl('apply', '-n', namespace, '-f', 'config/samples/loupe_v1alpha1_traceprofile.yaml');
 
-  // Every 5 s until Ctrl-C; the hints once the first results are in.
+  // Every 5 s until Ctrl-C; the hints once the first results are in, and
+  // whatever the Degraded condition says (a probe that failed, and why) when it changes.
   let hinted = false;
+  let degradedShown = '';
   while (!stopping) {
     await new Promise((resolve) => setTimeout(resolve, 5000));
     if (stopping) break;
     process.stdout.write(`\n$ kubectl get traceprofiles -o wide\n${kubectl('get', 'traceprofiles', '-n', namespace, '-o', 'wide')}`);
-    const execs = Number(kubectl('get', 'traceprofile', 'checkout', '-n', namespace, '-o', 'jsonpath={.status.results.exec.execs}') || 0);
-    if (!hinted && execs > 0) {
+    const status = JSON.parse(kubectl('get', 'traceprofile', 'checkout', '-n', namespace, '-o', 'jsonpath={.status}') || '{}') as DemoStatus;
+    const degraded = status.conditions?.find((c) => c.type === 'Degraded' && c.status === 'True')?.message ?? '';
+    if (degraded !== degradedShown) {
+      degradedShown = degraded;
+      if (degraded !== '') say(`the profile is Degraded: ${degraded}`);
+    }
+    if (!hinted && status.results !== undefined && Object.keys(status.results).length > 0) {
       hinted = true;
       say(`the demo keeps running until Ctrl-C. In another terminal, try:
   export KUBECONFIG=${cp.kubeconfigPath}
@@ -117,6 +138,28 @@ async function main(): Promise<void> {
   kubectl delete traceprofile checkout              # detaches everything on every node`);
     }
   }
+}
+
+/** What the demo reads of the TraceProfile's status. */
+interface DemoStatus {
+  conditions?: { type: string; status: string; message?: string }[];
+  results?: Record<string, unknown>;
+}
+
+/** SIGTERM to each process (group), then waits for all of them. */
+async function stopProcesses(processes: readonly ChildProcess[]): Promise<void> {
+  for (const child of processes) {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) continue;
+    const exited = once(child, 'exit');
+    process.kill(-child.pid, 'SIGTERM');
+    await exited;
+  }
+}
+
+/** Empties a pod's cgroup (its shells leave children such as sleep behind), then removes its directories. */
+async function removePod(pod: FakePod): Promise<void> {
+  await pod.killAll();
+  pod.remove();
 }
 
 function loadKubeConfig(file: string): KubeConfig {
@@ -130,23 +173,27 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     say('stopping: agent, operator, workload, control plane');
-    void (cleanup?.() ?? Promise.resolve()).finally(() => process.exit(0));
+    void finish(0);
   });
 }
 
 main().catch(async (error: unknown) => {
   if (stopping) return;
+  stopping = true;
   process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  // Keep the logs of a failed demo: they say why.
-  const keepLogs = cleanup === undefined ? undefined : copyLogs();
-  await cleanup?.();
-  if (keepLogs !== undefined) process.stderr.write(`logs of the operator and the agent: ${keepLogs}\n`);
-  process.exit(1);
+  await finish(1);
 });
 
-/** Copies the logs out of logDir, which cleanup removes. */
-function copyLogs(): string {
-  const kept = mkdtempSync(path.join(tmpdir(), 'loupe-demo-failed-'));
-  cpSync(logDir, kept, { recursive: true });
-  return kept;
+/**
+ * Cleans up and exits. The logs are removed on a clean stop; when the demo or
+ * its cleanup failed they are kept, and their place printed, for they say why.
+ */
+async function finish(code: number): Promise<never> {
+  await cleanup?.();
+  if (code === 0 && !cleanupFailed) {
+    rmSync(logDir, { recursive: true, force: true });
+  } else {
+    process.stderr.write(`demo: the logs of the operator and the agent are in ${logDir}\n`);
+  }
+  process.exit(code === 0 && cleanupFailed ? 1 : code);
 }

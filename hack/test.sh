@@ -4,6 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source hack/node-env.sh
+
+# The suites run in a private mount namespace with no tracefs, debugfs or
+# bpffs mounted, as on a fresh machine: whatever earlier work mounted here
+# cannot make them pass, and what the tests mount goes away with them.
+if [ "$(id -u)" -eq 0 ] && [ -z "${LOUPE_TEST_MOUNT_NAMESPACE:-}" ]; then
+  exec env LOUPE_TEST_MOUNT_NAMESPACE=1 unshare --mount --propagation private bash "$0" "$@"
+fi
+if [ -n "${LOUPE_TEST_MOUNT_NAMESPACE:-}" ]; then
+  for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug /sys/fs/bpf; do
+    while mountpoint -q "$m"; do umount -l "$m"; done
+  done
+  echo "== suites run without tracefs, debugfs or bpffs (private mount namespace)"
+fi
 bash hack/setup.sh
 bash hack/build.sh
 

@@ -493,6 +493,8 @@ describe('the agent DaemonSet grants what the BPF programs in bpf/ need', () => 
       if (need.tracefs && !mounts.has('/sys/kernel/tracing')) missing.push(`${file}: SEC("${section}") needs tracefs at /sys/kernel/tracing`);
     }
     assert.deepEqual(missing, []);
+    const tracefsNeeded = [...sections.keys()].some((section) => needs.find((n) => n.prefix.test(section))?.tracefs);
+    assert.equal(mounts.has('/sys/kernel/tracing'), tracefsNeeded, 'the host\'s tracefs is mounted exactly when a program needs it');
     // CO-RE relocations need the kernel's BTF wherever the programs run.
     assert.ok(mounts.has('/sys/kernel/btf'));
   });

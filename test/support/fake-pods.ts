@@ -76,7 +76,6 @@ export class FakePod {
     if (status !== 0) throw new Error(`exec loop in ${this.dir} exited with ${status}`);
   }
 
-  /** Removes the pod's directories, and the kubepods parents once no pod is left in them. */
   /** Kills every process in the pod (cgroup.kill, kernel >= 5.14) and waits until none is left. */
   async killAll(timeoutMs = 5000): Promise<void> {
     writeFileSync(path.join(this.dir, 'cgroup.kill'), '1');
@@ -87,6 +86,7 @@ export class FakePod {
     }
   }
 
+  /** Removes the pod's directories, and the kubepods parents once no pod is left in them. */
   remove(): void {
     for (let dir = this.dir; dir !== this.mountPoint; dir = path.dirname(dir)) {
       try {
