@@ -37,6 +37,9 @@ Options:
   -h, --help          show this help
 
 Needs root and a kernel with BTF. Logs are JSON on stderr (LOUPE_LOG_LEVEL, default info).
+Containers are looked up in the host's cgroup2 hierarchy mounted at /host/sys/fs/cgroup
+(the DaemonSet's hostPath; LOUPE_CGROUP_MOUNT names another place), else in this
+mount namespace's highest cgroup2 mount.
 `;
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;

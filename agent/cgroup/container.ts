@@ -3,6 +3,8 @@
 //                    (guaranteed pods: kubepods.slice/kubepods-pod<uid_>.slice/<runtime>-<id>.scope)
 //   cgroupfs driver: kubepods/<qos>/pod<uid>/<id>, CRI-O: kubepods/<qos>/pod<uid>/crio-<id>
 //                    (guaranteed pods: kubepods/pod<uid>/…)
+//   kubelet --cgroup-root=/kubelet (kind and other nodes nested in a container):
+//                    kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-<qos>.slice/…, kubelet/kubepods/<qos>/…
 //   crun (CRI-O's default runtime) on the systemd driver puts the processes one
 //   level down, in crio-<id>.scope/container: probes match the exact cgroup a
 //   task is in, so the container's cgroup is the leaf its processes are in.
@@ -31,9 +33,13 @@ const LAYOUT_BY_RUNTIME: Record<string, RuntimeLayout> = {
 const ALL_LAYOUTS = Object.values(LAYOUT_BY_RUNTIME);
 /** Guaranteed pods have no QoS level; they sit directly under the kubepods root. */
 const QOS_LEVELS = ['burstable', 'besteffort'];
-const SYSTEMD_ROOT = 'kubepods.slice';
-const CGROUPFS_ROOT = 'kubepods';
-const KUBEPODS_ROOTS = [SYSTEMD_ROOT, CGROUPFS_ROOT];
+/** Where kubelet's pod tree is under each driver, for its default cgroup root (/) and kind's (/kubelet). */
+const SYSTEMD_ROOTS = [
+  { dir: 'kubepods.slice', prefix: 'kubepods' },
+  { dir: 'kubelet.slice/kubelet-kubepods.slice', prefix: 'kubelet-kubepods' },
+];
+const CGROUPFS_ROOTS = ['kubepods', 'kubelet/kubepods'];
+const KUBEPODS_ROOTS = [...SYSTEMD_ROOTS.map((r) => r.dir), ...CGROUPFS_ROOTS];
 /** qos → pod → container: deeper than this under a kubepods root is not a kubelet container. */
 const SEARCH_DEPTH = 3;
 /** Bounds the walk on a node with very many pods; a pod uid makes it a direct lookup. */
@@ -87,13 +93,14 @@ function podCgroupCandidates(container: ContainerRef, podUid: string): PodCgroup
   const systemdUid = podUid.replaceAll('-', '_');
   const scopes = container.scopePrefixes.map((prefix) => `${prefix}-${container.id}.scope`);
   return [
-    { dir: `${SYSTEMD_ROOT}/kubepods-pod${systemdUid}.slice`, containerNames: scopes },
-    ...QOS_LEVELS.map((qos) => ({
-      dir: `${SYSTEMD_ROOT}/kubepods-${qos}.slice/kubepods-${qos}-pod${systemdUid}.slice`,
-      containerNames: scopes,
-    })),
-    { dir: `${CGROUPFS_ROOT}/pod${podUid}`, containerNames: container.cgroupfsNames },
-    ...QOS_LEVELS.map((qos) => ({ dir: `${CGROUPFS_ROOT}/${qos}/pod${podUid}`, containerNames: container.cgroupfsNames })),
+    ...SYSTEMD_ROOTS.flatMap(({ dir, prefix }) => [
+      { dir: `${dir}/${prefix}-pod${systemdUid}.slice`, containerNames: scopes },
+      ...QOS_LEVELS.map((qos) => ({ dir: `${dir}/${prefix}-${qos}.slice/${prefix}-${qos}-pod${systemdUid}.slice`, containerNames: scopes })),
+    ]),
+    ...CGROUPFS_ROOTS.flatMap((root) => [
+      { dir: `${root}/pod${podUid}`, containerNames: container.cgroupfsNames },
+      ...QOS_LEVELS.map((qos) => ({ dir: `${root}/${qos}/pod${podUid}`, containerNames: container.cgroupfsNames })),
+    ]),
   ];
 }
 
@@ -222,10 +229,11 @@ export function cgroupPathForContainer(
       result.lookedIn,
     );
   }
-  const roots = KUBEPODS_ROOTS.map((r) => path.join(mount.mountPoint, r));
-  if (!roots.some(isDirectory)) {
+  const allRoots = KUBEPODS_ROOTS.map((r) => path.join(mount.mountPoint, r));
+  const roots = allRoots.filter(isDirectory);
+  if (roots.length === 0) {
     throw new CgroupNotFoundError(
-      `no container ${container.id} under ${roots.join(' or ')}: neither exists ` +
+      `no container ${container.id} under ${allRoots.join(' or ')}: none exists ` +
         '(is this a Kubernetes node, and does kubelet run on this cgroup v2 hierarchy?)',
     );
   }

@@ -138,7 +138,8 @@ describe('container ids', () => {
   });
 
   it('lists the systemd and cgroupfs candidates of a pod, guaranteed pods directly under the root', () => {
-    assert.deepEqual(containerCgroupCandidates(parseContainerRef(`containerd://${ID}`), POD), [
+    const defaultRoot = (c: string) => !c.startsWith('kubelet');
+    assert.deepEqual(containerCgroupCandidates(parseContainerRef(`containerd://${ID}`), POD).filter(defaultRoot), [
       `kubepods.slice/kubepods-pod${POD_}.slice/cri-containerd-${ID}.scope`,
       `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_}.slice/cri-containerd-${ID}.scope`,
       `kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${POD_}.slice/cri-containerd-${ID}.scope`,
@@ -146,12 +147,24 @@ describe('container ids', () => {
       `kubepods/burstable/pod${POD}/${ID}`,
       `kubepods/besteffort/pod${POD}/${ID}`,
     ]);
-    assert.deepEqual(containerCgroupCandidates(parseContainerRef(`cri-o://${ID}`), POD).slice(3), [
+    assert.deepEqual(containerCgroupCandidates(parseContainerRef(`cri-o://${ID}`), POD).filter(defaultRoot).slice(3), [
       `kubepods/pod${POD}/crio-${ID}`,
       `kubepods/burstable/pod${POD}/crio-${ID}`,
       `kubepods/besteffort/pod${POD}/crio-${ID}`,
     ]);
-    assert.equal(containerCgroupCandidates(parseContainerRef(ID), POD).length, 3 * 3 + 3 * 2);
+    assert.equal(containerCgroupCandidates(parseContainerRef(ID), POD).length, 2 * (3 * 3 + 3 * 2));
+  });
+
+  it('lists the same under kubelet --cgroup-root=/kubelet (kind), the systemd names prefixed', () => {
+    const kubelet = containerCgroupCandidates(parseContainerRef(`containerd://${ID}`), POD).filter((c) => c.startsWith('kubelet'));
+    assert.deepEqual(kubelet, [
+      `kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod${POD_}.slice/cri-containerd-${ID}.scope`,
+      `kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/kubelet-kubepods-burstable-pod${POD_}.slice/cri-containerd-${ID}.scope`,
+      `kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod${POD_}.slice/cri-containerd-${ID}.scope`,
+      `kubelet/kubepods/pod${POD}/${ID}`,
+      `kubelet/kubepods/burstable/pod${POD}/${ID}`,
+      `kubelet/kubepods/besteffort/pod${POD}/${ID}`,
+    ]);
   });
 });
 
@@ -181,6 +194,9 @@ describe('container cgroups in a fake kubelet tree', () => {
     { layout: 'static pod, systemd', ref: (id) => `containerd://${id}`, uid: HASH,
       dir: (id, uid) => `kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${uid}.slice/cri-containerd-${id}.scope` },
     { layout: 'static pod, cgroupfs', ref: (id) => `containerd://${id}`, uid: HASH.replace(/^6/, '7'), dir: (id, uid) => `kubepods/besteffort/pod${uid}/${id}` },
+    { layout: 'kind (cgroup root /kubelet), systemd', ref: (id) => `containerd://${id}`,
+      dir: (id, uid) => `kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod${slice(uid)}.slice/cri-containerd-${id}.scope` },
+    { layout: 'cgroup root /kubelet, cgroupfs, guaranteed', ref: (id) => `containerd://${id}`, dir: (id, uid) => `kubelet/kubepods/pod${uid}/${id}` },
   ];
   cases.forEach((c, i) => {
     const id = i.toString(16).repeat(64);
@@ -214,25 +230,31 @@ describe('container cgroups in a fake kubelet tree', () => {
     const NO_POD = 'dddddddd-1f4d-4f7e-9b61-3d1c2a1e9f00';
     const NO_POD_ = NO_POD.replaceAll('-', '_');
     assert.throws(() => cgroupIdForContainer(`cri-o://${missing}`, NO_POD, mount), (err: CgroupNotFoundError) => {
-      // No such pod: its cgroup under each driver and QoS class whose root exists here.
+      // No such pod: its cgroup under each driver and QoS class whose root exists here (all four, in this tree).
       assert.deepEqual(err.lookedIn, [
         `${root}/kubepods.slice/kubepods-pod${NO_POD_}.slice`,
         `${root}/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${NO_POD_}.slice`,
         `${root}/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${NO_POD_}.slice`,
+        `${root}/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod${NO_POD_}.slice`,
+        `${root}/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-burstable.slice/kubelet-kubepods-burstable-pod${NO_POD_}.slice`,
+        `${root}/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/kubelet-kubepods-besteffort-pod${NO_POD_}.slice`,
         `${root}/kubepods/pod${NO_POD}`,
         `${root}/kubepods/burstable/pod${NO_POD}`,
         `${root}/kubepods/besteffort/pod${NO_POD}`,
+        `${root}/kubelet/kubepods/pod${NO_POD}`,
+        `${root}/kubelet/kubepods/burstable/pod${NO_POD}`,
+        `${root}/kubelet/kubepods/besteffort/pod${NO_POD}`,
       ]);
       return true;
     });
-    throwsMessage(() => cgroupIdForContainer(missing, undefined, mount), new RegExp(`^no container ${missing} under ${root}/kubepods.slice or ${root}/kubepods \\(looked in: 3 levels below each for cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope, <id>, crio-<id>\\)`));
+    throwsMessage(() => cgroupIdForContainer(missing, undefined, mount), new RegExp(`^no container ${missing} under ${root}/kubepods.slice or ${root}/kubelet.slice/kubelet-kubepods.slice or ${root}/kubepods or ${root}/kubelet/kubepods \\(looked in: 3 levels below each for cri-containerd-<id>.scope, crio-<id>.scope, docker-<id>.scope, <id>, crio-<id>\\)`));
   });
 
   it('says when there is no kubepods tree at all', () => {
     const empty = mkdtempSync(path.join(tmpdir(), 'loupe-empty-'));
-    throwsMessage(() => cgroupIdForContainer(ID, undefined, { mountPoint: empty, root: '/' }), /neither exists/);
+    throwsMessage(() => cgroupIdForContainer(ID, undefined, { mountPoint: empty, root: '/' }), /none exists/);
     assert.throws(() => cgroupIdForContainer(ID, POD, { mountPoint: empty, root: '/' }), (err: CgroupNotFoundError) => {
-      assert.deepEqual(err.lookedIn, [`${empty}/kubepods.slice`, `${empty}/kubepods`]);
+      assert.deepEqual(err.lookedIn, [`${empty}/kubepods.slice`, `${empty}/kubelet.slice/kubelet-kubepods.slice`, `${empty}/kubepods`, `${empty}/kubelet/kubepods`]);
       return true;
     });
     rmSync(empty, { recursive: true });
