@@ -1,7 +1,7 @@
 // Rare probe events (exec, exit, TCP close, …) → OTLP log records, built as
 // the SDK's ReadableLogRecord so its log exporters serialize them. Each record
 // carries the event's attributes as they are and the container's resource.
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';

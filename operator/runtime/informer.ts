@@ -6,7 +6,7 @@
 // so level-triggered reconcilers catch up on anything they missed.
 //
 // client-node's own ListWatch stops for good on a watch error and has no
-// resync, which is why this is ours; it still rides on client-node's Watch.
+// resync, which is why this is ours; its watches stream through KubeHttp.
 import type { Logger } from 'pino';
 import { isGone } from './api-error.js';
 import { backoffDelayMs, watchRestartBackoff, type BackoffPolicy } from './backoff.js';

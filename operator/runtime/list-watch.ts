@@ -1,8 +1,6 @@
 // The Kubernetes ListWatchSource: paginated list through ResourceClient,
-// watch through client-node's Watch with bookmarks and a server-side timeout
+// watch through KubeHttp with bookmarks and a server-side timeout
 // (randomised, as client-go does, so replicas do not reconnect in lockstep).
-import { Watch } from '@kubernetes/client-node';
-import { ApiError } from './api-error.js';
 import type { ListResult, ListWatchSource, WatchHandle } from './informer.js';
 import type { KubeList, KubeObject } from './kube-object.js';
 import type { ResourceClient } from './resource-client.js';
@@ -23,7 +21,6 @@ export function kubeListWatch<T extends KubeObject>(
   scope: ListWatchScope = {},
   random: () => number = Math.random,
 ): ListWatchSource<T> {
-  const watcher = new Watch(client.http.kubeConfig);
   const path = resourcePath(resource, { namespace: scope.namespace });
   const description = `${apiVersionOf(resource)}/${resource.plural}${scope.namespace ? ` in ${scope.namespace}` : ''}${scope.labelSelector ? ` (${scope.labelSelector})` : ''}`;
 
@@ -57,18 +54,9 @@ export function kubeListWatch<T extends KubeObject>(
       };
       if (scope.labelSelector !== undefined) query.labelSelector = scope.labelSelector;
       if (scope.fieldSelector !== undefined) query.fieldSelector = scope.fieldSelector;
-      const controller = await watcher.watch(path, query, (type: string, object: unknown) => onEvent(type, object), (error: unknown) => onClose(asApiError(error, path)));
-      return { abort: () => controller.abort() };
+      return client.http.watch(path, query, onEvent, onClose);
     },
   };
-}
-
-/** client-node reports a refused watch as an Error with statusCode; make it an ApiError so isGone() and friends see it. */
-function asApiError(error: unknown, path: string): unknown {
-  if (error === null || error === undefined) return undefined;
-  const statusCode = (error as { statusCode?: unknown }).statusCode;
-  if (typeof statusCode !== 'number') return error;
-  return new ApiError(statusCode, '', (error as Error).message, 'WATCH', path);
 }
 
 /** Built-in resources' list items omit apiVersion and kind (watch events carry them); restore them from the list's. */

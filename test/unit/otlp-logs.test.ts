@@ -2,7 +2,7 @@
 // time, a readable body, an event name, and the container's resource.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SeverityNumber } from '@opentelemetry/api-logs';
+import { SeverityNumber } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { eventBodyOf, eventNameOf, logRecordOf } from '../../agent/otlp/logs.js';
 import type { ProbeEvent } from '../../agent/probes/probe.js';
