@@ -12,7 +12,7 @@ import { probeCatalog } from '../../agent/probes/catalog.js';
 import { requireKernel } from '../support/privileged.js';
 import { runWithoutTracefs, type ChildOutcome } from '../support/tracefs.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/attach-without-tracefs.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('./fixtures/probe-loading-child.ts', import.meta.url));
 
 interface ChildReport {
   before: string[];
@@ -52,7 +52,7 @@ test('a tracefs-backed tracepoint mounts tracefs itself when it is missing', asy
 test('without CAP_SYS_ADMIN to mount it, the error names tracefs and the fix', async (t) => {
   if (!requireKernel(t)) return;
   const dropSysAdmin = ['setpriv', '--bounding-set', '-sys_admin', '--inh-caps', '-sys_admin'];
-  const report = reportOf(await runWithoutTracefs(CHILD, ['tracepoint'], dropSysAdmin));
+  const report = reportOf(await runWithoutTracefs(CHILD, ['tracepoint'], { wrapper: dropSysAdmin }));
   assert.deepEqual(report.after, [], 'nothing was mounted');
   assert.equal(report.error?.name, 'TracefsUnavailableError');
   assert.match(report.error?.message ?? '', /tracefs is not mounted at \/sys\/kernel\/tracing and mounting it failed \(EPERM\)/);

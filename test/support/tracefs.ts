@@ -32,18 +32,39 @@ export interface ChildOutcome {
   stderr: string;
 }
 
+export interface IsolatedChildOptions {
+  /** Shell run in the namespace before node, e.g. to hide /sys/kernel/btf. */
+  prepare?: string;
+  /** Goes before node, e.g. setpriv to drop a capability. */
+  wrapper?: readonly string[];
+}
+
 /**
  * Runs `node --import tsx <script> ...args` in a new private mount namespace
- * after unmounting tracefs and debugfs there. `wrapper` goes before node
- * (e.g. setpriv to drop a capability).
+ * after unmounting tracefs and debugfs there, as on a fresh machine.
  */
-export function runWithoutTracefs(script: string, args: readonly string[] = [], wrapper: readonly string[] = []): Promise<ChildOutcome> {
+export function runWithoutTracefs(script: string, args: readonly string[] = [], options: IsolatedChildOptions = {}): Promise<ChildOutcome> {
   const unmountAll =
     'for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do ' +
-    'while mountpoint -q "$m"; do umount -l "$m" || exit 1; done; done; exec "$@"';
+    'while mountpoint -q "$m"; do umount -l "$m" || exit 1; done; done; ' +
+    `${options.prepare ?? ':'} || exit 1; exec "$@"`;
   const child = spawn(
     'unshare',
-    ['--mount', '--propagation', 'private', 'sh', '-c', unmountAll, 'sh', ...wrapper, process.execPath, '--import', 'tsx', script, ...args],
+    [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      unmountAll,
+      'sh',
+      ...(options.wrapper ?? []),
+      process.execPath,
+      '--import',
+      'tsx',
+      script,
+      ...args,
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
