@@ -19,6 +19,10 @@ import { cgroupIdForContainer } from '../../agent/cgroup/container.js';
 import { findCgroup2Mount, HOST_CGROUP_MOUNT, type Cgroup2Mount } from '../../agent/cgroup/mount.js';
 import { buildProfileStatus } from '../../agent/node-status.js';
 import { resolvePlanTargets, type ContainerResolver } from '../../agent/plan-targets.js';
+import { ProbeManager } from '../../agent/probe-manager.js';
+import { probeObjectOpener } from '../../agent/probe-objects.js';
+import { exec } from '../../agent/probes/exec.js';
+import { BpfObject } from '../../native/index.js';
 import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
 import { runningTargetsOfPod, type Pod } from '../../operator/pod-targets.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
@@ -238,8 +242,55 @@ describe('every cgroup shape a real node has, on the real cgroup2 hierarchy', ()
   });
 });
 
-/** Runs the namespace fixture as a DaemonSet pod would run the agent; resolves with its JSON. */
-function runInCgroupNamespace(agentCgroup: string, input: object): Promise<NamespaceView> {
+/** Runs /bin/true n times in cgroup dir: a shell moves itself in first, so only the n execs are the cgroup's. */
+function execTimesIn(dir: string, n: number): Promise<void> {
+  const script = `echo $$ > "$0/cgroup.procs" && i=0 && while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`;
+  const child = spawn('/bin/sh', ['-c', script, dir], { stdio: 'inherit' });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exec loop in ${dir} exited with ${code}`))));
+  });
+}
+
+describe('the id the agent resolves is the one the kernel reports', () => {
+  it('CRI-O with crun: the exec probe counts the container’s execs under the resolved id, none under its scope', async (t) => {
+    if (!requireKernel(t)) return;
+    const mount = findCgroup2Mount();
+    const tree = new CgroupTree(mount);
+    const manager = new ProbeManager({ catalog: { exec }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
+    try {
+      const uid = randomUUID();
+      const id = randomBytes(32).toString('hex');
+      const scope = `${systemdPod('burstable', uid)}/crio-${id}.scope`;
+      const leafId = tree.mkdir(`${scope}/container`);
+      const scopeId = directoryInode(path.join(mount.mountPoint, scope));
+      tree.sleeperIn(`${scope}/container`);
+      const pod = podFor({ name: 'crun', runtime: 'cri-o', layout: () => ({ leaf: '' }) }, uid, undefined, `cri-o://${id}`);
+      const resolution = resolvePlanTargets(runningTargetsOfPod(pod), (containerId, podUid) => cgroupIdForContainer(containerId, podUid, mount));
+      assert.equal(resolution.resolved[0]?.cgroupId, leafId);
+      // Both ids in the filter: were the scope the container's cgroup, its execs would count there.
+      assert.deepEqual(manager.register('p', { probes: [{ name: 'exec' }], targets: [leafId, scopeId] }).active, ['exec']);
+      await execTimesIn(path.join(mount.mountPoint, scope, 'container'), 7);
+      manager.collect();
+      const execs = new Map([...(manager.results('p').exec ?? new Map())].map(([cgroup, r]) => [cgroup, r.execs]));
+      assert.deepEqual(execs, new Map([[leafId, 7]]));
+    } finally {
+      manager.close();
+      await tree.cleanup();
+    }
+  });
+});
+
+/**
+ * Runs the namespace fixture as a DaemonSet pod would run the agent; resolves
+ * with its view and, when `during` is given, the execs its exec probe counted
+ * while `during` ran.
+ */
+function runInCgroupNamespace(
+  agentCgroup: string,
+  input: object,
+  during?: () => Promise<void>,
+): Promise<{ view: NamespaceView; execs?: Record<string, number> }> {
   // The host's hostPath: kubelet bind-mounts recursively, so on a hybrid host
   // cgroup2 shows at /host/sys/fs/cgroup/unified.
   const script = [
@@ -251,18 +302,35 @@ function runInCgroupNamespace(agentCgroup: string, input: object): Promise<Names
       mount -t cgroup2 none /sys/fs/cgroup
       exec "$0" --import tsx "$@"' "$2" "$3" "$4"`,
   ].join('\n');
-  const child = spawn('/bin/sh', ['-ec', script, 'sh', agentCgroup, process.execPath, NAMESPACE_FIXTURE, JSON.stringify(input)], {
+  const args = { ...input, ...(during !== undefined && { countExecs: true }) };
+  const child = spawn('/bin/sh', ['-ec', script, 'sh', agentCgroup, process.execPath, NAMESPACE_FIXTURE, JSON.stringify(args)], {
     cwd: REPO,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, LOUPE_CGROUP_MOUNT: '' },
   });
-  let stdout = '';
+  const lines: string[] = [];
+  let partial = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  let duringRun: Promise<void> | undefined;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      if (line === 'ready' && during !== undefined) duringRun = during().finally(() => child.stdin.end());
+    }
+  });
   child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  if (during === undefined) child.stdin.end();
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout) as NamespaceView) : reject(new Error(`namespace fixture exited ${code}: ${stderr}`))));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`namespace fixture exited ${code}: ${stderr}`));
+      const view = JSON.parse(lines[0]!) as NamespaceView;
+      if (during === undefined) return resolve({ view });
+      if (duringRun === undefined) return reject(new Error(`the fixture never got ready: ${lines.join('\n')} ${stderr}`));
+      duringRun.then(() => resolve({ view, execs: JSON.parse(lines[2]!) as Record<string, number> }), reject);
+    });
   });
 }
 
@@ -285,7 +353,7 @@ function unshareBlocker(): string | undefined {
 }
 
 describe('the agent inside a private cgroup namespace (a DaemonSet pod on a cgroup v2 node)', () => {
-  it('picks the host hierarchy at /host/sys/fs/cgroup over its own view, and maps containers and pids onto it', async (t) => {
+  it('picks the host hierarchy at /host/sys/fs/cgroup over its own view, maps containers and pids onto it, and counts their execs', async (t) => {
     if (!requireKernel(t, unshareBlocker())) return;
     const mount = findCgroup2Mount();
     if (!mount.mountPoint.startsWith('/sys/fs/cgroup')) {
@@ -312,10 +380,15 @@ describe('the agent inside a private cgroup namespace (a DaemonSet pod on a cgro
       const leafIds = targets.map((target) => tree.mkdir(target.leaf));
       const pids = targets.map((target) => tree.sleeperIn(target.leaf));
 
-      const view = await runInCgroupNamespace(path.join(mount.mountPoint, agentCgroup), {
-        containers: targets.map((target) => ({ containerId: target.ref, podUid: target.podUid })),
-        pids,
-      });
+      const execTimes = [3, 5, 2];
+      const { view, execs } = await runInCgroupNamespace(
+        path.join(mount.mountPoint, agentCgroup),
+        { containers: targets.map((target) => ({ containerId: target.ref, podUid: target.podUid })), pids },
+        // While the agent in the namespace traces them: execs in each target, from the host.
+        async () => {
+          for (const [i, target] of targets.entries()) await execTimesIn(path.join(mount.mountPoint, target.leaf), execTimes[i]!);
+        },
+      );
 
       const depth = agentCgroup.split('/').length;
       const expected = { mountPoint: HOST_CGROUP_MOUNT + mount.mountPoint.slice('/sys/fs/cgroup'.length), root: `/${Array(depth).fill('..').join('/')}` };
@@ -336,6 +409,8 @@ describe('the agent inside a private cgroup namespace (a DaemonSet pod on a cgro
         assert.deepEqual(seen.id, { value: String(leafIds[i]) });
         assert.equal(cgroupIdForPid(pids[i]!, mount), leafIds[i], 'the same id the host sees');
       });
+      // The probe, loaded from inside the namespace, counted each target's execs under the id resolved there.
+      assert.deepEqual(execs, Object.fromEntries(leafIds.map((id, i) => [String(id), execTimes[i]])));
     } finally {
       await tree.cleanup();
       for (const dir of madeHostDirs.reverse()) rmdirSync(dir);
