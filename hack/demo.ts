@@ -168,6 +168,13 @@ function loadKubeConfig(file: string): KubeConfig {
   return kubeConfig;
 }
 
+// Detached children outlive a demo that dies on an error before its cleanup.
+process.on('exit', () => {
+  for (const child of [...loupeProcesses, ...workloads]) {
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }
+});
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;

@@ -26,7 +26,10 @@ export function startServerProcess(name: string, binary: string, args: string[],
   const log = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(binary, args, { stdio: ['ignore', log, log] });
+    // Its own process group: Ctrl-C in a terminal (or `timeout`, which signals
+    // its whole group) reaches the test or demo alone, which then stops the
+    // servers last, after whatever still talks to them.
+    child = spawn(binary, args, { detached: true, stdio: ['ignore', log, log] });
   } finally {
     closeSync(log);
   }
