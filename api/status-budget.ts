@@ -85,12 +85,19 @@ export function fitStatusToBudget(status: TraceProfileStatus, bytes = STATUS_BUD
   return fitted;
 }
 
-/** fitStatusToBudget for a node's report: each profile's `truncated` counts what it lost. */
+/**
+ * fitStatusToBudget for a node's report: each profile's `truncated` counts
+ * what it lost. Before any result goes, the directories looked in for
+ * containers not found go, except for each profile's first such container.
+ */
 export function fitNodeTracePlanStatusToBudget(
   status: NodeTracePlanStatus,
   bytes = NODE_STATUS_BUDGET_BYTES,
 ): NodeTracePlanStatus {
   const fitted = structuredClone(status);
+  if (jsonBytes(fitted) > bytes) {
+    for (const profile of fitted.profiles ?? []) for (const u of profile.targets.unresolved?.slice(1) ?? []) delete u.lookedIn;
+  }
   fitBreakdowns(fitted, fitted.profiles ?? [], bytes);
   return fitted;
 }

@@ -92,4 +92,18 @@ describe('fitNodeTracePlanStatusToBudget', () => {
     assert.equal(b!.truncated, undefined, 'the small profile keeps its pods');
     assert.equal(b!.pods!.length, 2);
   });
+
+  it('drops the directories looked in for unresolved containers, but the first, before any result', () => {
+    const lookedIn = Array.from({ length: 6 }, (_, i) => `/host/sys/fs/cgroup/kubepods/burstable/pod${i}/`.padEnd(512, 'x'));
+    const unresolved = Array.from({ length: 16 }, (_, i) => ({ containerId: `containerd://${i}`, pod: 'shop/p', container: 'app', reason: 'no container', lookedIn }));
+    const profile = (uid: string) => ({ uid, state: 'Running' as const, probesLoaded: ['exec' as const], targets: { resolved: 1, unresolved }, results: results(3) });
+    const status: NodeTracePlanStatus = { heartbeat: '2026-11-26T06:45:00Z', profiles: [profile('a'), profile('b')] };
+    assert.deepEqual(fitNodeTracePlanStatusToBudget(status, 1024 * 1024), status, 'within budget: untouched');
+    const fitted = fitNodeTracePlanStatusToBudget(status, 64 * 1024);
+    assert.ok(bytesOf(fitted) <= 64 * 1024);
+    for (const p of fitted.profiles!) {
+      assert.deepEqual(p.targets.unresolved!.map((u) => u.lookedIn?.length ?? 0), [6, ...Array(15).fill(0)]);
+      assert.equal(p.truncated, undefined, 'no result lost');
+    }
+  });
 });
