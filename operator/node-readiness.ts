@@ -40,7 +40,10 @@ function errorsOf(entry: NodeProfileStatus): string | undefined {
   const messages = (entry.errors ?? []).map((e) => (e.probe === undefined ? e.message : `${e.probe}: ${e.message}`));
   const unresolved = entry.targets.unresolved ?? [];
   const first = unresolved[0];
-  if (first !== undefined) messages.push(`${unresolved.length} container(s) not found, e.g. ${first.containerId}: ${first.reason}`);
+  if (first !== undefined) {
+    const which = first.pod !== undefined && first.container !== undefined ? `${first.container} of ${first.pod} (${first.containerId})` : first.containerId;
+    messages.push(`${unresolved.length} container(s) not found, e.g. ${which}: ${first.reason}`);
+  }
   return messages.length === 0 ? undefined : clip(messages.join('; '));
 }
 

@@ -59,6 +59,14 @@ describe('nodeReadiness', () => {
     });
     assert.equal(unresolved.ready, true);
     assert.match(unresolved.error ?? '', /1 container\(s\) not found, e\.g\. containerd:\/\/x: no cgroup/);
+    const named = ready({
+      heartbeat: fresh,
+      entry: {
+        ...execReport('u', 0, []),
+        targets: { resolved: 0, unresolved: [{ containerId: 'cri-o://y', pod: 'shop/web-1', container: 'istio-proxy', reason: 'no container y of pod u', lookedIn: ['/host/sys/fs/cgroup/kubepods/podu'] }] },
+      },
+    });
+    assert.equal(named.error, '1 container(s) not found, e.g. istio-proxy of shop/web-1 (cri-o://y): no container y of pod u');
   });
 });
 
