@@ -84,7 +84,7 @@ type ContainerKind = 'app' | 'init' | 'sidecar' | 'ephemeral';
 
 interface ShapeCase {
   name: string;
-  runtime: 'containerd' | 'cri-o';
+  runtime: 'containerd' | 'cri-o' | 'docker';
   /** A static pod: the kubelet names its cgroup after the config hash, not the API uid. */
   static?: boolean;
   /** Which of the pod's container lists it is in (default app). */
@@ -112,6 +112,10 @@ const CASES: ShapeCase[] = [
     layout: (uid, id) => ({ leaf: `${systemdPod('besteffort', uid)}/crio-${id}.scope/container`, others: [`${systemdPod('besteffort', uid)}/crio-conmon-${id}.scope`] }) },
   { name: 'CRI-O, cgroupfs driver: crio-<id>', runtime: 'cri-o',
     layout: (uid, id) => ({ leaf: `${cgroupfsPod('burstable', uid)}/crio-${id}`, others: [`${cgroupfsPod('burstable', uid)}/crio-conmon-${id}`] }) },
+  { name: 'Docker through cri-dockerd, systemd driver: docker-<id>.scope', runtime: 'docker',
+    layout: (uid, id) => ({ leaf: `${systemdPod('burstable', uid)}/docker-${id}.scope` }) },
+  { name: 'Docker through cri-dockerd, cgroupfs driver', runtime: 'docker',
+    layout: (uid, id) => ({ leaf: `${cgroupfsPod('besteffort', uid)}/${id}` }) },
   { name: 'static pod, containerd, systemd driver: the config hash names the pod', runtime: 'containerd', static: true,
     layout: (uid, id) => ({ leaf: `${systemdPod('burstable', uid)}/cri-containerd-${id}.scope` }) },
   { name: 'static pod, CRI-O, cgroupfs driver', runtime: 'cri-o', static: true,
