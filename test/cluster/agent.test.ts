@@ -207,6 +207,10 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     assert.equal(before.targets.resolved, 2);
     assert.deepEqual(before.targets.unresolved?.map((u) => u.containerId), [MISSING_CONTAINER]);
     assert.match(before.targets.unresolved?.[0]?.reason ?? '', /no container f{64} of pod/);
+    // Through the API server (its schema would prune unknown fields): the pod, the name, where the agent looked.
+    assert.equal(before.targets.unresolved?.[0]?.pod, `${NS}/ghost`);
+    assert.equal(before.targets.unresolved?.[0]?.container, 'app');
+    assert.deepEqual(before.targets.unresolved?.[0]?.lookedIn, [join(idle.dir, '..', `cri-containerd-${'f'.repeat(64)}.scope`)]);
 
     await Promise.all([a1.execTimes(3), a2.execTimes(5), idle.execTimes(4), b1.execTimes(7)]);
 
