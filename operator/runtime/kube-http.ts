@@ -56,19 +56,20 @@ export class KubeHttp {
 
   /**
    * Streams a watch (?watch=true): onEvent per event line until the server
-   * ends it (its timeoutSeconds), the connection fails, nothing at all
+   * ends it (at its timeoutSeconds), the connection fails, nothing at all
    * arrives for idleTimeoutMs, or abort(). onClose runs once, with the error
    * if there was one (an ApiError when the server refused the watch), and not
    * after abort(). Ours rather than client-node's Watch, which since 2.0
-   * aborts a watch after 30 s without bytes, while the API server sends an
-   * idle watch a bookmark only about once a minute.
+   * aborts a watch after 30 s without a byte: on a quiet resource the API
+   * server can send nothing, not even a bookmark, until the watch's
+   * timeoutSeconds; the idle limit defaults to watchIdleTimeoutMs(query).
    */
   async watch(
     path: string,
     query: Record<string, QueryValue>,
     onEvent: (type: string, object: unknown) => void,
     onClose: (error?: unknown) => void,
-    idleTimeoutMs = 150_000,
+    idleTimeoutMs = watchIdleTimeoutMs(query),
   ): Promise<WatchStream> {
     const { url, options, transport } = await this.prepare('GET', path, { ...query, watch: true });
     let closed = false;
@@ -137,6 +138,16 @@ export class KubeHttp {
 
 export interface WatchStream {
   abort(): void;
+}
+
+/**
+ * A little past the time the server ends the watch anyway (its timeoutSeconds,
+ * or at most the 60 min that the default --min-request-timeout allows): the
+ * limit only catches a dead connection, never a quiet watch.
+ */
+export function watchIdleTimeoutMs(query: Record<string, QueryValue>): number {
+  const timeoutSeconds = typeof query.timeoutSeconds === 'number' ? query.timeoutSeconds : 3600;
+  return (timeoutSeconds + 30) * 1000;
 }
 
 function apiErrorOf(statusCode: number, parsed: unknown, text: string, method: string, path: string): ApiError {

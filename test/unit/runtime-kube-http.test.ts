@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, isGone } from '../../operator/runtime/api-error.js';
-import { KubeHttp } from '../../operator/runtime/kube-http.js';
+import { KubeHttp, watchIdleTimeoutMs } from '../../operator/runtime/kube-http.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -84,6 +84,11 @@ describe('KubeHttp.watch', () => {
     };
     const error = await watch({}, 100).closed;
     assert.match(String(error), /nothing received for 100ms/);
+  });
+
+  it('by default waits for a silent watch until a little past its timeoutSeconds (client-node 2.x Watch gives up after 30 s)', () => {
+    assert.equal(watchIdleTimeoutMs({ timeoutSeconds: 450 }), 480_000);
+    assert.equal(watchIdleTimeoutMs({}), 3_630_000);
   });
 
   it('does not call onClose after abort()', async () => {
