@@ -31,7 +31,9 @@ export const TraceProfileSpecSchema = z.object({
     .max(16)
     .optional()
     .meta({ 'x-kubernetes-list-type': 'set' })
-    .describe('Containers to trace in each pod, by name; all containers when omitted.'),
+    .describe(
+      'Containers to trace in each pod, by name: app, init (native sidecars too) or ephemeral containers; all of them when omitted.',
+    ),
   probes: ProbeSpecListSchema.describe('What to trace; each probe at most once.'),
   duration: durationSchema({
     field: 'duration',

@@ -210,6 +210,15 @@ describe('container cgroups in a fake kubelet tree', () => {
     });
   });
 
+  it('a container cgroup that holds processes is the leaf, whatever is below it', () => {
+    const id = 'd'.repeat(64);
+    const dir = `kubepods/besteffort/pod${POD}/${id}`;
+    const ino = make(dir);
+    make(`${dir}/container`);
+    writeFileSync(path.join(root, dir, 'cgroup.procs'), '4242\n');
+    assert.equal(cgroupIdForContainer(id, POD, mount), ino);
+  });
+
   it('a container whose processes sit in several sub-cgroups is not one cgroup: says so', () => {
     const id = 'e'.repeat(64);
     const dir = `kubepods/burstable/pod${POD}/${id}`;
