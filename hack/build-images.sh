@@ -241,7 +241,7 @@ for name in agent operator; do
   # chroot isolation with the host's network: RUN steps reach the Debian
   # mirror and the npm registry; --layers reuses every unchanged step, and the
   # two Dockerfiles share their build stage, so the second build reuses it.
-  bh bud --layers --pull=never --isolation chroot --network host "${ca_mount[@]}" \
+  bh bud --layers --force-rm --pull=never --isolation chroot --network host "${ca_mount[@]}" \
     --build-arg BUILD_BASE="$build_base" \
     --build-arg RUNTIME_BASE="$runtime_base" \
     -f "$context/Dockerfile.$name" -t "$image" "$context" >"$cache/build-$name.log" 2>&1 ||
@@ -261,6 +261,25 @@ for image in "${built[@]}"; do
     bh push --quiet --format oci "$image" "oci-archive:$archive:$tag" >/dev/null
     echo "$id" >"$archive.id"
   fi
+done
+
+# --- 6. keep the layer cache of this build only ------------------------------------
+# Every build of changed sources leaves a chain of intermediate images (the
+# toolchain and node_modules layers are hundreds of MB); keep the ones this
+# build used or made, the named images and nothing else.
+keep=$(
+  for image in "$runtime_base" "$build_base" "${built[@]}"; do echo "$(bh inspect --type image --format '{{.FromImageID}}' "$image")"; done
+  grep -hoE '^--> (Using cache )?[0-9a-f]{11,64}' "$cache"/build-*.log | awk '{ print $NF }'
+)
+for _ in 1 2 3; do # children before parents: a parent goes in a later pass
+  removed=0
+  # Named images stay whatever happens (rmi by id would drop every name).
+  for id in $(bh images --all --no-trunc --format '{{.ID}} {{.Name}}' | awk '$2 == "<none>" { sub(/^sha256:/, "", $1); print $1 }'); do
+    kept=0
+    for k in $keep; do case "$id" in "$k"*) kept=1; break ;; esac; done
+    [ "$kept" -eq 1 ] || { bh rmi "$id" >/dev/null 2>&1 && removed=$((removed + 1)); } || true
+  done
+  [ "$removed" -gt 0 ] || break
 done
 
 # --- report ----------------------------------------------------------------------
