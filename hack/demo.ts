@@ -93,7 +93,16 @@ async function main(): Promise<void> {
 
   say('installing the CRDs');
   kubectl('apply', '-f', 'crds/');
-  kubectl('wait', '--for=condition=Established', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
+  // kubectl wait fails at once, rather than waiting, while a new CRD has no conditions yet.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
+      break;
+    } catch (err) {
+      if (attempt === 20) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 
   say(`starting the operator and an agent for this node (${node})`);
   loupe('operator', ['--kubeconfig', cp.kubeconfigPath, '--namespace', namespace, '--health-port', '0']);
