@@ -61,10 +61,16 @@ int BPF_PROG(loupe_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
  * change, so its presence says whether ctx[1] exists; on older kernels the
  * verifier never sees that load, and only the thread-group leader's exit counts.
  */
+/* Only group_dead is asked about. CO-RE ignores the ___loupe suffix, so this
+ * finds the kernel's struct wherever it exists, whatever vmlinux.h holds. */
+struct trace_event_raw_sched_process_exit___loupe {
+	bool group_dead;
+} __attribute__((preserve_access_index));
+
 SEC("tp_btf/sched_process_exit")
 int loupe_exit(__u64 *ctx)
 {
-	struct trace_event_raw_sched_process_exit *fields = NULL;
+	struct trace_event_raw_sched_process_exit___loupe *fields = NULL;
 	struct task_struct *task = (struct task_struct *)ctx[0];
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct loupe_target *target = loupe_target_lookup(cgroup_id);
