@@ -12,8 +12,11 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
 
-export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'otelcol';
-const ALL_BINARIES: ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'otelcol'];
+export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'otelcol' | NodeBinary;
+/** What a real node adds (test/support/real-node.ts): built by the same script. */
+export type NodeBinary = 'kube-controller-manager' | 'kube-scheduler' | 'kubelet';
+const CONTROL_PLANE_BINARIES: ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'otelcol'];
+export const NODE_BINARIES: ControlPlaneBinary[] = [...CONTROL_PLANE_BINARIES, 'kube-controller-manager', 'kube-scheduler', 'kubelet'];
 
 export function controlPlaneBinDir(): string {
   return join(process.env.LOUPE_CACHE ?? join(homedir(), '.cache', 'loupe'), 'bin');
@@ -23,8 +26,8 @@ export function controlPlaneBinary(name: ControlPlaneBinary): string {
   return join(controlPlaneBinDir(), name);
 }
 
-function missingBinaries(): ControlPlaneBinary[] {
-  return ALL_BINARIES.filter((name) => {
+function missingBinaries(needed: ControlPlaneBinary[]): ControlPlaneBinary[] {
+  return needed.filter((name) => {
     try {
       accessSync(controlPlaneBinary(name), constants.X_OK);
       return false;
@@ -40,8 +43,16 @@ let buildAttempt: Promise<string | undefined> | undefined;
  * Why cluster tests cannot run here, or undefined when they can. Builds missing
  * binaries once per test process (minutes on a cold Go cache).
  */
-export function controlPlaneBlocker(): Promise<string | undefined> {
-  if (missingBinaries().length === 0) return Promise.resolve(undefined);
+export async function controlPlaneBlocker(needed: ControlPlaneBinary[] = CONTROL_PLANE_BINARIES): Promise<string | undefined> {
+  if (missingBinaries(needed).length === 0) return undefined;
+  const buildFailure = await buildOnce();
+  if (buildFailure !== undefined) return buildFailure;
+  const missing = missingBinaries(needed);
+  return missing.length === 0 ? undefined : `hack/build-controlplane.sh did not produce ${missing.join(', ')} in ${controlPlaneBinDir()}`;
+}
+
+/** Runs hack/build-controlplane.sh at most once per process; resolves to why it failed, if it did. */
+function buildOnce(): Promise<string | undefined> {
   buildAttempt ??= (async () => {
     try {
       await run('bash', [join(repoRoot, 'hack', 'build-controlplane.sh')], { maxBuffer: 64 * 1024 * 1024 });
@@ -50,8 +61,7 @@ export function controlPlaneBlocker(): Promise<string | undefined> {
       const reason = (failed.stderr ?? failed.message).trim().split('\n').slice(-5).join('\n');
       return `control plane binaries are missing from ${controlPlaneBinDir()} and hack/build-controlplane.sh failed: ${reason}`;
     }
-    const missing = missingBinaries();
-    return missing.length === 0 ? undefined : `hack/build-controlplane.sh did not produce ${missing.join(', ')} in ${controlPlaneBinDir()}`;
+    return undefined;
   })();
   return buildAttempt;
 }
