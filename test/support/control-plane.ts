@@ -27,6 +27,10 @@ export interface ControlPlane {
   readonly pids: { readonly etcd: number; readonly apiserver: number };
   /** Where etcd.log and kube-apiserver.log are written (removed by stop()). */
   readonly workDir: string;
+  /** The API server's serving certificate followed by its CA: what clients and pods trust. */
+  readonly caFile: string;
+  /** The key service-account tokens are signed with (kube-controller-manager's token controller needs it). */
+  readonly serviceAccountSigningKeyFile: string;
   /** Stops kube-apiserver then etcd, waits for both to exit, removes workDir. */
   stop(): Promise<void>;
 }
@@ -34,6 +38,12 @@ export interface ControlPlane {
 export interface ControlPlaneOptions {
   /** How long to wait for /readyz. */
   readyTimeoutMs?: number;
+  /**
+   * Admit pods through the ServiceAccount plugin (default service account, token
+   * volume). Only with a kube-controller-manager running (a real node starts one):
+   * without it no namespace gets the `default` service account the plugin requires.
+   */
+  serviceAccountAdmission?: boolean;
 }
 
 const ADMIN_USER = 'loupe-admin';
@@ -86,8 +96,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       `--service-account-key-file=${publicKeyFile}`,
       `--service-account-signing-key-file=${signingKeyFile}`,
       '--service-cluster-ip-range=10.0.0.0/24',
-      // No controller-manager runs, so nothing would create the default service accounts it waits for.
-      '--disable-admission-plugins=ServiceAccount',
+      // Without a controller-manager nothing would create the default service accounts it waits for.
+      ...(options.serviceAccountAdmission ? [] : ['--disable-admission-plugins=ServiceAccount']),
       '--allow-privileged=true',
     ], join(workDir, 'kube-apiserver.log'));
     started.push(apiserver);
@@ -111,6 +121,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       server,
       pids: { etcd: etcd.pid, apiserver: apiserver.pid },
       workDir,
+      caFile: servingCertFile,
+      serviceAccountSigningKeyFile: signingKeyFile,
       stop: () => (stopping ??= stopAll()),
     };
   } catch (err) {

@@ -1,0 +1,123 @@
+// A real node in the test cluster: containerd, runc, a bridge CNI network and a
+// kubelet built from the Go module proxy register against the real API server,
+// kube-controller-manager and kube-scheduler run a real Deployment of an image
+// built here, and its container lands in a cgroup2 directory shaped as the agent
+// expects, with its process in it. Then stop() leaves nothing behind: no pod
+// process, cgroup, mount, network namespace, bridge or file, and the sysctls
+// the kubelet changes are back. No traffic goes anywhere but 127.0.0.1.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { kubepodsCgroups, mounts, nodeLeftovers } from '../support/node-leftovers.js';
+import { readSysctls } from '../support/node-sysctls.js';
+import { realNodeSuiteSkip, startRealNode, WORKLOAD_IMAGE, type RealNode } from '../support/real-node.js';
+import { waitFor } from '../support/wait-for.js';
+
+const NAMESPACE = 'default';
+const DEPLOYMENT = 'sleeper';
+
+describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
+  let controlPlane: ControlPlane | undefined;
+  let node: RealNode | undefined;
+  let core: CoreV1Api;
+  let apps: AppsV1Api;
+  let sysctlsBefore: Record<string, string>;
+
+  before(async () => {
+    sysctlsBefore = await readSysctls();
+    controlPlane = await startControlPlane({ serviceAccountAdmission: true });
+    node = await startRealNode(controlPlane);
+    const admin = new KubeConfig();
+    admin.loadFromFile(controlPlane.kubeconfigPath);
+    core = admin.makeApiClient(CoreV1Api);
+    apps = admin.makeApiClient(AppsV1Api);
+  });
+
+  after(async () => {
+    await node?.stop();
+    await controlPlane?.stop();
+  });
+
+  const diagnostics = () => node?.logTails(15) ?? '';
+
+  it('registers, becomes Ready and reports its runtime and version', async (t) => {
+    assert.ok(node);
+    t.diagnostic(`node ${node.name} Ready and untainted ${node.startMs} ms after start`);
+    const registered = await core.readNode({ name: node.name });
+    assert.equal(registered.status?.nodeInfo?.kubeletVersion, 'v1.37.2');
+    assert.match(registered.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:\/\//);
+  });
+
+  it('leaves the sysctls the kubelet sets as they were', async () => {
+    assert.deepEqual(await readSysctls(), sysctlsBefore);
+  });
+
+  it("runs a Deployment's pod, whose container's process is in its cgroup2 directory", async () => {
+    assert.ok(node);
+    await apps.createNamespacedDeployment({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name: DEPLOYMENT },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: { app: DEPLOYMENT } },
+          template: {
+            metadata: { labels: { app: DEPLOYMENT } },
+            spec: {
+              terminationGracePeriodSeconds: 1,
+              containers: [{
+                name: 'main',
+                image: WORKLOAD_IMAGE,
+                imagePullPolicy: 'Never',
+                command: ['/bin/busybox', 'sleep', '3600'],
+              }],
+            },
+          },
+        },
+      },
+    });
+    const pod = await waitFor('the pod to run', async () => {
+      const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: `app=${DEPLOYMENT}` });
+      return pods.items.find((p: V1Pod) => p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.containerID);
+    }, { timeoutMs: 120_000, intervalMs: 500, diagnostics });
+    assert.equal(pod.spec?.nodeName, node.name);
+    // The ServiceAccount admission plugin gave it a token volume, which the kubelet mounted.
+    assert.ok(pod.spec?.volumes?.some((v) => v.projected?.sources?.some((s) => s.serviceAccountToken)), 'no service-account token volume');
+    // A pod IP from the CNI bridge network (no traffic is sent to it).
+    assert.match(pod.status?.podIP ?? '', /^10\.213\.0\.\d+$/);
+
+    const containerId = pod.status?.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '') ?? '';
+    assert.match(containerId, /^[0-9a-f]{64}$/);
+    const unified = (await mounts()).find((m) => m.fsType === 'cgroup2');
+    assert.ok(unified, 'no cgroup2 mount');
+    const cgroup = `/kubepods/${pod.status?.qosClass?.toLowerCase()}/pod${pod.metadata?.uid}/${containerId}`;
+    const dir = join(unified.mountPoint, cgroup);
+    assert.ok(existsSync(dir), `${dir} does not exist`);
+    const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8')).trim().split('\n').filter(Boolean);
+    assert.ok(pids.length > 0, `${dir}/cgroup.procs is empty`);
+    const commands = await Promise.all(pids.map(async (pid) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean)));
+    assert.ok(commands.some((c) => c.join(' ') === '/bin/busybox sleep 3600'), `not the container's process: ${JSON.stringify(commands)}`);
+    // The process sees the same directory as its cgroup2 path.
+    const procCgroup = await readFile(`/proc/${pids[0]}/cgroup`, 'utf8');
+    assert.ok(procCgroup.split('\n').includes(`0::${cgroup}`), procCgroup);
+  });
+
+  it('stop() leaves no pod, process, cgroup, mount or file behind', async () => {
+    assert.ok(node);
+    const pids = node.processes.map((p) => p.pid);
+    await node.stop();
+    assert.deepEqual(await nodeLeftovers([node.dir]), []);
+    assert.deepEqual(await kubepodsCgroups(), []);
+    for (const pid of pids) assert.equal(existsSync(`/proc/${pid}`), false, `process ${pid} still runs`);
+    const left = (await mounts()).filter((m) => m.mountPoint.startsWith(node?.dir ?? '/nonexistent') || /kubelet|containerd|netns/.test(m.mountPoint));
+    assert.deepEqual(left, []);
+    for (const path of ['/var/lib/kubelet', '/run/containerd/s', '/var/lib/cni/networks/loupe-test', '/sys/class/net/loupe0']) {
+      assert.equal(existsSync(path), false, `${path} is left`);
+    }
+    assert.deepEqual(await readSysctls(), sysctlsBefore);
+  });
+});

@@ -1,0 +1,83 @@
+// The images a test node runs, built here because no registry is reachable:
+// the pod sandbox (a static pause binary, images/pause.c) and a workload (Debian's
+// static busybox). Each is an OCI layout made with umoci, tarred and imported into
+// containerd's k8s.io namespace, so kubelet finds it with imagePullPolicy: Never.
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** containerd's CRI sandbox_image: kubelet 1.37 has no flag for it. */
+export const PAUSE_IMAGE = 'localhost/pause:loupe';
+/** A static busybox at /bin/busybox; run it as `["/bin/busybox", "sleep", "3600"]`. */
+export const WORKLOAD_IMAGE = 'localhost/loupe-workload:loupe';
+export const BUSYBOX = '/bin/busybox';
+
+const PAUSE_SOURCE = join(import.meta.dirname, 'images', 'pause.c');
+
+interface ImageSpec {
+  /** The full reference: localhost/<name>:<tag>. */
+  reference: string;
+  /** File on this machine → path in the image. */
+  files: Record<string, string>;
+  entrypoint: string[];
+  user?: string;
+}
+
+/** Builds both images under dir and imports them into the containerd at `address`. */
+export async function buildAndImportNodeImages(dir: string, address: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const pauseBinary = join(dir, 'pause');
+  await run('gcc', ['-static', '-Os', '-s', '-o', pauseBinary, PAUSE_SOURCE]);
+  const images: ImageSpec[] = [
+    { reference: PAUSE_IMAGE, files: { [pauseBinary]: '/pause' }, entrypoint: ['/pause'], user: '65535:65535' },
+    { reference: WORKLOAD_IMAGE, files: { [BUSYBOX]: '/bin/busybox' }, entrypoint: ['/bin/busybox'] },
+  ];
+  for (const image of images) {
+    const archive = await buildImage(dir, image);
+    await importImage(address, archive, image.reference);
+  }
+}
+
+function splitReference(reference: string): { name: string; tag: string } {
+  const colon = reference.lastIndexOf(':');
+  return { name: reference.slice(0, colon), tag: reference.slice(colon + 1) };
+}
+
+/** An OCI layout with one tagged image, as a tar archive; returns the archive's path. */
+async function buildImage(dir: string, image: ImageSpec): Promise<string> {
+  const { name, tag } = splitReference(image.reference);
+  const layout = join(dir, name.replaceAll('/', '_'));
+  const ref = `${layout}:${tag}`;
+  await run('umoci', ['init', '--layout', layout]);
+  await run('umoci', ['new', '--image', ref]);
+  for (const [source, target] of Object.entries(image.files)) {
+    // umoci insert keeps the mode of what it copies; copy first so the source is never touched.
+    const staged = join(dir, `staged-${target.replaceAll('/', '_')}`);
+    await copyFile(source, staged);
+    await run('umoci', ['insert', '--image', ref, staged, target]);
+  }
+  const config = ['config', '--image', ref];
+  for (const arg of image.entrypoint) config.push('--config.entrypoint', arg);
+  if (image.user) config.push('--config.user', image.user);
+  await run('umoci', config);
+  await run('umoci', ['gc', '--layout', layout]);
+  const archive = `${layout}.tar`;
+  await run('tar', ['-C', layout, '-cf', archive, '.']);
+  return archive;
+}
+
+/**
+ * `ctr images import --base-name`: the archive's tag (its ref.name annotation)
+ * is appended to the base name, giving back image.reference.
+ */
+async function importImage(address: string, archive: string, reference: string): Promise<void> {
+  const { name } = splitReference(reference);
+  await run('ctr', ['--address', address, '--namespace', 'k8s.io', 'images', 'import', '--base-name', name, archive]);
+  const { stdout } = await run('ctr', ['--address', address, '--namespace', 'k8s.io', 'images', 'list', '--quiet']);
+  if (!stdout.split('\n').includes(reference)) {
+    throw new Error(`ctr images import of ${archive} did not produce ${reference}; containerd has: ${stdout.trim().replaceAll('\n', ', ')}`);
+  }
+}
