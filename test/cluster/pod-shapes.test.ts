@@ -70,7 +70,13 @@ describe('init, sidecar, ephemeral containers and static pods through a real kub
     client = new ResourceClient(new KubeHttp(kubeConfig));
     const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', controlPlane!.kubeconfigPath, ...args]);
     await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_traceprofiles.yaml'), '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
+    // kubectl wait fails at once while a new CRD has no conditions yet: retried.
+    await waitFor('the CRDs to be Established', () =>
+      kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev').then(
+        () => true,
+        () => false,
+      ),
+    );
     await kubectl('create', 'namespace', NS);
     await kubectl('create', 'namespace', 'loupe-system');
 
