@@ -4,7 +4,8 @@
 // built here, and its container lands in a cgroup2 directory shaped as the agent
 // expects, with its process in it. Then stop() leaves nothing behind: no pod
 // process, cgroup, mount, network namespace, bridge or file, and the sysctls
-// the kubelet changes are back. No traffic goes anywhere but 127.0.0.1.
+// the kubelet changes are back; and a node whose processes were killed is
+// cleaned up by the next start. No traffic goes anywhere but 127.0.0.1.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
-import { kubepodsCgroups, mounts, nodeLeftovers } from '../support/node-leftovers.js';
+import { kubepodsCgroups, mounts, nodeLeftovers, removeNodeLeftovers } from '../support/node-leftovers.js';
 import { readSysctls } from '../support/node-sysctls.js';
 import { realNodeSuiteSkip, startRealNode, WORKLOAD_IMAGE, type RealNode } from '../support/real-node.js';
 import { waitFor } from '../support/wait-for.js';
@@ -69,12 +70,8 @@ describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
             metadata: { labels: { app: DEPLOYMENT } },
             spec: {
               terminationGracePeriodSeconds: 1,
-              containers: [{
-                name: 'main',
-                image: WORKLOAD_IMAGE,
-                imagePullPolicy: 'Never',
-                command: ['/bin/busybox', 'sleep', '3600'],
-              }],
+              // The image's own command: /bin/sleep 3600, a link to busybox.
+              containers: [{ name: 'main', image: WORKLOAD_IMAGE, imagePullPolicy: 'Never' }],
             },
           },
         },
@@ -100,7 +97,7 @@ describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
     const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8')).trim().split('\n').filter(Boolean);
     assert.ok(pids.length > 0, `${dir}/cgroup.procs is empty`);
     const commands = await Promise.all(pids.map(async (pid) => (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').filter(Boolean)));
-    assert.ok(commands.some((c) => c.join(' ') === '/bin/busybox sleep 3600'), `not the container's process: ${JSON.stringify(commands)}`);
+    assert.ok(commands.some((c) => c.join(' ') === '/bin/sleep 3600'), `not the container's process: ${JSON.stringify(commands)}`);
     // The process sees the same directory as its cgroup2 path.
     const procCgroup = await readFile(`/proc/${pids[0]}/cgroup`, 'utf8');
     assert.ok(procCgroup.split('\n').includes(`0::${cgroup}`), procCgroup);
@@ -119,5 +116,43 @@ describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
       assert.equal(existsSync(path), false, `${path} is left`);
     }
     assert.deepEqual(await readSysctls(), sysctlsBefore);
+  });
+
+  it('the next start removes what a crashed node left', async () => {
+    assert.ok(controlPlane);
+    const crashed = await startRealNode(controlPlane);
+    try {
+      await apps.createNamespacedDeployment({
+        namespace: NAMESPACE,
+        body: {
+          metadata: { name: 'crashing' },
+          spec: {
+            selector: { matchLabels: { app: 'crashing' } },
+            template: {
+              metadata: { labels: { app: 'crashing' } },
+              spec: { containers: [{ name: 'main', image: WORKLOAD_IMAGE, imagePullPolicy: 'Never' }] },
+            },
+          },
+        },
+      });
+      await waitFor('the pod to run', async () => {
+        const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=crashing' });
+        return pods.items.some((p: V1Pod) => p.status?.phase === 'Running');
+      }, { timeoutMs: 120_000, intervalMs: 500, diagnostics: () => crashed.logTails(15) });
+      // As if the test process died: SIGKILL, no stop(). Shims, pods, cgroups, mounts,
+      // the network namespace and the saved sysctls are left behind.
+      for (const p of crashed.processes) process.kill(p.pid, 'SIGKILL');
+      await waitFor('the processes to die', () => crashed.processes.every((p) => p.exitStatus() !== undefined));
+      const left = await nodeLeftovers([crashed.dir]);
+      assert.ok(left.some((line) => line.startsWith('cgroup ')), left.join('\n'));
+      assert.ok(left.some((line) => line.startsWith('process ')), left.join('\n'));
+      // What startRealNode does first.
+      await removeNodeLeftovers();
+      assert.deepEqual(await nodeLeftovers([crashed.dir]), []);
+      assert.deepEqual(await readSysctls(), sysctlsBefore);
+    } finally {
+      await crashed.stop();
+      await apps.deleteNamespacedDeployment({ namespace: NAMESPACE, name: 'crashing' }).catch(() => undefined);
+    }
   });
 });

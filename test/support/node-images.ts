@@ -1,9 +1,10 @@
 // The images a test node runs, built here because no registry is reachable:
 // the pod sandbox (a static pause binary, images/pause.c) and a workload (Debian's
-// static busybox). Each is an OCI layout made with umoci, tarred and imported into
+// static busybox with a link for each applet, so `sh`, `true`, `cat` and `nc` are
+// in /bin). Each is an OCI layout made with umoci, tarred and imported into
 // containerd's k8s.io namespace, so kubelet finds it with imagePullPolicy: Never.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -11,7 +12,10 @@ const run = promisify(execFile);
 
 /** containerd's CRI sandbox_image: kubelet 1.37 has no flag for it. */
 export const PAUSE_IMAGE = 'localhost/pause:loupe';
-/** A static busybox at /bin/busybox; run it as `["/bin/busybox", "sleep", "3600"]`. */
+/**
+ * A static busybox at /bin/busybox and each applet linked to it (/bin/sh, /bin/true,
+ * ...); PATH=/bin; runs `sleep 3600` unless a pod gives a command.
+ */
 export const WORKLOAD_IMAGE = 'localhost/loupe-workload:loupe';
 export const BUSYBOX = '/bin/busybox';
 
@@ -20,9 +24,10 @@ const PAUSE_SOURCE = join(import.meta.dirname, 'images', 'pause.c');
 interface ImageSpec {
   /** The full reference: localhost/<name>:<tag>. */
   reference: string;
-  /** File on this machine → path in the image. */
-  files: Record<string, string>;
-  entrypoint: string[];
+  /** Fills a directory that becomes the image's root filesystem. */
+  stage(root: string): Promise<void>;
+  entrypoint?: string[];
+  cmd?: string[];
   user?: string;
 }
 
@@ -32,8 +37,24 @@ export async function buildAndImportNodeImages(dir: string, address: string): Pr
   const pauseBinary = join(dir, 'pause');
   await run('gcc', ['-static', '-Os', '-s', '-o', pauseBinary, PAUSE_SOURCE]);
   const images: ImageSpec[] = [
-    { reference: PAUSE_IMAGE, files: { [pauseBinary]: '/pause' }, entrypoint: ['/pause'], user: '65535:65535' },
-    { reference: WORKLOAD_IMAGE, files: { [BUSYBOX]: '/bin/busybox' }, entrypoint: ['/bin/busybox'] },
+    {
+      reference: PAUSE_IMAGE,
+      stage: (root) => copyFile(pauseBinary, join(root, 'pause')),
+      entrypoint: ['/pause'],
+      user: '65535:65535',
+    },
+    {
+      reference: WORKLOAD_IMAGE,
+      stage: async (root) => {
+        await mkdir(join(root, 'bin'));
+        await copyFile(BUSYBOX, join(root, 'bin', 'busybox'));
+        const { stdout } = await run(BUSYBOX, ['--list']);
+        for (const applet of stdout.split('\n')) {
+          if (applet && applet !== 'busybox') await symlink('busybox', join(root, 'bin', applet));
+        }
+      },
+      cmd: ['/bin/sleep', '3600'],
+    },
   ];
   for (const image of images) {
     const archive = await buildImage(dir, image);
@@ -51,16 +72,15 @@ async function buildImage(dir: string, image: ImageSpec): Promise<string> {
   const { name, tag } = splitReference(image.reference);
   const layout = join(dir, name.replaceAll('/', '_'));
   const ref = `${layout}:${tag}`;
+  const root = `${layout}.rootfs`;
+  await mkdir(root, { mode: 0o755 });
+  await image.stage(root);
   await run('umoci', ['init', '--layout', layout]);
   await run('umoci', ['new', '--image', ref]);
-  for (const [source, target] of Object.entries(image.files)) {
-    // umoci insert keeps the mode of what it copies; copy first so the source is never touched.
-    const staged = join(dir, `staged-${target.replaceAll('/', '_')}`);
-    await copyFile(source, staged);
-    await run('umoci', ['insert', '--image', ref, staged, target]);
-  }
-  const config = ['config', '--image', ref];
-  for (const arg of image.entrypoint) config.push('--config.entrypoint', arg);
+  await run('umoci', ['insert', '--image', ref, root, '/']);
+  const config = ['config', '--image', ref, '--config.env', 'PATH=/bin'];
+  for (const arg of image.entrypoint ?? []) config.push('--config.entrypoint', arg);
+  for (const arg of image.cmd ?? []) config.push('--config.cmd', arg);
   if (image.user) config.push('--config.user', image.user);
   await run('umoci', config);
   await run('umoci', ['gc', '--layout', layout]);
@@ -73,7 +93,7 @@ async function buildImage(dir: string, image: ImageSpec): Promise<string> {
  * `ctr images import --base-name`: the archive's tag (its ref.name annotation)
  * is appended to the base name, giving back image.reference.
  */
-async function importImage(address: string, archive: string, reference: string): Promise<void> {
+export async function importImage(address: string, archive: string, reference: string): Promise<void> {
   const { name } = splitReference(reference);
   await run('ctr', ['--address', address, '--namespace', 'k8s.io', 'images', 'import', '--base-name', name, archive]);
   const { stdout } = await run('ctr', ['--address', address, '--namespace', 'k8s.io', 'images', 'list', '--quiet']);

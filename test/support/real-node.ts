@@ -21,7 +21,7 @@ import type { ControlPlane } from './control-plane.js';
 import { freeLoopbackPorts } from './control-plane-ports.js';
 import { startServerProcess, type ServerProcess } from './control-plane-process.js';
 import { cniConfig, containerdConfig, kubeletConfig, nodePaths } from './node-config.js';
-import { BUSYBOX, buildAndImportNodeImages } from './node-images.js';
+import { BUSYBOX, buildAndImportNodeImages, importImage } from './node-images.js';
 import { NODE_DIR_PREFIX, removeNodeLeftovers, SAVED_SYSCTLS_FILE } from './node-leftovers.js';
 import { saveSysctls, type SavedSysctls } from './node-sysctls.js';
 
@@ -40,6 +40,11 @@ export interface RealNode {
   readonly processes: readonly ServerProcess[];
   /** Milliseconds from start() to the node being Ready and untainted. */
   readonly startMs: number;
+  /**
+   * Imports an OCI archive into the node's containerd (k8s.io namespace) as `reference`
+   * (localhost/<name>:<tag>, the tag being the archive's ref.name annotation).
+   */
+  importImage(archive: string, reference: string): Promise<void>;
   /** The last lines of every process's log, for a failed assertion's message. */
   logTails(lines?: number): string;
   /** Deletes the node's pods, stops every process, removes everything, restores the sysctls. */
@@ -169,6 +174,7 @@ export async function startRealNode(controlPlane: ControlPlane, options: RealNod
       logsDir: paths.podLogsDir,
       processes,
       startMs: Date.now() - started,
+      importImage: (archive, reference) => importImage(paths.containerdSocket, archive, reference),
       logTails,
       stop: () => (stopping ??= stopAll()),
     };
