@@ -91,16 +91,12 @@ std::string Describe(int err) {
   return strerror(err);
 }
 
-// What usually fixes the common failures.
-std::string Hint(int err) {
-  switch (err) {
-    case EPERM:
-      return " (run as root or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
-    case EACCES:
-      return " (the verifier rejected a program: see the error's log)";
-    default:
-      return "";
-  }
+// What usually fixes the common failures. EACCES means a verifier rejection
+// only when the verifier left a log; otherwise it is a permission.
+std::string Hint(int err, bool verifierRejected) {
+  if (verifierRejected) return " (the verifier rejected a program: see the error's verifierLog)";
+  if (err == EPERM || err == EACCES) return " (run as root or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
+  return "";
 }
 
 }  // namespace
@@ -118,7 +114,7 @@ void ThrowBpfError(Napi::Env env, int err, const std::string& what, const Libbpf
     std::string reason = VerifierReason(verifierLog);
     if (!reason.empty()) message += "; verifier: " + reason;
   }
-  message += Hint(err);
+  message += Hint(err, !verifierLog.empty());
 
   // The verifier log only when the verifier ran and rejected a program, so
   // nothing else is ever labelled a verifier rejection.
