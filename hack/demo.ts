@@ -14,6 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../operator/runtime/kube-http.js';
 import { ResourceClient } from '../operator/runtime/resource-client.js';
 import { startControlPlane } from '../test/support/control-plane.js';
+import { waitForCrdsEstablished } from '../test/support/crds.js';
 import { FakePod } from '../test/support/fake-pods.js';
 import { createPod, reportRunning } from '../test/support/fake-kubelet.js';
 
@@ -93,16 +94,7 @@ async function main(): Promise<void> {
 
   say('installing the CRDs');
   kubectl('apply', '-f', 'crds/');
-  // kubectl wait fails at once, rather than waiting, while a new CRD has no conditions yet.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
-      break;
-    } catch (err) {
-      if (attempt === 20) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
+  await waitForCrdsEstablished(cp.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
 
   say(`starting the operator and an agent for this node (${node})`);
   loupe('operator', ['--kubeconfig', cp.kubeconfigPath, '--namespace', namespace, '--health-port', '0']);

@@ -13,7 +13,7 @@ import type { ProbeResults } from '../../api/results.js';
 import { fitStatusToBudget } from '../../api/status-budget.js';
 import { MAX_STATUS_PODS, type TraceProfileStatus } from '../../api/traceprofile.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
-import { waitFor } from '../support/wait-for.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -47,12 +47,7 @@ describe('admission by kube-apiserver', { skip: await controlPlaneSuiteSkip() },
     // Through config/crd, as a GitOps tool would install them.
     const installed = await kubectl(['apply', '-k', join(repoRoot, 'config', 'crd')]);
     assert.equal(installed.code, 0, installed.stderr);
-    // kubectl wait fails at once, rather than waiting, while a new CRD has no conditions yet.
-    await waitFor('the CRDs to be Established', async () => {
-      const established = await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev']);
-      if (established.code !== 0) throw new Error(established.stderr);
-      return true;
-    }, { timeoutMs: 60_000 });
+    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
     await kubectl(['create', 'namespace', NAMESPACE]);
   });
 

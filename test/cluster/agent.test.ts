@@ -24,6 +24,7 @@ import { startCollector, type Collector, type OtlpKeyValue } from '../support/co
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -178,7 +179,7 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     client = new ResourceClient(new KubeHttp(kubeConfig));
     const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, ...args]);
     await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/nodetraceplans.loupe.dev');
+    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['nodetraceplans.loupe.dev']);
     await kubectl('create', 'namespace', NS);
     await kubectl('create', 'secret', 'generic', 'otlp-headers', '-n', NS, '--from-literal=authorization=Bearer t0ken');
     collector = await startCollector();

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { controlPlaneSuiteSkip, serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 
@@ -93,8 +94,7 @@ describe('control plane', { skip: await controlPlaneSuiteSkip() }, () => {
     const kubeconfig = controlPlane.kubeconfigPath;
     const installed = await kubectl(kubeconfig, ['apply', '-f', '-'], stringify(widgetCrd));
     assert.equal(installed.code, 0, installed.stderr);
-    const established = await kubectl(kubeconfig, ['wait', '--for=condition=Established', '--timeout=60s', 'crd/widgets.test.loupe.dev']);
-    assert.equal(established.code, 0, established.stderr);
+    await waitForCrdsEstablished(kubeconfig, ['widgets.test.loupe.dev']);
 
     const created = await kubectl(kubeconfig, ['apply', '-f', '-'], stringify(widget('small', {})));
     assert.equal(created.code, 0, created.stderr);

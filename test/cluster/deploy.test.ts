@@ -23,6 +23,7 @@ import { startOperator } from '../../operator/main.js';
 import type { LoupeOperator } from '../../operator/loupe-operator.js';
 import { controlPlaneSuiteSkip, serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { requireKernel } from '../support/privileged.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -140,7 +141,7 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
     controlPlane = await startControlPlane();
     // One command into an empty cluster, as a user (or Argo CD) would do it.
     await ok(['apply', '-k', config('default')]);
-    await ok(['wait', '--for=condition=Established', '--timeout=60s', `crd/${PROFILE}`, `crd/${PLAN}`]);
+    await waitForCrdsEstablished(controlPlane.kubeconfigPath, [PROFILE, PLAN]);
     await ok(['create', 'namespace', TENANT_NAMESPACE]);
   });
 

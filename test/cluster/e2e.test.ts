@@ -33,6 +33,7 @@ import { FakePod } from '../support/fake-pods.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 import { TcpRelay } from '../support/tcp-relay.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -251,7 +252,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
     client = new ResourceClient(new KubeHttp(kubeConfig));
     await kubectl('apply', '-f', join(repoRoot, 'crds'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
+    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
     await kubectl('create', 'namespace', NS);
 
     collector = await startCollector();

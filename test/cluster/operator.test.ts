@@ -23,6 +23,7 @@ import { ResourceClient } from '../../operator/runtime/resource-client.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import * as kubelet from '../support/fake-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -150,7 +151,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
     client = new ResourceClient(new KubeHttp(kubeConfig));
     await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_traceprofiles.yaml'), '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev');
+    await waitForCrdsEstablished((controlPlane as ControlPlane).kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
     await kubectl('create', 'namespace', NS);
     await kubectl('create', 'namespace', OPERATOR_NS);
     ids['web-1'] = await runPod('web-1', 'node-a', { app: 'web' });

@@ -21,6 +21,7 @@ import type { KubeObject } from '../../operator/runtime/kube-object.js';
 import { ResourceClient } from '../../operator/runtime/resource-client.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait-for.js';
+import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -70,13 +71,7 @@ describe('init, sidecar, ephemeral containers and static pods through a real kub
     client = new ResourceClient(new KubeHttp(kubeConfig));
     const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', controlPlane!.kubeconfigPath, ...args]);
     await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_traceprofiles.yaml'), '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
-    // kubectl wait fails at once while a new CRD has no conditions yet: retried.
-    await waitFor('the CRDs to be Established', () =>
-      kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/traceprofiles.loupe.dev', 'crd/nodetraceplans.loupe.dev').then(
-        () => true,
-        () => false,
-      ),
-    );
+    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
     await kubectl('create', 'namespace', NS);
     await kubectl('create', 'namespace', 'loupe-system');
 
