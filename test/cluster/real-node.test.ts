@@ -103,6 +103,33 @@ describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
     assert.ok(procCgroup.split('\n').includes(`0::${cgroup}`), procCgroup);
   });
 
+  it("runs a hostNetwork DaemonSet's pod on the node, as the agent's will run", async () => {
+    assert.ok(node);
+    await apps.createNamespacedDaemonSet({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name: 'per-node' },
+        spec: {
+          selector: { matchLabels: { app: 'per-node' } },
+          template: {
+            metadata: { labels: { app: 'per-node' } },
+            spec: {
+              hostNetwork: true,
+              terminationGracePeriodSeconds: 1,
+              containers: [{ name: 'main', image: WORKLOAD_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', 'exec sleep 3600'] }],
+            },
+          },
+        },
+      },
+    });
+    const pod = await waitFor('the DaemonSet pod to run', async () => {
+      const pods = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=per-node' });
+      return pods.items.find((p: V1Pod) => p.status?.phase === 'Running');
+    }, { timeoutMs: 120_000, intervalMs: 500, diagnostics });
+    assert.equal(pod.spec?.nodeName, node.name);
+    assert.equal(pod.status?.podIP, pod.status?.hostIP);
+  });
+
   it('stop() leaves no pod, process, cgroup, mount or file behind', async () => {
     assert.ok(node);
     const pids = node.processes.map((p) => p.pid);
