@@ -3,6 +3,7 @@
 // `ctr -n k8s.io images import --base-name <name>` turns back into
 // <name>:<tag>. The paths and names here are the script's; keep them in step.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 /** $LOUPE_CACHE/images: the base rootfs, Node tarballs, buildah's store, the archives. */
 export const IMAGE_CACHE = join(process.env.LOUPE_CACHE ?? join(homedir(), '.cache', 'loupe'), 'images');
 const STORE = join(IMAGE_CACHE, 'storage');
-const RUNROOT = '/run/loupe-buildah';
+const RUNROOT = join('/run/loupe-buildah', createHash('sha256').update(STORE).digest('hex').slice(0, 12));
 
 export const IMAGE_TAG: string =
   process.env.LOUPE_IMAGE_TAG ?? (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
