@@ -76,59 +76,35 @@ export function profilePhase(input: PhaseInput): PhaseOutcome {
   if (input.pods === 0) {
     return stopped('Pending', 'NoMatchingPods', 'False', `no running pod in namespace ${input.namespace} matches the selector`);
   }
+  // Ready and Progressing as [status, reason, message]; Degraded from the nodes' errors.
+  type Said = [ConditionStatus, string, string];
+  const outcome = (phase: TraceProfilePhase, [readyStatus, readyReason, readyMessage]: Said, [progressing, reason, message]: Said): PhaseOutcome => ({
+    phase,
+    conditions: [
+      { type: 'Ready', status: readyStatus, reason: readyReason, message: readyMessage },
+      { type: 'Progressing', status: progressing, reason, message },
+      degraded(nodes, true),
+    ],
+  });
+
   if (nodes.length > 0 && nodes.every((n) => n.failed)) {
-    return {
-      phase: 'Failed',
-      conditions: [
-        { type: 'Ready', status: 'False', reason: 'NodesFailed', message: `every node failed to trace: ${listNodes(waiting)}` },
-        { type: 'Progressing', status: 'False', reason: 'NodesFailed', message: 'every node failed; see Degraded' },
-        degraded(nodes, true),
-      ],
-    };
+    return outcome(
+      'Failed',
+      ['False', 'NodesFailed', `every node failed to trace: ${listNodes(waiting)}`],
+      ['False', 'NodesFailed', 'every node failed; see Degraded'],
+    );
   }
   const waitingFor = `${ready.length}/${nodes.length} nodes tracing; waiting for ${listNodes(waiting)}`;
-  if (ready.length === 0) {
-    return {
-      phase: 'Pending',
-      conditions: [
-        { type: 'Ready', status: 'False', reason: 'WaitingForNodes', message: waitingFor },
-        { type: 'Progressing', status: 'True', reason: 'WaitingForNodes', message: waitingFor },
-        degraded(nodes, true),
-      ],
-    };
-  }
-  if (waiting.length > 0) {
-    return {
-      phase: 'Running',
-      conditions: [
-        { type: 'Ready', status: 'False', reason: 'NodesNotReady', message: waitingFor },
-        { type: 'Progressing', status: 'True', reason: 'WaitingForNodes', message: waitingFor },
-        degraded(nodes, true),
-      ],
-    };
-  }
+  if (ready.length === 0) return outcome('Pending', ['False', 'WaitingForNodes', waitingFor], ['True', 'WaitingForNodes', waitingFor]);
+  if (waiting.length > 0) return outcome('Running', ['False', 'NodesNotReady', waitingFor], ['True', 'WaitingForNodes', waitingFor]);
   // Tracing, but without some of the probes asked for: Running and counted,
   // not Ready, with the reasons in Degraded.
   const failedProbes = [...new Set(ready.flatMap((n) => n.failedProbes ?? []))].sort();
   if (failedProbes.length > 0) {
     const partial = `${tracing}, without probes ${failedProbes.join(', ')}, which failed to load; see Degraded`;
-    return {
-      phase: 'Running',
-      conditions: [
-        { type: 'Ready', status: 'False', reason: 'ProbesFailed', message: partial },
-        { type: 'Progressing', status: 'False', reason: 'ProbesFailed', message: partial },
-        degraded(nodes, true),
-      ],
-    };
+    return outcome('Running', ['False', 'ProbesFailed', partial], ['False', 'ProbesFailed', partial]);
   }
-  return {
-    phase: 'Running',
-    conditions: [
-      { type: 'Ready', status: 'True', reason: 'Tracing', message: tracing },
-      { type: 'Progressing', status: 'False', reason: 'Tracing', message: tracing },
-      degraded(nodes, true),
-    ],
-  };
+  return outcome('Running', ['True', 'Tracing', tracing], ['False', 'Tracing', tracing]);
 }
 
 /** The profile's status when its spec cannot be parsed (what admission should have rejected). */
