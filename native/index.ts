@@ -171,7 +171,7 @@ export function canOpenCgroupById(mountPoint: string): boolean {
 }
 
 /** Where libbpf looks for tracefs when debugfs does not provide it. */
-export const TRACEFS_MOUNT_POINT = '/sys/kernel/tracing';
+const TRACEFS_MOUNT_POINT = '/sys/kernel/tracing';
 /** libbpf uses debugfs's tracing directory instead whenever that exists. */
 const DEBUGFS_TRACING = '/sys/kernel/debug/tracing';
 
@@ -193,7 +193,7 @@ export class TracefsUnavailableError extends Error {
  * tp/ sections; tp_btf/ and raw_tp/ do not): mounts it when missing. Throws
  * TracefsUnavailableError when it is missing and this process may not mount it.
  */
-export function ensureTracefs(): void {
+function ensureTracefs(): void {
   if (existsSync(join(TRACEFS_MOUNT_POINT, 'events')) || existsSync(join(DEBUGFS_TRACING, 'events'))) return;
   try {
     addon().mountTracefs(TRACEFS_MOUNT_POINT);
@@ -204,7 +204,7 @@ export function ensureTracefs(): void {
 }
 
 /** Whether a program in this ELF section attaches through tracefs. */
-export function sectionNeedsTracefs(section: string): boolean {
+function sectionNeedsTracefs(section: string): boolean {
   return /^(tracepoint|tp)\//.test(section);
 }
 
