@@ -173,12 +173,14 @@ npm_tgz=$(fetch npm "$npm_version")
 runtime_base=localhost/loupe-node-base:$node_major-$suite-slim
 build_base=localhost/loupe-node-base:$node_major-$suite
 # Where TLS to the npm registry goes through a proxy with its own CA (as on
-# this machine), the build stage must trust what the host trusts. The host's
-# bundle is bind-mounted into the build's RUN steps only (never into a layer)
-# and the build base points Node at it; the runtime base knows nothing of it.
+# this machine), the build stage must trust what the host trusts. A copy of
+# the host's bundle is bind-mounted on /mnt (FHS: temporarily mounted
+# filesystems; present and empty in every Debian image, so the mount leaves
+# nothing behind) during RUN steps only, and the build base points Node at it;
+# the runtime base knows nothing of it, and no layer of either image holds it.
 host_ca=${NODE_EXTRA_CA_CERTS:-/etc/ssl/certs/ca-certificates.crt}
 [ -f "$host_ca" ] || host_ca=
-build_ca=/etc/ssl/certs/ca-certificates.crt
+build_ca=/mnt/ca-certificates.crt
 
 make_base() { # image variant
   local image=$1 variant=$2
@@ -197,7 +199,6 @@ make_base() { # image variant
     tar -xzf "$npm_tgz" -C "$mnt/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
     ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$mnt/usr/local/bin/npm"
     ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$mnt/usr/local/bin/npx"
-    mkdir -p "$mnt$(dirname "$build_ca")"
   fi
   chown -R 0:0 "$mnt/usr/local"
   bh umount "$ctr" >/dev/null
@@ -217,7 +218,7 @@ make_base() { # image variant
 # A base is remade only when what goes into it changed, so that the layer
 # cache of the builds on top of it stays valid.
 recipe=$(declare -f configure_rootfs make_base | sha256sum | cut -c1-16)
-base_inputs="rootfs=$(stat -c %Y "$rootfs.done") node=$node_version npm=$npm_version ca=${host_ca:+yes} recipe=$recipe"
+base_inputs="rootfs=$(stat -c %Y "$rootfs.done") node=$node_version npm=$npm_version ca=${host_ca:+$build_ca} recipe=$recipe"
 make_base "$runtime_base" runtime
 make_base "$build_base" build
 
@@ -235,7 +236,11 @@ if [ -n "${LOUPE_IMAGE_CONTEXT:-}" ]; then
 fi
 
 ca_mount=()
-[ -n "$host_ca" ] && ca_mount=(--volume "$host_ca:$build_ca:ro")
+if [ -n "$host_ca" ]; then
+  mkdir -p "$cache/build-ca"
+  cp "$host_ca" "$cache/build-ca/ca-certificates.crt"
+  ca_mount=(--volume "$cache/build-ca:$(dirname "$build_ca"):ro")
+fi
 built=()
 for name in agent operator; do
   image=localhost/loupe-$name:$tag

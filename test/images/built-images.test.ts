@@ -182,6 +182,8 @@ describe('the images hack/build-images.sh builds', { timeout: 300_000 }, () => {
         for (const dir of ['/usr/lib/gcc', '/usr/lib/llvm-14', '/usr/include/bpf', '/usr/local/include/node']) {
           assert.equal(existsSync(join(img.rootfs, dir)), false, `${dir} is in the image`);
         }
+        // Nor the CA bundle the build's RUN steps saw (mounted on /mnt).
+        assert.deepEqual(await readdir(join(img.rootfs, 'mnt')), []);
       });
 
       it('is exported for `ctr images import` under its tag', async (t) => {
@@ -197,7 +199,8 @@ describe('the images hack/build-images.sh builds', { timeout: 300_000 }, () => {
       const img = image(t, AGENT_IMAGE);
       if (!img) return;
       const addon = join(img.rootfs, 'app/native/build/Release/loupe_native.node');
-      assert.equal(await elfMachine(addon), 62, 'the addon is an x86-64 ELF'); // EM_X86_64
+      const machine = process.arch === 'arm64' ? 183 : 62; // EM_AARCH64, EM_X86_64: the images follow the build platform
+      assert.equal(await elfMachine(addon), machine, `the addon is an ELF for ${process.arch}`);
       const sources = (await readdir(join(repoRoot, 'bpf'))).filter((f) => f.endsWith('.bpf.c'));
       const objects = await readdir(join(img.rootfs, 'app/bpf/build'));
       assert.deepEqual(objects.sort(), sources.map((f) => f.replace(/\.c$/, '.o')).sort());
@@ -240,7 +243,7 @@ describe('the images hack/build-images.sh builds', { timeout: 300_000 }, () => {
       for (const path of ['app/native/build', 'app/bpf']) {
         assert.equal(existsSync(join(img.rootfs, path)), false, `/${path} is in the operator image`);
       }
-      const libs = await readdir(join(img.rootfs, 'usr/lib/x86_64-linux-gnu'));
+      const libs = await readdir(join(img.rootfs, 'usr/lib', `${process.arch === 'arm64' ? 'aarch64' : 'x86_64'}-linux-gnu`));
       assert.deepEqual(
         libs.filter((l) => l.startsWith('libbpf')),
         [],
