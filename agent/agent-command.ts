@@ -21,6 +21,7 @@ import { probeObjectOpener } from './probe-objects.js';
 import { probeCatalog } from './probes/catalog.js';
 import { traceBlocker } from './trace-command.js';
 import { createProfileDownloadHandler } from './profile-download.js';
+import { DEFAULT_LOUPE_NAMESPACE } from '../api/group.js';
 
 export const DEFAULT_PROFILE_PORT = 9464;
 
@@ -31,6 +32,8 @@ reports in its status. Stops cleanly on SIGTERM or SIGINT.
 
 Options:
   --node-name NAME    this node (default: $NODE_NAME, set from the downward API)
+  --namespace NS      Loupe's namespace, where the operator copies profiles' OTLP Secrets
+                      (default: $POD_NAMESPACE, then loupe-system)
   --kubeconfig PATH   kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
   --profile-port N    serve the profile probe's stacks at /profiles/<profile uid>.pb.gz
                       (pprof) and .folded (default: ${DEFAULT_PROFILE_PORT}; 0 turns it off)
@@ -46,18 +49,20 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 export interface AgentOptions {
   nodeName: string;
+  namespace: string;
   kubeconfig?: string;
   profilePort: number;
 }
 
 /** The options, or a one-line reason they are wrong. */
 export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEnv = process.env): AgentOptions | 'help' | string {
-  let values: { 'node-name'?: string; kubeconfig?: string; 'profile-port'?: string; help?: boolean };
+  let values: { 'node-name'?: string; namespace?: string; kubeconfig?: string; 'profile-port'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: [...args],
       options: {
         'node-name': { type: 'string' },
+        namespace: { type: 'string' },
         kubeconfig: { type: 'string' },
         'profile-port': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -73,7 +78,8 @@ export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEn
   if (!nodeName) return 'no node name: pass --node-name or set NODE_NAME (spec.nodeName through the downward API)';
   const port = z.coerce.number().int().min(0).max(65535).safeParse(values['profile-port'] ?? DEFAULT_PROFILE_PORT);
   if (!port.success) return `--profile-port ${JSON.stringify(values['profile-port'])}: expected a port number from 0 to 65535`;
-  const options: AgentOptions = { nodeName, profilePort: port.data };
+  const namespace = values.namespace ?? (env.POD_NAMESPACE || DEFAULT_LOUPE_NAMESPACE);
+  const options: AgentOptions = { nodeName, namespace, profilePort: port.data };
   if (values.kubeconfig !== undefined) options.kubeconfig = values.kubeconfig;
   return options;
 }
@@ -129,6 +135,7 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
   else log.warn({ reason: bpfStats.reason }, 'probe CPU cost is not measured');
   const agent = new NodeAgent({
     nodeName: parsed.nodeName,
+    namespace: parsed.namespace,
     client: new ResourceClient(new KubeHttp(loadKubeConfig(parsed.kubeconfig))),
     createManager: (onEvent) =>
       new ProbeManager({ catalog: probeCatalog, openObject: probeObjectOpener((file) => BpfObject.open(file)), onEvent, logger: log }),

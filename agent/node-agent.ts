@@ -41,7 +41,7 @@ import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from './
 import type { ProbeEvent } from './probes/probe.js';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { baselinesFromPlan, withBaseline } from './result-baseline.js';
-import { readOtlpSecrets, type SecretReader } from './otlp-secrets.js';
+import { readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
 import { DEFAULT_PROFILE_FREQUENCY_HZ } from './probes/profile.js';
@@ -54,6 +54,8 @@ export type ProbeEventHandler = (event: ProbeEvent, profileIds: string[]) => voi
 
 export interface NodeAgentOptions {
   nodeName: string;
+  /** Loupe's namespace, where the operator keeps the copies of profiles' OTLP Secrets. */
+  namespace: string;
   client: ResourceClient;
   /** Builds the node's probe manager, wired to hand its events to the agent. */
   createManager: (onEvent: ProbeEventHandler) => ProbeManager;
@@ -407,7 +409,7 @@ export class NodeAgent {
     profile.sinkConfig = config;
     if (otlp === undefined) return;
     try {
-      const secrets = await readOtlpSecrets(profile.plan.namespace, otlp, this.readSecret);
+      const secrets = await readOtlpSecretCopy(this.options.namespace, profile.plan, otlp, this.readSecret);
       profile.sink = createOtlpSink({
         endpoint: otlp.endpoint,
         protocol: otlp.protocol,

@@ -4,8 +4,16 @@
 // by profile (the only writer of that profile's status and finalizer).
 // Informer events are mapped onto both, so pod churn reaches the plans
 // within a reconcile or two.
-import { LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
+import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
 import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import {
+  otlpSecretCopyData,
+  otlpSecretCopyName,
+  OtlpSecretMissingError,
+  readOtlpSecrets,
+  referencesSecrets,
+  type OtlpSecrets,
+} from '../api/otlp-secrets.js';
 import { TRACE_PROFILE_KIND, TRACE_PROFILE_PLURAL, type TraceProfileStatus } from '../api/traceprofile.js';
 import { profileSelectsPod, profileTargets, type Pod } from './pod-targets.js';
 import { NodePlanReconciler } from './reconcilers/node-plan-reconciler.js';
@@ -30,8 +38,13 @@ export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': OPERATOR_NAME 
 export const traceProfileResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: TRACE_PROFILE_PLURAL };
 export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
 export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+export const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
+/** How often a profile's OTLP Secrets are copied again while its spec stays the same (rotated credentials). */
+const SECRET_COPY_REFRESH_MS = 5 * 60_000;
 
 export interface LoupeOperatorOptions extends Omit<OperatorOptions, 'name'> {
+  /** Loupe's own namespace: the copies of profiles' OTLP Secrets live here, where agents may read them. */
+  namespace?: string;
   /** Watch TraceProfiles and Pods of this namespace only; every namespace when omitted. */
   watchNamespace?: string;
   /** Node plans written at once. */
@@ -55,6 +68,8 @@ export class LoupeOperator extends Operator {
   private profileStatus!: ProfileStatusReconciler;
   /** Profile uid → cache key, to route node reports (which name profiles by uid) to the profile queue. */
   private readonly profileKeys = new Map<string, string>();
+  /** Profile uid → the generation its OTLP Secrets were last copied for, and when. */
+  private readonly secretCopies = new Map<string, { generation: number; atMs: number }>();
 
   constructor(options: LoupeOperatorOptions = {}) {
     super({ ...options, name: OPERATOR_NAME });
@@ -115,16 +130,79 @@ export class LoupeOperator extends Operator {
     const raw = this.profiles.getRaw(key);
     if (raw === undefined) return;
     const event = { type: 'modified' as const, object: raw, meta: resourceMeta(traceProfileResource, raw) };
-    if (await this.handleResourceFinalizer(event, CLEANUP_FINALIZER, () => this.removeFromPlans(raw))) return;
+    if (await this.handleResourceFinalizer(event, CLEANUP_FINALIZER, () => this.removeProfile(raw))) return;
+    await this.copyOtlpSecrets(raw);
     const { recheckAtMs } = await this.profileStatus.reconcile(raw);
     if (recheckAtMs !== undefined) this.profileQueue.addAfter(key, Math.max(0, recheckAtMs - this.loupeClock.now()) + 100);
   }
 
-  /** The finalizer's work: rewrite every plan that carries the profile (plans leave out profiles being deleted). */
-  private async removeFromPlans(raw: KubeObject): Promise<void> {
-    const nodes = this.plans.nodesPlanning(raw.metadata?.uid ?? '');
+  /**
+   * The finalizer's work: rewrite every plan that carries the profile (plans
+   * leave out profiles being deleted), and delete its copy of OTLP Secrets.
+   */
+  private async removeProfile(raw: KubeObject): Promise<void> {
+    const uid = raw.metadata?.uid ?? '';
+    const nodes = this.plans.nodesPlanning(uid);
     await Promise.all(nodes.map((node) => this.nodePlans.reconcile(node)));
+    await this.deleteOtlpSecretCopy(uid);
     this.logger.info({ profile: keyOf(raw), nodes: nodes.length }, 'removed profile from node plans');
+  }
+
+  /**
+   * Copies the Secrets a profile's `otlp` block names (in the profile's
+   * namespace) into one Secret in Loupe's namespace, the only place agents may
+   * read Secrets. Again when the spec changes, and every few minutes for
+   * rotated credentials; a missing Secret or key is a Warning event, and no copy.
+   */
+  private async copyOtlpSecrets(raw: KubeObject): Promise<void> {
+    const parsed = this.profiles.parse(raw);
+    if (!parsed.ok) return;
+    const { profile } = parsed;
+    const uid = profile.metadata.uid ?? '';
+    const generation = profile.metadata.generation ?? 0;
+    const last = this.secretCopies.get(uid);
+    const now = this.loupeClock.now();
+    if (last !== undefined && last.generation === generation && now - last.atMs < SECRET_COPY_REFRESH_MS) return;
+    // Recorded once done, so a failed API call is retried with the next reconcile.
+    const done = () => void this.secretCopies.set(uid, { generation, atMs: now });
+    const otlp = profile.spec.output.otlp;
+    if (otlp === undefined || !referencesSecrets(otlp)) {
+      if (last !== undefined) await this.deleteOtlpSecretCopy(uid);
+      return done();
+    }
+    const namespace = profile.metadata.namespace ?? '';
+    let secrets: OtlpSecrets;
+    try {
+      secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get(secretResource, { namespace: ns, name })));
+    } catch (err) {
+      if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
+      await this.deleteOtlpSecretCopy(uid);
+      await this.recordEvent(raw, 'Warning', 'OtlpSecretMissing', `OTLP output disabled: ${(err as Error).message}`);
+      return done();
+    }
+    const data = Object.fromEntries(Object.entries(otlpSecretCopyData(secrets)).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
+    await this.apply({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: otlpSecretCopyName(uid),
+        namespace: this.secretsNamespace(),
+        labels: MANAGED_BY_LABEL,
+        annotations: { 'loupe.dev/profile': `${namespace}/${profile.metadata.name}` },
+      },
+      type: 'Opaque',
+      data,
+    });
+    done();
+  }
+
+  private async deleteOtlpSecretCopy(uid: string): Promise<void> {
+    this.secretCopies.delete(uid);
+    await this.client.delete(secretResource, { namespace: this.secretsNamespace(), name: otlpSecretCopyName(uid) });
+  }
+
+  private secretsNamespace(): string {
+    return this.loupeOptions.namespace ?? DEFAULT_LOUPE_NAMESPACE;
   }
 
   private onProfileEvent(event: ProfileEvent): void {
@@ -218,4 +296,10 @@ function changesPlans(event: ProfileEvent): boolean {
     before.status?.startedAt !== after.status?.startedAt ||
     before.status?.expiresAt !== after.status?.expiresAt
   );
+}
+
+/** A Secret's data, decoded; undefined for a missing Secret. */
+function decodedSecretData(secret: (KubeObject & { data?: Record<string, string> }) | undefined): Record<string, string> | undefined {
+  if (secret === undefined) return undefined;
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }

@@ -4,6 +4,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { LoupeOperator, OPERATOR_NAME } from './loupe-operator.js';
 import { stopOnSignals } from './runtime/shutdown.js';
+import { DEFAULT_LOUPE_NAMESPACE } from '../api/group.js';
 
 export interface LeaderElectionTiming {
   leaseName?: string;
@@ -15,7 +16,7 @@ export interface LeaderElectionTiming {
 export interface StartOperatorOptions {
   /** Path of a kubeconfig; in-cluster or ~/.kube/config (KUBECONFIG) when omitted. */
   kubeconfig?: string;
-  /** Where the operator runs: its Lease lives here. Defaults to $POD_NAMESPACE, then loupe-system. */
+  /** Where the operator runs: its Lease and the copies of OTLP Secrets live here. Defaults to $POD_NAMESPACE, then loupe-system. */
   namespace?: string;
   /** Watch TraceProfiles and Pods of this namespace only; every namespace when omitted. */
   watchNamespace?: string;
@@ -28,20 +29,19 @@ export interface StartOperatorOptions {
   handleSignals?: boolean;
 }
 
-export const DEFAULT_OPERATOR_NAMESPACE = 'loupe-system';
-
 /** Starts the operator; resolves once its caches are filled. Call stop() on the result to shut it down. */
 export async function startOperator(options: StartOperatorOptions): Promise<LoupeOperator> {
   const kubeConfig = new KubeConfig();
   if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
   else kubeConfig.loadFromFile(options.kubeconfig);
   const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
-  const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_OPERATOR_NAMESPACE;
+  const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_LOUPE_NAMESPACE;
   const timing = typeof options.leaderElection === 'object' ? options.leaderElection : {};
   const operator = new LoupeOperator({
     kubeConfig,
     logger,
     identity: options.identity,
+    namespace,
     watchNamespace: options.watchNamespace,
     leaderElection: options.leaderElection === false ? undefined : { namespace, leaseName: timing.leaseName ?? OPERATOR_NAME, ...timing },
   });

@@ -17,7 +17,8 @@ node reports back into TraceProfile status. Stops cleanly on SIGTERM or SIGINT.
 
 Options:
   --kubeconfig PATH        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, then in-cluster)
-  --namespace NS           where the leader-election Lease lives (default: $POD_NAMESPACE, then loupe-system)
+  --namespace NS           Loupe's namespace: the leader-election Lease and the copies of profiles' OTLP
+                           Secrets live there (default: $POD_NAMESPACE, then loupe-system)
   --watch-namespace NS     only TraceProfiles and Pods of this namespace (default: every namespace)
   --no-leader-election     reconcile without a Lease (one replica only)
   --health-port PORT       /healthz and /readyz (default: 8081; 0 turns them off)

@@ -25,6 +25,8 @@ import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
+import { DEFAULT_LOUPE_NAMESPACE } from '../../api/group.js';
+import { otlpSecretCopyName } from '../../api/otlp-secrets.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -181,7 +183,9 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     await kubectl('apply', '-f', join(repoRoot, 'crds', 'loupe.dev_nodetraceplans.yaml'));
     await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['nodetraceplans.loupe.dev']);
     await kubectl('create', 'namespace', NS);
-    await kubectl('create', 'secret', 'generic', 'otlp-headers', '-n', NS, '--from-literal=authorization=Bearer t0ken');
+    // The operator's part: the copy of a profile's OTLP Secrets in Loupe's namespace, the only Secrets agents read.
+    await kubectl('create', 'namespace', DEFAULT_LOUPE_NAMESPACE);
+    await kubectl('create', 'secret', 'generic', otlpSecretCopyName('exported'), '-n', DEFAULT_LOUPE_NAMESPACE, '--from-literal=header.authorization=Bearer t0ken');
     collector = await startCollector();
     [a1, a2, idle, b1] = [new FakePod(), new FakePod('besteffort'), new FakePod(), new FakePod('guaranteed')];
     pods.push(a1, a2, idle, b1);
@@ -313,7 +317,11 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     ]);
     await waitForEntry('node-a', 'exported', 'running exec', running(['exec']));
     const noSecret = await waitForEntry('node-a', 'no-secret', 'running exec', running(['exec']));
-    assert.deepEqual(noSecret.errors, [{ message: `OTLP output disabled: otlp.headersSecretRef: Secret ${NS}/nope not found` }]);
+    assert.equal(noSecret.errors?.length, 1);
+    assert.match(
+      noSecret.errors?.[0]?.message ?? '',
+      new RegExp(`^OTLP output disabled: Secret ${DEFAULT_LOUPE_NAMESPACE}/loupe-otlp-no-secret not found: the operator copies .* in ${NS} there`),
+    );
 
     await exporting.execTimes(6);
     await expectExecs('node-a', 'exported', 6);

@@ -212,7 +212,7 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
   });
 
   describe('RBAC', () => {
-    it('gives the agent its plans and their status, and secrets by name only', async () => {
+    it('gives the agent its plans and their status, and Secrets of loupe-system by name only', async () => {
       await assertPermissions(
         AGENT,
         [
@@ -222,9 +222,11 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
           { verb: 'get', resource: PLAN, subresource: 'status' },
           { verb: 'patch', resource: PLAN, subresource: 'status' },
           { verb: 'update', resource: PLAN, subresource: 'status' },
-          { verb: 'get', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'get', resource: 'secrets', namespace: SYSTEM_NAMESPACE },
         ],
         [
+          { verb: 'get', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'list', resource: 'secrets', namespace: SYSTEM_NAMESPACE },
           { verb: 'create', resource: PLAN },
           { verb: 'update', resource: PLAN },
           { verb: 'patch', resource: PLAN },
@@ -242,7 +244,7 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
       );
     });
 
-    it('gives the operator profiles, their status, plans, pods, events and its own lease', async () => {
+    it('gives the operator profiles, their status, plans, pods, events, its own lease, and Secrets to copy', async () => {
       await assertPermissions(
         OPERATOR,
         [
@@ -254,6 +256,8 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
           { verb: 'create', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           { verb: 'patch', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           ...['get', 'create', 'update'].map((verb) => ({ verb, resource: 'leases.coordination.k8s.io', namespace: SYSTEM_NAMESPACE })),
+          { verb: 'get', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          ...['get', 'create', 'patch', 'delete'].map((verb) => ({ verb, resource: 'secrets', namespace: SYSTEM_NAMESPACE })),
         ],
         [
           { verb: 'create', resource: PROFILE, namespace: TENANT_NAMESPACE },
@@ -262,7 +266,10 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
           { verb: 'deletecollection', resource: PLAN },
           { verb: 'create', resource: 'pods', namespace: TENANT_NAMESPACE },
           { verb: 'delete', resource: 'pods', namespace: TENANT_NAMESPACE },
-          { verb: 'get', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'list', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'watch', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'create', resource: 'secrets', namespace: TENANT_NAMESPACE },
+          { verb: 'delete', resource: 'secrets', namespace: TENANT_NAMESPACE },
           { verb: 'list', resource: 'nodes' },
           { verb: 'delete', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           { verb: 'get', resource: 'leases.coordination.k8s.io', namespace: 'kube-system' },

@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import type { NodeProfileStatus, NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { TraceProfileSpecInput, TraceProfileStatus } from '../../api/traceprofile.js';
-import { CLEANUP_FINALIZER, nodeTracePlanResource, podResource, traceProfileResource, type LoupeOperator } from '../../operator/loupe-operator.js';
+import { CLEANUP_FINALIZER, nodeTracePlanResource, podResource, secretResource, traceProfileResource, type LoupeOperator } from '../../operator/loupe-operator.js';
 import { startOperator } from '../../operator/main.js';
 import { KubeHttp } from '../../operator/runtime/kube-http.js';
 import { leaseResource } from '../../operator/runtime/lease-store.js';
@@ -24,6 +24,10 @@ import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../
 import * as kubelet from '../support/fake-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
+import { otlpSecretCopyName } from '../../api/otlp-secrets.js';
+import type { ResourceType } from '../../operator/runtime/resource-type.js';
+
+const eventResource: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events' };
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -316,6 +320,34 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     await waitFor('node-b plan deleted', async () => (await getPlan('node-b')) === undefined);
     await waitFor('web-6 planned', async () => sameList(await plannedTargets('node-d', 'web-exec'), [`web-6/app=${web6.app}`]));
     await waitFor('late planned', async () => sameList(await plannedTargets('node-c', 'late'), [`db-1/app=${ids['db-1']!.app}`]));
+  });
+
+  it('copies the OTLP Secrets a profile names into Loupe\'s namespace, says when one is missing, and deletes the copy with the profile', async () => {
+    await kubectl('create', 'secret', 'generic', 'otlp-headers', '-n', NS, '--from-literal=authorization=Bearer t0ken');
+    await kubectl('create', 'secret', 'generic', 'otlp-ca', '-n', NS, '--from-literal=ca.crt=PEM');
+    const otlp = { endpoint: 'collector.example:4317', headersSecretRef: { name: 'otlp-headers' }, tls: { caSecretRef: { name: 'otlp-ca', key: 'ca.crt' } } };
+    const nowhere = { matchLabels: { app: 'nothing-runs-this' } };
+    await createProfile('exporting', { selector: nowhere, probes: [{ name: 'exec' }], output: { otlp } });
+    await createProfile('exporting-nowhere', { selector: nowhere, probes: [{ name: 'exec' }], output: { otlp: { ...otlp, headersSecretRef: { name: 'nope' } } } });
+    const uidOf = async (name: string) => (await getProfile(name))?.metadata?.uid ?? '';
+    const copyOf = async (name: string) =>
+      client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: OPERATOR_NS, name: otlpSecretCopyName(await uidOf(name)) });
+
+    const copy = await waitFor('the copy of exporting\'s Secrets', () => copyOf('exporting'));
+    const decoded = Object.fromEntries(Object.entries(copy.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    assert.deepEqual(decoded, { 'header.authorization': 'Bearer t0ken', 'ca.crt': 'PEM' });
+
+    const warning = await waitFor('a Warning about the missing Secret', async () => {
+      const events = await client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(eventResource, { namespace: NS });
+      return events.items.find((e) => e.reason === 'OtlpSecretMissing' && e.regarding?.name === 'exporting-nowhere');
+    });
+    assert.equal(warning.note, `OTLP output disabled: otlp.headersSecretRef: Secret ${NS}/nope not found`);
+    assert.equal(await copyOf('exporting-nowhere'), undefined, 'no copy without every Secret');
+
+    const name = otlpSecretCopyName(await uidOf('exporting'));
+    await client.delete(traceProfileResource, { namespace: NS, name: 'exporting' });
+    await client.delete(traceProfileResource, { namespace: NS, name: 'exporting-nowhere' });
+    await waitFor('the copy to go with its profile', async () => (await client.get(secretResource, { namespace: OPERATOR_NS, name })) === undefined);
   });
 
   it('removes a deleted profile from every plan before it goes', async () => {
