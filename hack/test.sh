@@ -34,3 +34,7 @@ run kernel test/kernel/*.test.ts
 # Cached outside the repo; the first build takes minutes.
 bash hack/build-controlplane.sh
 run cluster test/cluster/*.test.ts
+# The two images from the repo's Dockerfiles, on a Debian + Node 24 base made
+# here (cached like the binaries; about 8 minutes the first time).
+bash hack/build-images.sh
+run images test/images/*.test.ts
