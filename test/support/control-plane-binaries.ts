@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { requireRunnable, suiteSkip } from './privileged.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
@@ -66,23 +67,12 @@ function buildOnce(): Promise<string | undefined> {
   return buildAttempt;
 }
 
-/**
- * For `describe(name, { skip: await controlPlaneSuiteSkip() }, ...)`: the reason
- * to skip a suite, or false when it can run; throws in CI, where a skipped
- * cluster test is a missing test.
- */
+/** For `describe(name, { skip: await controlPlaneSuiteSkip() }, ...)`: see suiteSkip. */
 export async function controlPlaneSuiteSkip(): Promise<string | false> {
-  const blocker = await controlPlaneBlocker();
-  if (blocker === undefined) return false;
-  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
-  return blocker;
+  return suiteSkip(await controlPlaneBlocker());
 }
 
 /** Returns false (after skipping t) when the control plane cannot run here; throws in CI. */
 export async function requireControlPlane(t: TestContext): Promise<boolean> {
-  const blocker = await controlPlaneBlocker();
-  if (blocker === undefined) return true;
-  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
-  t.skip(blocker);
-  return false;
+  return requireRunnable(t, await controlPlaneBlocker());
 }

@@ -10,10 +10,25 @@ export function kernelTestBlocker(): string | undefined {
   return undefined;
 }
 
-/** Returns false (after skipping t) when the test cannot run here; throws in CI. */
-export function requireKernel(t: TestContext, blocker = kernelTestBlocker()): boolean {
-  if (blocker === undefined) return true;
+/**
+ * For a suite, `describe(name, { skip: suiteSkip(blocker) })`: the reason it
+ * cannot run here, or false when it can; throws in CI.
+ */
+export function suiteSkip(blocker: string | undefined): string | false {
+  if (blocker === undefined) return false;
   if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
-  t.skip(blocker);
+  return blocker;
+}
+
+/** For one test: false (after skipping t) when it cannot run here; throws in CI. */
+export function requireRunnable(t: TestContext, blocker: string | undefined): boolean {
+  const skip = suiteSkip(blocker);
+  if (skip === false) return true;
+  t.skip(skip);
   return false;
+}
+
+/** requireRunnable for tests that need root, BTF and the real kernel. */
+export function requireKernel(t: TestContext, blocker = kernelTestBlocker()): boolean {
+  return requireRunnable(t, blocker);
 }

@@ -10,7 +10,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
@@ -24,6 +23,7 @@ import { cniConfig, containerdConfig, kubeletConfig, nodePaths } from './node-co
 import { BUSYBOX, buildAndImportNodeImages, importImage } from './node-images.js';
 import { NODE_DIR_PREFIX, removeNodeLeftovers, SAVED_SYSCTLS_FILE } from './node-leftovers.js';
 import { saveSysctls, type SavedSysctls } from './node-sysctls.js';
+import { suiteSkip } from './privileged.js';
 
 export { PAUSE_IMAGE, WORKLOAD_IMAGE } from './node-images.js';
 
@@ -82,24 +82,9 @@ export async function realNodeBlocker(): Promise<string | undefined> {
   return controlPlaneBlocker(NODE_BINARIES);
 }
 
-/**
- * For `describe(name, { skip: await realNodeSuiteSkip() }, ...)`: the reason to
- * skip, or false when a node can run; throws in CI, where a skipped test is a missing test.
- */
+/** For `describe(name, { skip: await realNodeSuiteSkip() }, ...)`: see suiteSkip. */
 export async function realNodeSuiteSkip(): Promise<string | false> {
-  const blocker = await realNodeBlocker();
-  if (blocker === undefined) return false;
-  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
-  return blocker;
-}
-
-/** Returns false (after skipping t) when no real node can run here; throws in CI. */
-export async function requireRealNode(t: TestContext): Promise<boolean> {
-  const blocker = await realNodeBlocker();
-  if (blocker === undefined) return true;
-  if (process.env.CI === 'true') throw new Error(`cannot run in CI: ${blocker}`);
-  t.skip(blocker);
-  return false;
+  return suiteSkip(await realNodeBlocker());
 }
 
 export async function startRealNode(controlPlane: ControlPlane, options: RealNodeOptions = {}): Promise<RealNode> {
