@@ -41,7 +41,7 @@ import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from './
 import type { ProbeEvent } from './probes/probe.js';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { baselinesFromPlan, withBaseline } from './result-baseline.js';
-import { readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';
+import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
 import { DEFAULT_PROFILE_FREQUENCY_HZ } from './probes/profile.js';
@@ -426,9 +426,7 @@ export class NodeAgent {
   }
 
   private readonly readSecret: SecretReader = async (namespace, name) => {
-    const secret = await this.options.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace, name });
-    if (secret === undefined) return undefined;
-    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+    return decodedSecretData(await this.options.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace, name }));
   };
 
   private async closeSink(profile: TrackedProfile): Promise<void> {

@@ -8,6 +8,12 @@ import type { OtlpOutput } from './otlp.js';
 /** A Secret's data, decoded; undefined when it does not exist. */
 export type SecretReader = (namespace: string, name: string) => Promise<Record<string, string> | undefined>;
 
+/** A Secret object's base64 data, decoded; undefined for a missing Secret. */
+export function decodedSecretData(secret: { data?: Record<string, string> } | undefined): Record<string, string> | undefined {
+  if (secret === undefined) return undefined;
+  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
+
 export interface OtlpSecrets {
   /** Every key/value of the headers Secret. */
   headers: Record<string, string>;

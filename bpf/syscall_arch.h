@@ -19,38 +19,33 @@
 #define LOUPE_NR_openat 257
 #define LOUPE_NR_accept4 288
 #define LOUPE_NR_openat2 437
-#define LOUPE_TS_COMPAT 0x0002 /* arch/x86/include/asm/thread_info.h */
-
-static __always_inline long loupe_syscall_nr(struct pt_regs *regs)
-{
-	return regs->orig_ax;
-}
-
-/* ia32 calls reuse the numbers for other syscalls; per-syscall tracepoints
- * ignore them too. */
-static __always_inline bool loupe_task_compat(struct task_struct *task)
-{
-	return task->thread_info.status & LOUPE_TS_COMPAT;
-}
+/* Where pt_regs keeps the number at exit, and thread_info's compat mark
+ * (arch/x86/include/asm/thread_info.h: TS_COMPAT). */
+#define LOUPE_REGS_NR orig_ax
+#define LOUPE_TASK_COMPAT(task) ((task)->thread_info.status & 0x0002)
 #elif defined(__TARGET_ARCH_arm64)
 /* include/uapi/asm-generic/unistd.h; arm64 has no open(2) */
 #define LOUPE_NR_openat 56
 #define LOUPE_NR_accept 202
 #define LOUPE_NR_accept4 242
 #define LOUPE_NR_openat2 437
-#define LOUPE_TIF_32BIT 22 /* arch/arm64/include/asm/thread_info.h */
-
-static __always_inline long loupe_syscall_nr(struct pt_regs *regs)
-{
-	return regs->syscallno;
-}
-
-static __always_inline bool loupe_task_compat(struct task_struct *task)
-{
-	return task->thread_info.flags & (1UL << LOUPE_TIF_32BIT);
-}
+/* arch/arm64/include/asm/thread_info.h: TIF_32BIT */
+#define LOUPE_REGS_NR syscallno
+#define LOUPE_TASK_COMPAT(task) ((task)->thread_info.flags & (1UL << 22))
 #else
 #error "syscall_arch.h: add this architecture's syscall numbers"
 #endif
+
+static __always_inline long loupe_syscall_nr(struct pt_regs *regs)
+{
+	return regs->LOUPE_REGS_NR;
+}
+
+/* Compat calls reuse the numbers for other syscalls; per-syscall tracepoints
+ * ignore them too. */
+static __always_inline bool loupe_task_compat(struct task_struct *task)
+{
+	return LOUPE_TASK_COMPAT(task);
+}
 
 #endif /* __SYSCALL_ARCH_H */

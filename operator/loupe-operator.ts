@@ -7,6 +7,7 @@
 import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
 import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
 import {
+  decodedSecretData,
   otlpSecretCopyData,
   otlpSecretCopyName,
   OtlpSecretMissingError,
@@ -173,7 +174,7 @@ export class LoupeOperator extends Operator {
     const namespace = profile.metadata.namespace ?? '';
     let secrets: OtlpSecrets;
     try {
-      secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get(secretResource, { namespace: ns, name })));
+      secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: ns, name })));
     } catch (err) {
       if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
       await this.deleteOtlpSecretCopy(uid);
@@ -298,8 +299,3 @@ function changesPlans(event: ProfileEvent): boolean {
   );
 }
 
-/** A Secret's data, decoded; undefined for a missing Secret. */
-function decodedSecretData(secret: (KubeObject & { data?: Record<string, string> }) | undefined): Record<string, string> | undefined {
-  if (secret === undefined) return undefined;
-  return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-}

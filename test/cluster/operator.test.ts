@@ -24,7 +24,7 @@ import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../
 import * as kubelet from '../support/fake-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
-import { otlpSecretCopyName } from '../../api/otlp-secrets.js';
+import { decodedSecretData, otlpSecretCopyName } from '../../api/otlp-secrets.js';
 import type { ResourceType } from '../../operator/runtime/resource-type.js';
 
 const eventResource: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events' };
@@ -334,8 +334,7 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
       client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: OPERATOR_NS, name: otlpSecretCopyName(await uidOf(name)) });
 
     const copy = await waitFor('the copy of exporting\'s Secrets', () => copyOf('exporting'));
-    const decoded = Object.fromEntries(Object.entries(copy.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    assert.deepEqual(decoded, { 'header.authorization': 'Bearer t0ken', 'ca.crt': 'PEM' });
+    assert.deepEqual(decodedSecretData(copy), { 'header.authorization': 'Bearer t0ken', 'ca.crt': 'PEM' });
 
     const warning = await waitFor('a Warning about the missing Secret', async () => {
       const events = await client.list<KubeObject & { reason?: string; note?: string; regarding?: { name?: string } }>(eventResource, { namespace: NS });
