@@ -101,6 +101,8 @@ export class NodeAgent {
   private baselines: Map<string, ProfileSummary> | undefined;
   private nodeCost: NodeCost | undefined;
   private planDirty = false;
+  /** metadata.generation of the plan whose spec the last step applied. */
+  private appliedGeneration: number | undefined;
   private lastWritten: NodeTracePlanStatus | undefined;
   private lastWriteMs = 0;
   private steps: Promise<void> = Promise.resolve();
@@ -209,7 +211,9 @@ export class NodeAgent {
     const planChanged = this.planDirty;
     if (planChanged) {
       this.planDirty = false;
+      const generation = this.plan?.metadata.generation;
       await this.followPlan(nowMs);
+      this.appliedGeneration = generation;
     } else {
       for (const profile of this.profiles.values()) profile.targets = retryUnresolved(profile.targets, this.options.resolveContainer);
       this.driveManager();
@@ -369,6 +373,7 @@ export class NodeAgent {
     const status = buildNodeStatus({
       heartbeat: new Date(nowMs),
       agentVersion: this.options.agentVersion,
+      observedGeneration: this.appliedGeneration,
       profiles: [...this.profiles.values()].map((profile) =>
         buildProfileStatus({
           plan: profile.plan,

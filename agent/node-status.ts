@@ -115,6 +115,8 @@ export function buildProfileStatus(input: ProfileStatusInput): NodeProfileStatus
 export interface NodeStatusInput {
   heartbeat: Date;
   agentVersion: string;
+  /** The plan generation the agent has applied. */
+  observedGeneration?: number;
   profiles: readonly NodeProfileStatus[];
   /** The node's cost over the last interval, when measured. */
   cost?: NodeCost;
@@ -126,6 +128,7 @@ export function buildNodeStatus(input: NodeStatusInput): NodeTracePlanStatus {
     {
       heartbeat: input.heartbeat.toISOString(),
       agentVersion: input.agentVersion,
+      ...(input.observedGeneration !== undefined && { observedGeneration: input.observedGeneration }),
       ...(input.cost !== undefined && { cost: input.cost }),
       profiles: [...input.profiles],
     },

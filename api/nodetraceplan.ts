@@ -135,6 +135,9 @@ export type NodeProfileStatus = z.infer<typeof NodeProfileStatusSchema>;
 export const NodeTracePlanStatusSchema = z.object({
   heartbeat: TimestampSchema.optional().describe('Last time the agent wrote this status.'),
   agentVersion: z.string().max(64).optional(),
+  observedGeneration: count
+    .optional()
+    .describe("The plan's metadata.generation the agent has applied: every target in its spec is filtered in or listed as unresolved."),
   cost: NodeCostSchema.optional().describe("What tracing costs this node over the agent's last interval, all profiles together."),
   profiles: z
     .array(NodeProfileStatusSchema)

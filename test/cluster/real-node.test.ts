@@ -5,7 +5,8 @@
 // expects, with its process in it. Then stop() leaves nothing behind: no pod
 // process, cgroup, mount, network namespace, bridge or file, and the sysctls
 // the kubelet changes are back; and a node whose processes were killed is
-// cleaned up by the next start. No traffic goes anywhere but 127.0.0.1.
+// cleaned up by the next start. Pods reach the API server at the `kubernetes`
+// Service and have no route anywhere else; no traffic leaves the machine.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -103,7 +104,31 @@ describe('a real node', { skip: await realNodeSuiteSkip() }, () => {
     assert.ok(procCgroup.split('\n').includes(`0::${cgroup}`), procCgroup);
   });
 
-  it("runs a hostNetwork DaemonSet's pod on the node, as the agent's will run", async () => {
+  it('gives pods the API server at the kubernetes Service, and no route anywhere else', async () => {
+    assert.ok(node);
+    const name = 'service-probe';
+    // busybox: the pod's routes (no default one: nothing can leave), and a TCP
+    // connect to the Service (nc runs `true` once connected).
+    const script = 'ip route; nc -w 5 "$KUBERNETES_SERVICE_HOST" "$KUBERNETES_SERVICE_PORT" -e true && echo service-reached';
+    const created = await core.createNamespacedPod({
+      namespace: NAMESPACE,
+      body: {
+        metadata: { name },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: WORKLOAD_IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', script] }] },
+      },
+    });
+    await waitFor('the pod to finish', async () => {
+      const pod = await core.readNamespacedPod({ namespace: NAMESPACE, name });
+      return pod.status?.phase === 'Succeeded';
+    }, { timeoutMs: 60_000, intervalMs: 500, diagnostics });
+    const log = await readFile(join(node.logsDir, `${NAMESPACE}_${name}_${created.metadata?.uid}`, 'main', '0.log'), 'utf8');
+    const lines = log.split('\n').map((line) => line.split(' ').slice(3).join(' ')).filter(Boolean);
+    assert.deepEqual(lines.filter((l) => /^\d/.test(l)).map((l) => l.split(' ')[0]).sort(), ['10.0.0.0/24', '10.213.0.0/24'], log);
+    assert.ok(lines.includes('service-reached'), log);
+    await core.deleteNamespacedPod({ namespace: NAMESPACE, name });
+  });
+
+  it("runs a hostNetwork DaemonSet's pod on the node", async () => {
     assert.ok(node);
     await apps.createNamespacedDaemonSet({
       namespace: NAMESPACE,

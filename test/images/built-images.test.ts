@@ -21,31 +21,13 @@ import {
   AGENT_IMAGE,
   BUILD_IMAGES_COMMAND,
   buildah,
+  loupeImagesBlocker,
   OPERATOR_IMAGE,
   type LoupeImage,
 } from '../support/loupe-images.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
-
-/** Why these tests cannot run here, or undefined. */
-async function imagesBlocker(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return "needs root (hack/build-images.sh's buildah store is root's)";
-  try {
-    await run('buildah', ['--version']);
-  } catch {
-    return 'needs buildah (apt-get install buildah; hack/build-images.sh installs it)';
-  }
-  for (const image of [AGENT_IMAGE, OPERATOR_IMAGE]) {
-    try {
-      await buildah(['inspect', '--type', 'image', '--format', '{{.FromImageID}}', image.reference]);
-    } catch {
-      return `${image.reference} is not built: run ${BUILD_IMAGES_COMMAND}`;
-    }
-    if (!existsSync(image.archive)) return `${image.archive} is missing: run ${BUILD_IMAGES_COMMAND}`;
-  }
-  return undefined;
-}
 
 interface ImageConfig {
   Entrypoint?: string[];
@@ -124,7 +106,7 @@ describe('the images hack/build-images.sh builds', { timeout: 300_000 }, () => {
   const opened = new Map<LoupeImage, Opened>();
 
   before(async () => {
-    blocker = await imagesBlocker();
+    blocker = await loupeImagesBlocker();
     if (blocker !== undefined) return;
     for (const image of [AGENT_IMAGE, OPERATOR_IMAGE]) opened.set(image, await openImage(image));
   });

@@ -4,7 +4,7 @@
 // <name>:<tag>. The paths and names here are the script's; keep them in step.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -53,4 +53,23 @@ export async function buildah(args: string[]): Promise<string> {
     const failed = err as Error & { stderr?: string };
     throw new Error(`buildah ${args.join(' ')}: ${failed.stderr?.trim() || failed.message}`);
   }
+}
+
+/** Why the built images cannot be used here, or undefined. */
+export async function loupeImagesBlocker(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return "needs root (hack/build-images.sh's buildah store is root's)";
+  try {
+    await run('buildah', ['--version']);
+  } catch {
+    return 'needs buildah (apt-get install buildah; hack/build-images.sh installs it)';
+  }
+  for (const image of [AGENT_IMAGE, OPERATOR_IMAGE]) {
+    try {
+      await buildah(['inspect', '--type', 'image', '--format', '{{.FromImageID}}', image.reference]);
+    } catch {
+      return `${image.reference} is not built: run ${BUILD_IMAGES_COMMAND}`;
+    }
+    if (!existsSync(image.archive)) return `${image.archive} is missing: run ${BUILD_IMAGES_COMMAND}`;
+  }
+  return undefined;
 }

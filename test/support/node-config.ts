@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { CNI_BRIDGE, CNI_NETWORK } from './node-leftovers.js';
 import { PAUSE_IMAGE } from './node-images.js';
+import { POD_CIDR, POD_GATEWAY, SERVICE_CIDR } from './node-service-proxy.js';
 
 export interface NodePaths {
   /** The node's own directory (tmpdir()/loupe-real-node-*). */
@@ -79,8 +80,9 @@ disabled_plugins = [
 
 /**
  * A bridge with host-local addresses (containerd adds the loopback plugin for
- * `lo` itself). The bridge is no gateway and masquerades nothing: the host gets
- * no address or route on the pod network, and tests send no traffic to pod IPs.
+ * `lo` itself). The bridge's address is the pods' gateway to the Service range
+ * only (node-service-proxy.ts), not a default route, and nothing is
+ * masqueraded: pods reach the API server and nothing else off their bridge.
  */
 export function cniConfig(paths: NodePaths): object {
   return {
@@ -89,11 +91,13 @@ export function cniConfig(paths: NodePaths): object {
     plugins: [{
       type: 'bridge',
       bridge: CNI_BRIDGE,
-      isGateway: false,
+      isGateway: true,
+      isDefaultGateway: false,
       ipMasq: false,
       ipam: {
         type: 'host-local',
-        ranges: [[{ subnet: '10.213.0.0/24' }]],
+        ranges: [[{ subnet: POD_CIDR, gateway: POD_GATEWAY }]],
+        routes: [{ dst: SERVICE_CIDR }],
         dataDir: join(paths.dir, 'cni-ipam'),
       },
     }],

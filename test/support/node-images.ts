@@ -1,10 +1,11 @@
 // The images a test node runs, built here because no registry is reachable:
 // the pod sandbox (a static pause binary, images/pause.c) and a workload (Debian's
 // static busybox with a link for each applet, so `sh`, `true`, `cat` and `nc` are
-// in /bin). Each is an OCI layout made with umoci, tarred and imported into
+// in /bin, and images/ground-truth.c, whose execs, opens and connects are known).
+// Each is an OCI layout made with umoci, tarred and imported into
 // containerd's k8s.io namespace, so kubelet finds it with imagePullPolicy: Never.
 import { execFile } from 'node:child_process';
-import { copyFile, mkdir, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,12 +15,17 @@ const run = promisify(execFile);
 export const PAUSE_IMAGE = 'localhost/pause:loupe';
 /**
  * A static busybox at /bin/busybox and each applet linked to it (/bin/sh, /bin/true,
- * ...); PATH=/bin; runs `sleep 3600` unless a pod gives a command.
+ * ...), and /bin/ground-truth with the file it opens, /etc/loupe-ground-truth;
+ * PATH=/bin; runs `sleep 3600` unless a pod gives a command.
  */
 export const WORKLOAD_IMAGE = 'localhost/loupe-workload:loupe';
 export const BUSYBOX = '/bin/busybox';
 
 const PAUSE_SOURCE = join(import.meta.dirname, 'images', 'pause.c');
+const GROUND_TRUTH_SOURCE = join(import.meta.dirname, 'images', 'ground-truth.c');
+/** In WORKLOAD_IMAGE: `ground-truth <execs> <opens> <connects>` (see images/ground-truth.c). */
+export const GROUND_TRUTH = '/bin/ground-truth';
+export const GROUND_TRUTH_FILE = '/etc/loupe-ground-truth';
 
 interface ImageSpec {
   /** The full reference: localhost/<name>:<tag>. */
@@ -36,6 +42,8 @@ export async function buildAndImportNodeImages(dir: string, address: string): Pr
   await mkdir(dir, { recursive: true });
   const pauseBinary = join(dir, 'pause');
   await run('gcc', ['-static', '-Os', '-s', '-o', pauseBinary, PAUSE_SOURCE]);
+  const groundTruthBinary = join(dir, 'ground-truth');
+  await run('gcc', ['-static', '-O2', '-s', '-Wall', '-Werror', '-o', groundTruthBinary, GROUND_TRUTH_SOURCE]);
   const images: ImageSpec[] = [
     {
       reference: PAUSE_IMAGE,
@@ -52,6 +60,9 @@ export async function buildAndImportNodeImages(dir: string, address: string): Pr
         for (const applet of stdout.split('\n')) {
           if (applet && applet !== 'busybox') await symlink('busybox', join(root, 'bin', applet));
         }
+        await copyFile(groundTruthBinary, join(root, GROUND_TRUTH));
+        await mkdir(join(root, 'etc'));
+        await writeFile(join(root, GROUND_TRUTH_FILE), 'opened by ground-truth\n');
       },
       cmd: ['/bin/sleep', '3600'],
     },

@@ -2,7 +2,7 @@
 // and removed: kubelet and containerd still write fixed host paths, runc puts
 // pods in the `kubepods` cgroup of every hierarchy (outside this session's own
 // memory cgroup), shims outlive containerd, and CNI leaves network namespaces and
-// a bridge. Run at a node's stop, and at a node's start in case an earlier run
+// a bridge, and the test's stand-in for kube-proxy leaves iptables rules. Run at a node's stop, and at a node's start in case an earlier run
 // crashed. Only one test node runs on a machine at a time.
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { removeServiceRoute, serviceRouteLeftovers } from './node-service-proxy.js';
 import { restoreSavedSysctls } from './node-sysctls.js';
 
 const run = promisify(execFile);
@@ -209,6 +210,7 @@ export async function removeNodeLeftovers(dirs: string[] = nodeWorkDirs()): Prom
     await rm(file, { force: true });
   }
   for (const link of cniLinks()) await run('ip', ['link', 'delete', link]).catch(() => undefined);
+  await removeServiceRoute();
   const nodeMounts = (await mounts()).filter((mount) => under(mount.mountPoint, dirs));
   for (const mountPoint of [...new Set(nodeMounts.map((mount) => mount.mountPoint))].sort((a, b) => b.length - a.length)) {
     await unmount(mountPoint);
@@ -243,6 +245,7 @@ export async function nodeLeftovers(dirs: string[]): Promise<string[]> {
   for (const socket of await staleShimSockets()) left.push(`shim socket ${socket}`);
   for (const file of await cniStateFiles()) left.push(`CNI state ${file}`);
   for (const chain of await kubeletIptablesChains()) left.push(`iptables chain ${chain}`);
+  left.push(...(await serviceRouteLeftovers()));
   if (existsSync(SAVED_SYSCTLS_FILE)) left.push(`saved sysctls ${SAVED_SYSCTLS_FILE} (not restored)`);
   return left;
 }

@@ -1,7 +1,8 @@
 // A real Kubernetes node for cluster tests, on this machine: containerd and runc
 // (Debian packages) with a bridge CNI network, a kubelet registered against the
 // test API server, and the kube-controller-manager and kube-scheduler that make
-// Deployments and DaemonSets run. Images are built here (node-images.ts) and run
+// Deployments and DaemonSets run, and pods reach the API server at the
+// `kubernetes` Service as in any cluster (node-service-proxy.ts). Images are built here (node-images.ts) and run
 // with imagePullPolicy: Never. stop() removes every pod, process, cgroup, mount
 // and file it made, and restores the sysctls the kubelet changes; start() first
 // removes what a crashed run left. One node per machine at a time.
@@ -21,11 +22,12 @@ import { freeLoopbackPorts } from './control-plane-ports.js';
 import { startServerProcess, type ServerProcess } from './control-plane-process.js';
 import { cniConfig, containerdConfig, kubeletConfig, nodePaths } from './node-config.js';
 import { BUSYBOX, buildAndImportNodeImages, importImage } from './node-images.js';
-import { NODE_DIR_PREFIX, removeNodeLeftovers, SAVED_SYSCTLS_FILE } from './node-leftovers.js';
+import { CNI_BRIDGE, NODE_DIR_PREFIX, removeNodeLeftovers, SAVED_SYSCTLS_FILE } from './node-leftovers.js';
+import { routeKubernetesServiceToLoopback } from './node-service-proxy.js';
 import { saveSysctls, type SavedSysctls } from './node-sysctls.js';
 import { suiteSkip } from './privileged.js';
 
-export { PAUSE_IMAGE, WORKLOAD_IMAGE } from './node-images.js';
+export { GROUND_TRUTH, GROUND_TRUTH_FILE, PAUSE_IMAGE, WORKLOAD_IMAGE } from './node-images.js';
 
 const run = promisify(execFile);
 
@@ -114,6 +116,7 @@ export async function startRealNode(controlPlane: ControlPlane, options: RealNod
   };
 
   try {
+    await routeKubernetesServiceToLoopback(CNI_BRIDGE, Number(new URL(controlPlane.server).port));
     await mkdir(paths.cniConfDir, { recursive: true });
     await writeFile(join(paths.cniConfDir, '10-loupe-test.conflist'), JSON.stringify(cniConfig(paths), null, 2));
     await writeFile(paths.containerdConfig, containerdConfig(paths));
