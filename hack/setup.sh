@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 bpftrace lua5.4)
 # A real node in the cluster tests (test/support/real-node.ts): the container
 # runtime and CNI plugins, umoci to build its images, gcc and libc6-dev for the
-# static pause binary, a static busybox as the workload, ip to remove the bridge.
-real_node_packages=(containerd runc containernetworking-plugins umoci gcc libc6-dev busybox-static iproute2)
+# static pause binary, a static busybox as the workload, ip for the pod bridge,
+# iptables to route the `kubernetes` Service to the loopback API server.
+real_node_packages=(containerd runc containernetworking-plugins umoci gcc libc6-dev busybox-static iproute2 iptables)
 missing=()
 for p in "${apt_packages[@]}" "${real_node_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -72,6 +72,8 @@ const REQUIRED_FILES: Record<string, string> = {
   '/usr/bin/umoci': 'umoci',
   [BUSYBOX]: 'busybox-static',
   '/usr/bin/gcc': 'gcc',
+  '/usr/sbin/iptables': 'iptables',
+  '/usr/sbin/ip': 'iproute2',
 };
 
 /** Why a real node cannot run here, or undefined when it can (builds missing binaries once). */
