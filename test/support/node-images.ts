@@ -1,12 +1,13 @@
 // The images a test node runs, built here because no registry is reachable:
 // the pod sandbox (a static pause binary, images/pause.c) and a workload (Debian's
 // static busybox with a link for each applet, so `sh`, `true`, `cat` and `nc` are
-// in /bin, and images/ground-truth.c, whose execs, opens and connects are known).
+// in /bin, images/ground-truth.c, whose execs, opens and connects are known, and
+// images/load.c, a steady rate of execs and syscalls).
 // Each is an OCI layout made with umoci, tarred and imported into
 // containerd's k8s.io namespace, so kubelet finds it with imagePullPolicy: Never.
 import { execFile } from 'node:child_process';
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -15,16 +16,19 @@ const run = promisify(execFile);
 export const PAUSE_IMAGE = 'localhost/pause:loupe';
 /**
  * A static busybox at /bin/busybox and each applet linked to it (/bin/sh, /bin/true,
- * ...), and /bin/ground-truth with the file it opens, /etc/loupe-ground-truth;
+ * ...), /bin/ground-truth with the file it opens, /etc/loupe-ground-truth, and /bin/load;
  * PATH=/bin; runs `sleep 3600` unless a pod gives a command.
  */
 export const WORKLOAD_IMAGE = 'localhost/loupe-workload:loupe';
 export const BUSYBOX = '/bin/busybox';
 
 const PAUSE_SOURCE = join(import.meta.dirname, 'images', 'pause.c');
-const GROUND_TRUTH_SOURCE = join(import.meta.dirname, 'images', 'ground-truth.c');
 /** In WORKLOAD_IMAGE: `ground-truth <execs> <opens> <connects>` (see images/ground-truth.c). */
 export const GROUND_TRUTH = '/bin/ground-truth';
+/** In WORKLOAD_IMAGE: `load <execs/s> <syscalls/s>` (see images/load.c). */
+export const LOAD = '/bin/load';
+/** Static programs of WORKLOAD_IMAGE, each from images/<name>.c to /bin/<name>. */
+const WORKLOAD_PROGRAMS = [GROUND_TRUTH, LOAD];
 export const GROUND_TRUTH_FILE = '/etc/loupe-ground-truth';
 
 interface ImageSpec {
@@ -42,8 +46,10 @@ export async function buildAndImportNodeImages(dir: string, address: string): Pr
   await mkdir(dir, { recursive: true });
   const pauseBinary = join(dir, 'pause');
   await run('gcc', ['-static', '-Os', '-s', '-o', pauseBinary, PAUSE_SOURCE]);
-  const groundTruthBinary = join(dir, 'ground-truth');
-  await run('gcc', ['-static', '-O2', '-s', '-Wall', '-Werror', '-o', groundTruthBinary, GROUND_TRUTH_SOURCE]);
+  for (const program of WORKLOAD_PROGRAMS) {
+    const name = basename(program);
+    await run('gcc', ['-static', '-O2', '-s', '-Wall', '-Werror', '-o', join(dir, name), join(import.meta.dirname, 'images', `${name}.c`)]);
+  }
   const images: ImageSpec[] = [
     {
       reference: PAUSE_IMAGE,
@@ -60,7 +66,7 @@ export async function buildAndImportNodeImages(dir: string, address: string): Pr
         for (const applet of stdout.split('\n')) {
           if (applet && applet !== 'busybox') await symlink('busybox', join(root, 'bin', applet));
         }
-        await copyFile(groundTruthBinary, join(root, GROUND_TRUTH));
+        for (const program of WORKLOAD_PROGRAMS) await copyFile(join(dir, basename(program)), join(root, program));
         await mkdir(join(root, 'etc'));
         await writeFile(join(root, GROUND_TRUTH_FILE), 'opened by ground-truth\n');
       },

@@ -27,7 +27,7 @@ import { routeKubernetesServiceToLoopback } from './node-service-proxy.js';
 import { saveSysctls, type SavedSysctls } from './node-sysctls.js';
 import { suiteSkip } from './privileged.js';
 
-export { GROUND_TRUTH, GROUND_TRUTH_FILE, PAUSE_IMAGE, WORKLOAD_IMAGE } from './node-images.js';
+export { GROUND_TRUTH, GROUND_TRUTH_FILE, LOAD, PAUSE_IMAGE, WORKLOAD_IMAGE } from './node-images.js';
 
 const run = promisify(execFile);
 
