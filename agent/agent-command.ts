@@ -12,10 +12,11 @@ import { KubeHttp } from '../operator/runtime/kube-http.js';
 import { ResourceClient } from '../operator/runtime/resource-client.js';
 import { agentVersion } from './agent-version.js';
 import { cgroupIdForContainer } from './cgroup/container.js';
-import { findCgroup2Mount } from './cgroup/mount.js';
+import { findCgroup2Mount, type Cgroup2Mount } from './cgroup/mount.js';
 import { turnOnBpfStats } from './cost/bpf-stats.js';
 import { CostMeter } from './cost/cost-meter.js';
 import { NodeAgent } from './node-agent.js';
+import type { ContainerResolver } from './plan-targets.js';
 import { ProbeManager } from './probe-manager.js';
 import { probeObjectOpener } from './probe-objects.js';
 import { probeCatalog } from './probes/catalog.js';
@@ -129,7 +130,6 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
   const log: Logger = pino({ name: 'loupe-agent', level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
   // Listen first: a signal while starting must still end in a clean stop.
   const stopSignal = untilStopSignal();
-  const mount = findCgroup2Mount();
   const bpfStats = turnOnBpfStats();
   if (bpfStats.measured) log.info({ via: bpfStats.via }, 'BPF run-time statistics on: probe CPU cost is measured');
   else log.warn({ reason: bpfStats.reason }, 'probe CPU cost is not measured');
@@ -139,7 +139,7 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
     client: new ResourceClient(new KubeHttp(loadKubeConfig(parsed.kubeconfig))),
     createManager: (onEvent) =>
       new ProbeManager({ catalog: probeCatalog, openObject: probeObjectOpener((file) => BpfObject.open(file)), onEvent, logger: log }),
-    resolveContainer: (containerId, podUid) => cgroupIdForContainer(containerId, podUid, mount),
+    resolveContainer: containerResolver(log),
     agentVersion: agentVersion(),
     logger: log,
     costMeter: new CostMeter(bpfStats),
@@ -160,6 +160,26 @@ export async function agentCommand(args: readonly string[]): Promise<number> {
     exitSoon(1);
     return 1;
   }
+}
+
+/**
+ * Container → cgroup id under the host's cgroup2 mount. Without one (a node
+ * with cgroup v1 only) the agent still runs and every target reports why it
+ * is not traced, with the fix; the mount is looked for again until found.
+ */
+function containerResolver(log: Logger): ContainerResolver {
+  let mount: Cgroup2Mount | undefined;
+  let reported = false;
+  return (containerId, podUid) => {
+    try {
+      mount ??= findCgroup2Mount();
+    } catch (err) {
+      if (!reported) log.error({ err }, 'no container can be traced on this node');
+      reported = true;
+      throw err;
+    }
+    return cgroupIdForContainer(containerId, podUid, mount);
+  };
 }
 
 /**

@@ -103,8 +103,8 @@ export class NoCgroup2MountError extends Error {
   constructor(mountinfoPath: string, required?: string) {
     super(
       required === undefined
-        ? `no cgroup2 mount in ${mountinfoPath}: Loupe needs the unified cgroup hierarchy ` +
-            '(mount it with `mount -t cgroup2 none /sys/fs/cgroup`, or boot with systemd.unified_cgroup_hierarchy=1)'
+        ? `this node has no cgroup v2 (no cgroup2 mount in ${mountinfoPath}), only cgroup v1, and Loupe tells containers apart by cgroup2 id. ` +
+            'Fix: run the node with cgroup v2 (the default of current distributions; systemd.unified_cgroup_hierarchy=1)'
         : `no cgroup2 mount at or under ${required} in ${mountinfoPath}, which ${CGROUP_MOUNT_ENV} names: ` +
             "mount the host's /sys/fs/cgroup there (a hostPath volume) or unset it",
     );

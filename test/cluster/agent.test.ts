@@ -53,15 +53,17 @@ class Agent {
   constructor(
     readonly node: string,
     readonly profilePort = 0,
+    /** Runs it in a mount namespace of its own with every cgroup2 mount gone: a node with cgroup v1 only. */
+    cgroupV1Only = false,
   ) {
-    this.child = spawn(
-      process.execPath,
-      [
-        '--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', node,
-        '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, '--profile-port', String(profilePort),
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOUPE_LOG_LEVEL: 'info' } },
-    );
+    const agent = [
+      process.execPath, '--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'agent', '--node-name', node,
+      '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, '--profile-port', String(profilePort),
+    ];
+    const [command, ...args] = cgroupV1Only
+      ? ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', `${UNMOUNT_CGROUP2} && exec "$@"`, 'sh', ...agent]
+      : agent;
+    this.child = spawn(command as string, args, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOUPE_LOG_LEVEL: 'info' } });
     this.child.stderr?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-20_000)));
     this.exited = new Promise((resolve) =>
       this.child.on('exit', (code, signal) => {
@@ -85,8 +87,12 @@ class Agent {
   }
 }
 
-function startAgent(node: string, profilePort?: number): Agent {
-  const agent = new Agent(node, profilePort);
+/** Unmounts every cgroup2 mount (deepest first), as many times as each is stacked. */
+const UNMOUNT_CGROUP2 =
+  "for m in $(awk '{ for (i = 7; $i != \"-\"; i++); if ($(i + 1) == \"cgroup2\") print $5 }' /proc/self/mountinfo | sort -r); do umount -l \"$m\"; done; ! grep -q ' - cgroup2 ' /proc/self/mountinfo";
+
+function startAgent(node: string, profilePort?: number, cgroupV1Only?: boolean): Agent {
+  const agent = new Agent(node, profilePort, cgroupV1Only);
   agents.set(node, agent);
   return agent;
 }
@@ -367,6 +373,22 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     }
     await writePlan('node-a', [web]);
     await waitFor('node-a to drop the capped profile', async () => (await entry('node-a', 'capped')) === undefined);
+  });
+
+  it('on a node with cgroup v1 only, keeps running and reports every target untraced, with the cause and the fix', async () => {
+    const agentC = startAgent('node-c', 0, true);
+    const pod = new FakePod();
+    pods.push(pod);
+    await writePlan('node-c', [profile('web', { targets: [target(pod, 'web-v1')] })]);
+    const reported = await waitForEntry('node-c', 'web', 'reports its target unresolved', (p) => (p.targets.unresolved?.length ?? 0) === 1);
+    assert.equal(reported.targets.resolved, 0);
+    assert.equal(reported.targets.unresolved?.[0]?.pod, `${NS}/web-v1`);
+    assert.match(reported.targets.unresolved?.[0]?.reason ?? '', /^this node has no cgroup v2 .*only cgroup v1.*Fix: run the node with cgroup v2/);
+    // Nothing to attach for: no probe is loaded, and the agent stays up.
+    assert.deepEqual(reported.probesLoaded, []);
+    assert.equal(agentC.exitStatus, undefined, agentC.log);
+    agentC.child.kill('SIGTERM');
+    assert.deepEqual(await waitFor('node-c to exit', () => agentC.exitStatus), { code: 0, signal: null });
   });
 
   it('SIGTERM: detaches everything, writes a final status that says so, exits 0', async () => {
