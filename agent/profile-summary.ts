@@ -2,6 +2,7 @@
 // merged over every cgroup it counted in (a restarted container's old cgroup
 // still counts), and per pod, busiest first; top lists cut to the profile's
 // topN. Taken once per interval, so status changes at most that often.
+import { activityOf } from '../api/activity.js';
 import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
 import type { NodePodResult } from '../api/nodetraceplan.js';
 import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
@@ -43,14 +44,13 @@ function mergeOver<N extends ProbeName>(results: ProfileResults, probe: N, cgrou
   return mergeProbeResults(probe, present);
 }
 
-/** How busy results show a pod to be: the headline counter of each probe, summed. */
-export function activity(results: ProbeResults): number {
+/** Busiest first (api/activity.ts), the order the status budget cuts from the end of; ties by name. */
+export function busiestFirst(a: NodePodResult, b: NodePodResult): number {
   return (
-    (results.exec?.execs ?? 0) +
-    (results.syscalls?.calls ?? 0) +
-    (results.files?.opens ?? 0) +
-    (results.tcp?.connects ?? 0) +
-    (results.tcp?.accepts ?? 0)
+    activityOf(b.results) - activityOf(a.results) ||
+    a.namespace.localeCompare(b.namespace) ||
+    a.pod.localeCompare(b.pod) ||
+    a.podUid.localeCompare(b.podUid)
   );
 }
 
@@ -75,12 +75,6 @@ export function summarizeProfile(input: ProfileSummaryInput): ProfileSummary {
     for (const probe of shown) setResult(podResults, probe, mergeOver(input.results, probe, cgroupIds), input.topN);
     return { podUid: ref.podUid, namespace: ref.namespace, pod: ref.pod, results: podResults };
   });
-  pods.sort(
-    (a, b) =>
-      activity(b.results) - activity(a.results) ||
-      a.namespace.localeCompare(b.namespace) ||
-      a.pod.localeCompare(b.pod) ||
-      a.podUid.localeCompare(b.podUid),
-  );
+  pods.sort(busiestFirst);
   return { results, pods };
 }

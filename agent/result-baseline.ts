@@ -7,7 +7,7 @@
 import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
 import type { NodePodResult, NodeTracePlan } from '../api/nodetraceplan.js';
 import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
-import { activity, type ProfileSummary } from './profile-summary.js';
+import { busiestFirst, type ProfileSummary } from './profile-summary.js';
 
 /** Per profile uid, what the plan's status held for the profiles its spec still carries. */
 export function baselinesFromPlan(plan: NodeTracePlan): Map<string, ProfileSummary> {
@@ -54,12 +54,6 @@ export function withBaseline(
   }
   return {
     results: mergeResults(live.results, baseline.results, probes, topN),
-    pods: [...pods.values()].sort(
-      (a, b) =>
-        activity(b.results) - activity(a.results) ||
-        a.namespace.localeCompare(b.namespace) ||
-        a.pod.localeCompare(b.pod) ||
-        a.podUid.localeCompare(b.podUid),
-    ),
+    pods: [...pods.values()].sort(busiestFirst),
   };
 }

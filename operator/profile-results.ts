@@ -1,9 +1,10 @@
 // A profile's results over all its nodes: counts summed, histograms merged,
 // top lists re-ranked and cut to the profile's topN (api/merge.ts), and a
 // per-pod breakdown ranked busiest first.
-import { boundTop, mergeAllProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import { activityOf } from '../api/activity.js';
+import { boundTop, mergeAllProbeResults, withTopList } from '../api/merge.js';
 import type { NodeProfileStatus } from '../api/nodetraceplan.js';
-import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
+import { PROBE_NAMES, type ProbeResults } from '../api/results.js';
 import type { PodResult, Truncation } from '../api/traceprofile.js';
 
 export interface ProfileResults {
@@ -22,33 +23,7 @@ export function boundedResults(results: ProbeResults, topN: number): ProbeResult
   return bounded;
 }
 
-/** Events each probe counted; typed over every probe name, so a new probe cannot be forgotten here. */
-const ACTIVITY: { [N in ProbeName]: (result: ResultOf<N>) => number } = {
-  exec: (r) => r.execs,
-  syscalls: (r) => r.calls,
-  files: (r) => r.opens,
-  tcp: (r) => r.connects + r.accepts,
-  runqlat: (r) => r.latencyNs.count,
-  oomkill: (r) => r.kills,
-  biolatency: (r) => r.ios,
-  netbytes: (r) => r.packetsSent + r.packetsReceived,
-  profile: (r) => r.samples,
-};
-
-function activityOfProbe<N extends ProbeName>(probe: N, result: ResultOf<N>): number {
-  return (ACTIVITY[probe] as (r: ResultOf<N>) => number)(result);
-}
-
-/** How busy a pod was: the events its probes counted. Ranks the per-pod breakdown. */
-export function activityOf(results: ProbeResults): number {
-  let total = 0;
-  for (const probe of PROBE_NAMES) {
-    const result = results[probe];
-    if (result !== undefined) total += activityOfProbe(probe, result);
-  }
-  return total;
-}
-
+/** Busiest first (api/activity.ts, the same order the nodes cut by); ties by name. */
 function byActivity(a: PodResult, b: PodResult): number {
   return activityOf(b.results) - activityOf(a.results) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 }

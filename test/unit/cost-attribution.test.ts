@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { attributeCost, shares, type ProbeInterval } from '../../agent/cost/attribution.js';
-import { eventsByProbe, probeEvents } from '../../agent/cost/probe-events.js';
+import { eventsByProbe } from '../../agent/cost/probe-events.js';
+import { probeActivity } from '../../api/activity.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 
 const SECOND_NS = 1e9;
@@ -76,9 +77,9 @@ describe('attributeCost', () => {
 
 describe('probe events', () => {
   it('counts what each probe does work for', () => {
-    assert.equal(probeEvents('exec', { execs: 3, exits: 4, topCommands: [] }), 7);
-    assert.equal(probeEvents('runqlat', { latencyNs: summarizeLatency(histogramFromCounts(1, [2, 3])), topCommands: [] }), 6);
-    assert.equal(probeEvents('netbytes', { bytesSent: 10, bytesReceived: 20, packetsSent: 1, packetsReceived: 2, topProtocols: [] }), 3);
+    assert.equal(probeActivity('exec', { execs: 3, exits: 4, topCommands: [] }), 7);
+    assert.equal(probeActivity('runqlat', { latencyNs: summarizeLatency(histogramFromCounts(1, [2, 3])), topCommands: [] }), 6);
+    assert.equal(probeActivity('netbytes', { bytesSent: 10, bytesReceived: 20, packetsSent: 1, packetsReceived: 2, topProtocols: [] }), 3);
   });
 
   it('sums a profile\'s results over its cgroups, per probe', () => {
