@@ -7,17 +7,20 @@
 import { mergeHistograms, summarizeLatency } from '../api/histogram.js';
 import type { ProbeSpec } from '../api/probes.js';
 import type { FilesResult, ProbeName, SyscallsResult } from '../api/results.js';
+import type { SyscallArch } from '../api/syscall-names.js';
 import type { ProbeResult, ProbeSpecOf } from './probes/probe.js';
+import { NODE_SYSCALL_ARCH } from './probes/syscall-names.js';
 import { syscallNumber, type SyscallsDelta } from './probes/syscalls.js';
 
-/** The only syscall table the syscalls probe has (agent/probes/syscall-names.ts). */
-export const SYSCALL_TABLE_ARCH = 'x86_64';
-
-/** Why a profile's options for a probe cannot be served on this node; undefined when they can. */
-export function probeOptionsError(spec: ProbeSpec): string | undefined {
+/**
+ * Why a profile's options for a probe cannot be served on this node (of
+ * arch); undefined when they can. Admission accepts a syscall of any
+ * architecture Loupe builds for, so a node without it is where it fails.
+ */
+export function probeOptionsError(spec: ProbeSpec, arch: SyscallArch = NODE_SYSCALL_ARCH): string | undefined {
   if (spec.name !== 'syscalls') return undefined;
-  const unknown = (spec.only ?? []).find((name) => syscallNumber(name) === undefined);
-  return unknown === undefined ? undefined : `syscalls.only: unknown syscall ${JSON.stringify(unknown)} on this node (${SYSCALL_TABLE_ARCH})`;
+  const unknown = (spec.only ?? []).find((name) => syscallNumber(name, arch) === undefined);
+  return unknown === undefined ? undefined : `syscalls.only: unknown syscall ${JSON.stringify(unknown)} on this node (${arch})`;
 }
 
 /** Only the syscalls the profile names: counts, errors, top list and latency of those alone. */

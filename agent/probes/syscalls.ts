@@ -10,11 +10,12 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency, type Log2Hist
 import { OTHER_TOP_KEY } from '../../api/merge.js';
 import type { ProbeSpec } from '../../api/probes.js';
 import type { SyscallsResult } from '../../api/results.js';
+import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from '../../api/syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
 import { decodeCgroupId, expectSize } from './kernel-decode.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
-import { SYSCALL_NAMES, syscallName } from './syscall-names.js';
+import { NODE_SYSCALL_ARCH, syscallName } from './syscall-names.js';
 import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from './target-storage.js';
 import { TopList } from './top-list.js';
 
@@ -131,12 +132,14 @@ export interface SyscallsDelta extends SyscallsResult {
   latencyBySyscall?: ReadonlyMap<string, Log2Histogram>;
 }
 
-/** x86_64 syscall name → number (syscall-names.ts is the table). */
-const SYSCALL_NUMBERS: ReadonlyMap<string, number> = new Map([...SYSCALL_NAMES].map(([nr, name]) => [name, nr]));
+/** Name → number, per architecture (api/syscall-names.ts holds the tables). */
+const SYSCALL_NUMBERS = new Map(
+  SYSCALL_ARCHES.map((arch) => [arch, new Map([...SYSCALL_TABLES[arch]].map(([nr, name]) => [name, nr]))] as const),
+);
 
-/** The syscall's number, or undefined for a name this node's table does not know. */
-export function syscallNumber(name: string): number | undefined {
-  return SYSCALL_NUMBERS.get(name);
+/** The syscall's number on this node (or on arch), undefined for a name that table does not know. */
+export function syscallNumber(name: string, arch: SyscallArch = NODE_SYSCALL_ARCH): number | undefined {
+  return SYSCALL_NUMBERS.get(arch)?.get(name);
 }
 
 /**

@@ -69,6 +69,11 @@ describe('probeOptionsError', () => {
     );
   });
 
+  it('names a syscall that admission accepted but this node\'s architecture lacks', () => {
+    assert.equal(probeOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'arm64'), 'syscalls.only: unknown syscall "open" on this node (arm64)');
+    assert.equal(probeOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'x86_64'), undefined);
+  });
+
   it('accepts known syscalls, no filter, and every other probe', () => {
     assert.equal(probeOptionsError({ name: 'syscalls', only: ['read', 'openat', 'getppid', 'file_setattr'] }), undefined);
     assert.equal(probeOptionsError({ name: 'syscalls' }), undefined);
