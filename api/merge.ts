@@ -11,9 +11,18 @@ export type ResultOf<N extends ProbeName> = NonNullable<ProbeResults[N]>;
 /** Key of the entry that stands for the keys a folded top list dropped. */
 export const OTHER_TOP_KEY = '(other)';
 
-/** Highest count first; ties by errors, then key, so merges are deterministic. */
+/**
+ * Highest count first; ties by errors, then key, so merges are deterministic.
+ * OTHER_TOP_KEY last whatever its count: summed over many lists it easily
+ * outgrows every key, but it is the remainder, not a key to rank.
+ */
 function byRank(a: TopEntry, b: TopEntry): number {
-  return b.count - a.count || (b.errors ?? 0) - (a.errors ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+  return (
+    Number(a.key === OTHER_TOP_KEY) - Number(b.key === OTHER_TOP_KEY) ||
+    b.count - a.count ||
+    (b.errors ?? 0) - (a.errors ?? 0) ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+  );
 }
 
 /** Sums count and errors per key over all lists; the result is ranked and complete. */
@@ -44,17 +53,14 @@ export function boundTop(list: readonly TopEntry[], n: number): TopEntry[] {
  * without end.
  */
 export function foldTop(list: readonly TopEntry[], n: number): TopEntry[] {
-  const ranked = mergeTop(list);
-  const folded = ranked.find((e) => e.key === OTHER_TOP_KEY);
-  const keys = ranked.filter((e) => e !== folded);
-  if (ranked.length <= n) return folded === undefined ? keys : [...keys, folded];
-  const kept = keys.slice(0, n - 1);
+  const ranked = mergeTop(list); // an OTHER_TOP_KEY entry from an earlier fold is last, and folds again
+  if (ranked.length <= n) return ranked;
   const other: TopEntry = { key: OTHER_TOP_KEY, count: 0 };
-  for (const e of [...keys.slice(n - 1), ...(folded === undefined ? [] : [folded])]) {
+  for (const e of ranked.slice(n - 1)) {
     other.count += e.count;
     if (e.errors !== undefined) other.errors = (other.errors ?? 0) + e.errors;
   }
-  return [...kept, other]; // last, whatever its count: it is not a key of its own
+  return [...ranked.slice(0, n - 1), other];
 }
 
 function sum<T>(rs: readonly T[], field: (r: T) => number): number {
