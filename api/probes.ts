@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { withCelRules } from './cel.js';
 import { PROBE_NAMES } from './results.js';
+import { KNOWN_SYSCALL_NAMES } from './syscall-names.js';
 
 /** A probe's options: only its own, so an option under the wrong probe is an error, not silently ignored. */
 function probeOptions<N extends string, O extends z.ZodRawShape>(name: N, options: O) {
@@ -21,11 +22,18 @@ export const ExecProbeSpecSchema = probeOptions('exec', {}).describe('Process ex
 
 export const SyscallsProbeSpecSchema = probeOptions('syscalls', {
     only: z
-      .array(z.string().max(64).regex(/^[a-z0-9_]+$/, { error: 'syscall names are lowercase, e.g. openat' }))
+      .array(
+        z.enum(KNOWN_SYSCALL_NAMES, {
+          error: (issue) => `unknown syscall ${JSON.stringify(issue.input)}; names are Linux's on x86_64 or arm64, e.g. openat`,
+        }),
+      )
       .min(1)
       .max(64)
       .optional()
-      .describe('Trace only these syscalls, by name (e.g. read, openat); all syscalls when omitted.'),
+      .describe(
+        'Trace only these syscalls, by name (e.g. read, openat); all syscalls when omitted. A name of x86_64 or arm64 ' +
+          'Linux; a node whose architecture lacks it (open on arm64) reports it in the NodeTracePlan.',
+      ),
   })
   .describe('Syscall counts, errors and latency.');
 

@@ -46,6 +46,7 @@ describe('TraceProfile parsing', () => {
     ['an unknown probe', { ...minimal, probes: [{ name: 'kprobe' }] }, /^spec\.probes\[0\]\.name: probe name must be one of exec, syscalls, files, tcp/m],
     ['a duplicate probe', { ...minimal, probes: [{ name: 'tcp' }, { name: 'tcp' }] }, /^spec\.probes: probes must not name the same probe twice/m],
     ['an option of another probe', { ...minimal, probes: [{ name: 'exec', pathPrefixes: ['/etc'] }] }, /^spec\.probes\[0\]: pathPrefixes: not an option of the exec probe/m],
+    ['an unknown syscall', { ...minimal, probes: [{ name: 'syscalls', only: ['read', 'not_a_syscall'] }] }, /^spec\.probes\[0\]\.only\[1\]: unknown syscall "not_a_syscall"/m],
     ['a relative path prefix', { ...minimal, probes: [{ name: 'files', pathPrefixes: ['etc'] }] }, /^spec\.probes\[0\]\.pathPrefixes\[0\]: path prefixes are absolute/m],
     ['nine probes', { ...minimal, probes: Array.from({ length: 9 }, () => ({ name: 'exec' })) }, /^spec\.probes: /m],
     ['In without values', { ...minimal, selector: { matchExpressions: [{ key: 'app', operator: 'In' }] } }, /^spec\.selector\.matchExpressions\[0\]\.values: values must list at least one label value/m],
@@ -71,6 +72,12 @@ describe('TraceProfile parsing', () => {
       if (!parsed.ok) assert.match(parsed.error, message);
     });
   }
+
+  it('accepts a syscall of either architecture Loupe builds for, since admission cannot know the node', () => {
+    // open: x86_64 only (arm64 has openat alone); openat: both.
+    const parsed = parseTraceProfile(profile({ ...minimal, probes: [{ name: 'syscalls', only: ['open', 'openat'] }] }));
+    assert.ok(parsed.ok, parsed.ok ? '' : parsed.error);
+  });
 
   it('accepts http(s) URLs for either protocol and IPv6 host:port for grpc', () => {
     for (const otlp of [

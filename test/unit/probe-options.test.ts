@@ -200,8 +200,8 @@ describe('loupe trace --syscalls and --path-prefix', () => {
   });
 
   const bad: [string[], string][] = [
-    [['--syscalls', 'read,nosuchcall'], '--syscalls: syscalls.only: unknown syscall "nosuchcall" on this node (x86_64)'],
-    [['--syscalls', 'Read'], 'syscall names are lowercase, e.g. openat'],
+    [['--syscalls', 'read,nosuchcall'], 'unknown syscall "nosuchcall"; names are Linux\'s on x86_64 or arm64, e.g. openat'],
+    [['--syscalls', 'Read'], 'unknown syscall "Read"; names are Linux\'s on x86_64 or arm64, e.g. openat'],
     [['--path-prefix', 'etc'], 'path prefixes are absolute paths, e.g. /etc'],
     [['--probes', 'exec', '--syscalls', 'read'], '--syscalls filters the syscalls probe: add it to --probes'],
     [['--probes', 'exec', '--path-prefix', '/etc'], '--path-prefix filters the files probe: add it to --probes'],
