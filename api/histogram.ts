@@ -19,10 +19,6 @@ export const Log2HistogramSchema = z.object({
 });
 export type Log2Histogram = z.infer<typeof Log2HistogramSchema>;
 
-export function emptyHistogram(): Log2Histogram {
-  return { zeroCount: 0, buckets: [] };
-}
-
 /** OTLP's offset for our buckets array: slot k is OTLP scale-0 index k - 1. */
 export const OTLP_BUCKET_OFFSET = -1;
 
