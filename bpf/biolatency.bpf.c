@@ -31,8 +31,10 @@ struct biolatency_start {
 	__u32 dev;
 };
 
-/* Keyed by the request's address. LRU: a request that never completes
- * (a driver that drops it) must not hold an entry for ever. */
+/* Keyed by the request's address, which the next request drawn from the
+ * same tag pool reuses, whoever issues it: an entry must not outlive its
+ * request. LRU: a request that never completes (a driver that drops it)
+ * must not hold an entry for ever. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -65,14 +67,29 @@ int BPF_PROG(loupe_block_io_start, struct request *rq)
 	__u64 key = (__u64)rq;
 	struct gendisk *disk;
 
-	if (!target)
+	/* An untraced request at the address of a traced one freed unseen
+	 * must not complete against that request's entry. */
+	if (!target) {
+		bpf_map_delete_elem(&starts, &key);
 		return 0;
+	}
 	start.ns = bpf_ktime_get_ns();
 	start.slot = target->slot;
 	disk = rq->q->disk;
 	/* The whole disk, as MKDEV() builds dev_t; rq->part is not set yet here. */
 	start.dev = disk ? (__u32)disk->major << 20 | disk->first_minor : 0;
 	bpf_map_update_elem(&starts, &key, &start, BPF_ANY);
+	return 0;
+}
+
+/* A request merged into another is freed without completing: its bytes
+ * complete with the request it joined. */
+SEC("tp_btf/block_rq_merge")
+int BPF_PROG(loupe_block_rq_merge, struct request *rq)
+{
+	__u64 key = (__u64)rq;
+
+	bpf_map_delete_elem(&starts, &key);
 	return 0;
 }
 

@@ -208,7 +208,7 @@ export const biolatency: ProbeDefinition<'biolatency'> = {
   },
 
   attach(obj) {
-    return attachPrograms(obj, ['loupe_block_io_start', 'loupe_block_rq_complete']);
+    return attachPrograms(obj, ['loupe_block_io_start', 'loupe_block_rq_merge', 'loupe_block_rq_complete']);
   },
 
   reader(obj) {
