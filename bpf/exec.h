@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
-/* Events of the exec probe, shared with agent/probes/exec-decode.ts. */
+/* Events of the exec probe, shared with agent/probes/exec-decode.ts through
+ * layouts.generated.ts (bpf/contract.bpf.c lists them). */
 #ifndef __EXEC_H
 #define __EXEC_H
 
@@ -11,7 +12,7 @@ enum exec_event_kind {
 	EXEC_EVENT_EXIT = 2,
 };
 
-/* 312 bytes, no implicit padding: agent/probes/exec-decode.ts reads fixed offsets. */
+/* No implicit padding; user space reads it at the offsets of layouts.generated.ts. */
 struct exec_event {
 	__u64 cgroup_id;
 	__u64 profiles;   /* targets[cgroup_id].profiles at the time */
@@ -23,7 +24,5 @@ struct exec_event {
 	char comm[EXEC_COMM_LEN];
 	char filename[EXEC_FILENAME_LEN]; /* exec only: the path as executed */
 };
-
-_Static_assert(sizeof(struct exec_event) == 312, "agent/probes/exec-decode.ts expects 312 bytes");
 
 #endif /* __EXEC_H */

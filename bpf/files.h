@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
-/* Map layouts of the files probe, shared with agent/probes/files-decode.ts. */
+/* Map layouts of the files probe, shared with agent/probes/files-decode.ts through
+ * layouts.generated.ts (bpf/contract.bpf.c lists them). */
 #ifndef __FILES_H
 #define __FILES_H
 
@@ -16,8 +17,5 @@ struct file_counts {
 	__u64 opens;  /* calls, failed or not */
 	__u64 errors; /* calls that returned a negative errno */
 };
-
-_Static_assert(sizeof(struct file_key) == 264, "agent/probes/files-decode.ts expects 264 bytes");
-_Static_assert(sizeof(struct file_counts) == 16, "agent/probes/files-decode.ts expects 16 bytes");
 
 #endif /* __FILES_H */

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
-/* Events of the oomkill probe, shared with agent/probes/oomkill-decode.ts. */
+/* Events of the oomkill probe, shared with agent/probes/oomkill-decode.ts through
+ * layouts.generated.ts (bpf/contract.bpf.c lists them). */
 #ifndef __OOMKILL_H
 #define __OOMKILL_H
 
 #define OOMKILL_COMM_LEN 16
 
-/* 64 bytes, no implicit padding: agent/probes/oomkill-decode.ts reads fixed offsets. */
+/* No implicit padding; user space reads it at the offsets of layouts.generated.ts. */
 struct oomkill_event {
 	__u64 cgroup_id;   /* the victim's cgroup2 cgroup */
 	__u64 profiles;    /* targets[cgroup_id].profiles at the time */
@@ -17,7 +18,5 @@ struct oomkill_event {
 	__u32 pad;         /* 0 */
 	char comm[OOMKILL_COMM_LEN];
 };
-
-_Static_assert(sizeof(struct oomkill_event) == 64, "agent/probes/oomkill-decode.ts expects 64 bytes");
 
 #endif /* __OOMKILL_H */

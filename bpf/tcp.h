@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
-/* Events of the tcp probe, shared with agent/probes/tcp-decode.ts. */
+/* Events of the tcp probe, shared with agent/probes/tcp-decode.ts through
+ * layouts.generated.ts (bpf/contract.bpf.c lists them). */
 #ifndef __TCP_H
 #define __TCP_H
 
@@ -10,7 +11,7 @@ enum tcp_event_kind {
 	TCP_EVENT_CLOSE = 4,          /* an established connection reached CLOSE */
 };
 
-/* 96 bytes, no implicit padding: agent/probes/tcp-decode.ts reads fixed offsets. */
+/* No implicit padding; user space reads it at the offsets of layouts.generated.ts. */
 struct tcp_event {
 	__u64 cgroup_id;
 	__u64 profiles;       /* targets[cgroup_id].profiles at the time */
@@ -29,7 +30,5 @@ struct tcp_event {
 	__u8 saddr[16];       /* AF_INET: first 4 bytes */
 	__u8 daddr[16];
 };
-
-_Static_assert(sizeof(struct tcp_event) == 96, "agent/probes/tcp-decode.ts expects 96 bytes");
 
 #endif /* __TCP_H */

@@ -2,11 +2,12 @@
 // aggregation of those events into ExecResults.
 import { z } from 'zod';
 import type { ExecResult } from '../../api/results.js';
-import { cString, expectSize } from './kernel-decode.js';
+import { expectSize, readChars, readU32, readU64 } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TopList } from './top-list.js';
 
-/** sizeof(struct exec_event); offsets below follow bpf/exec.h. */
-export const EXEC_EVENT_SIZE = 312;
+const EVENT = layouts.exec_event;
+export const EXEC_EVENT_SIZE = EVENT.size;
 const KIND_EXEC = 1;
 const KIND_EXIT = 2;
 
@@ -29,16 +30,17 @@ export type ExecEvent = z.output<typeof ExecEventSchema>;
 
 export function decodeExecEvent(buf: Buffer): ExecEvent {
   expectSize(buf, EXEC_EVENT_SIZE, 'exec event');
+  const f = EVENT.fields;
   return ExecEventSchema.parse({
-    cgroupId: buf.readBigUInt64LE(0),
-    profiles: buf.readBigUInt64LE(8),
-    timeNs: buf.readBigUInt64LE(16),
-    kind: buf.readUInt32LE(24),
-    pid: buf.readUInt32LE(28),
-    ppid: buf.readUInt32LE(32),
-    exitStatus: buf.readUInt32LE(36),
-    comm: cString(buf, 40, 16),
-    filename: cString(buf, 56, 256),
+    cgroupId: readU64(buf, f.cgroup_id),
+    profiles: readU64(buf, f.profiles),
+    timeNs: readU64(buf, f.time_ns),
+    kind: readU32(buf, f.kind),
+    pid: readU32(buf, f.pid),
+    ppid: readU32(buf, f.ppid),
+    exitStatus: readU32(buf, f.exit_code),
+    comm: readChars(buf, f.comm),
+    filename: readChars(buf, f.filename),
   });
 }
 

@@ -3,11 +3,14 @@
 // per-cgroup FilesResults.
 import { z } from 'zod';
 import type { FilesResult } from '../../api/results.js';
-import { cString, decodeCgroupId, expectSize } from './kernel-decode.js';
+import { decodeCgroupId, expectSize, readChars, readU64 } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TopList } from './top-list.js';
 
-export const FILE_KEY_SIZE = 264;
-export const FILE_COUNTS_SIZE = 16;
+const KEY = layouts.file_key;
+const COUNTS = layouts.file_counts;
+export const FILE_KEY_SIZE = KEY.size;
+export const FILE_COUNTS_SIZE = COUNTS.size;
 /** What an open counts under when the kernel could not read its path (EFAULT). */
 export const UNREADABLE_PATH = '(unreadable)';
 
@@ -26,12 +29,12 @@ export type FileCounts = z.output<typeof FileCountsSchema>;
 
 export function decodeFileKey(buf: Buffer): FileKey {
   expectSize(buf, FILE_KEY_SIZE, 'files key');
-  return FileKeySchema.parse({ cgroupId: buf.readBigUInt64LE(0), path: cString(buf, 8, 256) });
+  return FileKeySchema.parse({ cgroupId: readU64(buf, KEY.fields.cgroup_id), path: readChars(buf, KEY.fields.path) });
 }
 
 export function decodeFileCounts(buf: Buffer): FileCounts {
   expectSize(buf, FILE_COUNTS_SIZE, 'files counts');
-  return FileCountsSchema.parse({ opens: buf.readBigUInt64LE(0), errors: buf.readBigUInt64LE(8) });
+  return FileCountsSchema.parse({ opens: readU64(buf, COUNTS.fields.opens), errors: readU64(buf, COUNTS.fields.errors) });
 }
 
 /**

@@ -1,5 +1,26 @@
 // Small readers for the C types in kernel structs (bpf/*.h), shared by the
-// probes' decoders: fixed-size strings, u64 counters, monotonic timestamps.
+// probes' decoders: fixed-size strings, u64 counters, monotonic timestamps,
+// and struct fields at the offsets layouts.generated.ts has from the objects' BTF.
+
+/** A member of a kernel struct, as layouts.generated.ts gives it. */
+export interface Field {
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Throws when C changed a member's width and the decoder still reads the old one. */
+function width(field: Field, size: number): number {
+  if (field.size !== size) throw new Error(`a struct member at offset ${field.offset} is ${field.size} bytes, its reader expects ${size}: update the decoder`);
+  return field.offset;
+}
+
+export const readU64 = (buf: Buffer, field: Field): bigint => buf.readBigUInt64LE(width(field, 8));
+export const readU32 = (buf: Buffer, field: Field): number => buf.readUInt32LE(width(field, 4));
+export const readU16 = (buf: Buffer, field: Field): number => buf.readUInt16LE(width(field, 2));
+/** A char[N] member as a string (see cString). */
+export const readChars = (buf: Buffer, field: Field): string => cString(buf, field.offset, field.size);
+/** A __u8[N] member, not copied. */
+export const readBytes = (buf: Buffer, field: Field): Buffer => buf.subarray(field.offset, field.offset + field.size);
 
 /** A NUL-terminated char[len] at offset; invalid UTF-8 becomes U+FFFD. */
 export function cString(buf: Buffer, offset: number, len: number): string {

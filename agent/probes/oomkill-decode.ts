@@ -2,11 +2,12 @@
 // per-cgroup aggregation of those events into OomkillResults.
 import { z } from 'zod';
 import type { OomkillResult } from '../../api/results.js';
-import { cString, expectSize } from './kernel-decode.js';
+import { expectSize, readChars, readU32, readU64 } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TopList } from './top-list.js';
 
-/** sizeof(struct oomkill_event); offsets below follow bpf/oomkill.h. */
-export const OOMKILL_EVENT_SIZE = 64;
+const EVENT = layouts.oomkill_event;
+export const OOMKILL_EVENT_SIZE = EVENT.size;
 
 const u64 = z.bigint().min(0n);
 const u32 = z.number().int().min(0).max(0xffff_ffff);
@@ -27,15 +28,16 @@ export type OomkillEvent = z.output<typeof OomkillEventSchema>;
 
 export function decodeOomkillEvent(buf: Buffer): OomkillEvent {
   expectSize(buf, OOMKILL_EVENT_SIZE, 'oomkill event');
+  const f = EVENT.fields;
   return OomkillEventSchema.parse({
-    cgroupId: buf.readBigUInt64LE(0),
-    profiles: buf.readBigUInt64LE(8),
-    timeNs: buf.readBigUInt64LE(16),
-    totalVmPages: buf.readBigUInt64LE(24),
-    pid: buf.readUInt32LE(32),
-    uid: buf.readUInt32LE(36),
-    triggerPid: buf.readUInt32LE(40),
-    comm: cString(buf, 48, 16),
+    cgroupId: readU64(buf, f.cgroup_id),
+    profiles: readU64(buf, f.profiles),
+    timeNs: readU64(buf, f.time_ns),
+    totalVmPages: readU64(buf, f.total_vm),
+    pid: readU32(buf, f.pid),
+    uid: readU32(buf, f.uid),
+    triggerPid: readU32(buf, f.trigger_pid),
+    comm: readChars(buf, f.comm),
   });
 }
 

@@ -4,11 +4,12 @@
 import { z } from 'zod';
 import type { TcpResult } from '../../api/results.js';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, log2Bucket, summarizeLatency } from '../../api/histogram.js';
-import { expectSize } from './kernel-decode.js';
+import { expectSize, readBytes, readU16, readU32, readU64, type Field } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TopList } from './top-list.js';
 
-/** sizeof(struct tcp_event); offsets below follow bpf/tcp.h. */
-export const TCP_EVENT_SIZE = 96;
+const EVENT = layouts.tcp_event;
+export const TCP_EVENT_SIZE = EVENT.size;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const KINDS = { 1: 'connect', 2: 'connect_failed', 3: 'accept', 4: 'close' } as const;
@@ -66,23 +67,26 @@ export type TcpEvent = z.output<typeof TcpEventSchema>;
 
 export function decodeTcpEvent(buf: Buffer): TcpEvent {
   expectSize(buf, TCP_EVENT_SIZE, 'tcp event');
-  const family = buf.readUInt16LE(56);
-  const address = (offset: number) =>
-    family === AF_INET ? formatIPv4(buf.subarray(offset, offset + 4)) : formatIPv6(buf.subarray(offset, offset + 16));
+  const f = EVENT.fields;
+  const family = readU16(buf, f.family);
+  const address = (field: Field) => {
+    const bytes = readBytes(buf, field);
+    return family === AF_INET ? formatIPv4(bytes.subarray(0, 4)) : formatIPv6(bytes);
+  };
   return TcpEventSchema.parse({
-    cgroupId: buf.readBigUInt64LE(0),
-    profiles: buf.readBigUInt64LE(8),
-    timeNs: buf.readBigUInt64LE(16),
-    durationNs: buf.readBigUInt64LE(24),
-    bytesAcked: buf.readBigUInt64LE(32),
-    bytesReceived: buf.readBigUInt64LE(40),
-    kind: buf.readUInt32LE(48),
-    pid: buf.readUInt32LE(52),
+    cgroupId: readU64(buf, f.cgroup_id),
+    profiles: readU64(buf, f.profiles),
+    timeNs: readU64(buf, f.time_ns),
+    durationNs: readU64(buf, f.duration_ns),
+    bytesAcked: readU64(buf, f.bytes_acked),
+    bytesReceived: readU64(buf, f.bytes_received),
+    kind: readU32(buf, f.kind),
+    pid: readU32(buf, f.pid),
     family,
-    localPort: buf.readUInt16LE(58),
-    remotePort: buf.readUInt16LE(60),
-    localAddress: address(64),
-    remoteAddress: address(80),
+    localPort: readU16(buf, f.sport),
+    remotePort: readU16(buf, f.dport),
+    localAddress: address(f.saddr),
+    remoteAddress: address(f.daddr),
   });
 }
 

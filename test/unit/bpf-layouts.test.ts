@@ -1,0 +1,51 @@
+// The C <-> TypeScript contract: agent/probes/layouts.generated.ts is what
+// hack/gen-layouts.ts makes from the BTF of bpf/contract.bpf.c as the headers
+// are now, bpf/contract.bpf.c lists every struct the headers share with user
+// space, a drifted struct is told apart, and a decoder reading a member at a
+// width C no longer has throws instead of misreading.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { readU32, readU64 } from '../../agent/probes/kernel-decode.js';
+import { layouts } from '../../agent/probes/layouts.generated.js';
+import { LAYOUTS_FILE, layoutsFromObject, layoutsSource } from '../../hack/gen-layouts.js';
+
+const BPF_DIR = fileURLToPath(new URL('../../bpf', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('./fixtures/drifted-contract.bpf.c', import.meta.url));
+
+describe('the C <-> TypeScript layout contract', () => {
+  const out = mkdtempSync(path.join(tmpdir(), 'loupe-layouts-'));
+  after(() => rmSync(out, { recursive: true, force: true }));
+  const contract = path.join(out, 'contract.bpf.o');
+  execFileSync('make', ['-s', '-C', BPF_DIR, `BUILD=${out}`, contract], { stdio: ['ignore', 'ignore', 'pipe'] });
+
+  it('layouts.generated.ts is what the headers give now (npm run layouts)', () => {
+    assert.equal(readFileSync(LAYOUTS_FILE, 'utf8'), layoutsSource(layoutsFromObject(contract)));
+  });
+
+  it('bpf/contract.bpf.c lists every named struct of the shared headers', () => {
+    const declared = readdirSync(BPF_DIR)
+      .filter((f) => f.endsWith('.h') && f !== 'syscall_arch.h')
+      .flatMap((f) => [...readFileSync(path.join(BPF_DIR, f), 'utf8').matchAll(/^struct (\w+) \{/gm)].map((m) => m[1]));
+    assert.deepEqual(Object.keys(layouts).sort(), declared.sort());
+  });
+
+  it('tells a drifted struct apart', () => {
+    const drifted = path.join(out, 'drifted.bpf.o');
+    execFileSync('clang', ['-target', 'bpf', '-O2', '-g', '-I', path.join(BPF_DIR, 'arch', 'x86'), '-c', FIXTURE, '-o', drifted]);
+    const got = layoutsFromObject(drifted).exec_event;
+    assert.ok(got);
+    assert.notEqual(got.size, layouts.exec_event.size);
+    assert.deepEqual(got.fields.comm, { offset: 16, size: 32, elementSize: 1 });
+  });
+
+  it('a reader of the wrong width throws instead of misreading', () => {
+    const buf = Buffer.alloc(layouts.exec_event.size);
+    assert.equal(readU32(buf, layouts.exec_event.fields.pid), 0);
+    assert.throws(() => readU64(buf, layouts.exec_event.fields.pid), /is 4 bytes, its reader expects 8/);
+  });
+});
