@@ -10,7 +10,8 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { BiolatencyResult } from '../../api/results.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { decodeCgroupId, expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { decodeTargetValue } from './syscalls.js';
 import { TopList } from './top-list.js';
@@ -18,10 +19,10 @@ import { TopList } from './top-list.js';
 /** Device entries per target slot that the devices map has room for. */
 const DEVICE_ENTRIES_PER_TARGET = 16;
 
-/** sizeof(struct biolatency_totals), struct biolatency_key, struct biolatency_count in bpf/biolatency.h. */
-export const BIO_TOTALS_SIZE = 40 + 8 * HISTOGRAM_BUCKETS;
-export const BIO_KEY_SIZE = 8;
-export const BIO_COUNT_SIZE = 16;
+const { biolatency_totals: TOTALS, biolatency_key: KEY, biolatency_count: COUNT } = layouts;
+export const BIO_TOTALS_SIZE = TOTALS.size;
+export const BIO_KEY_SIZE = KEY.size;
+export const BIO_COUNT_SIZE = COUNT.size;
 
 const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
 const u32 = z.number().int().min(0).max(0xffff_ffff);
@@ -44,27 +45,26 @@ const BioCountSchema = z.object({ ios: u64, errors: u64 });
 export type BioCount = z.infer<typeof BioCountSchema>;
 
 export function decodeBioTotals(buf: Buffer): BioTotals {
-  expectSize(buf, BIO_TOTALS_SIZE, 'struct biolatency_totals');
-  const latency: bigint[] = [];
-  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(40 + 8 * k));
+  expectSize(buf, TOTALS.size, 'struct biolatency_totals');
+  const f = TOTALS.fields;
   return BioTotalsSchema.parse({
-    ios: buf.readBigUInt64LE(0),
-    errors: buf.readBigUInt64LE(8),
-    bytesRead: buf.readBigUInt64LE(16),
-    bytesWritten: buf.readBigUInt64LE(24),
-    zero: buf.readBigUInt64LE(32),
-    latency,
+    ios: readU64(buf, f.ios),
+    errors: readU64(buf, f.errors),
+    bytesRead: readU64(buf, f.bytes_read),
+    bytesWritten: readU64(buf, f.bytes_written),
+    zero: readU64(buf, f.zero),
+    latency: readU64s(buf, f.latency),
   });
 }
 
 export function decodeBioKey(buf: Buffer): BioKey {
-  expectSize(buf, BIO_KEY_SIZE, 'struct biolatency_key');
-  return BioKeySchema.parse({ slot: buf.readUInt32LE(0), dev: buf.readUInt32LE(4) });
+  expectSize(buf, KEY.size, 'struct biolatency_key');
+  return BioKeySchema.parse({ slot: readU32(buf, KEY.fields.slot), dev: readU32(buf, KEY.fields.dev) });
 }
 
 export function decodeBioCount(buf: Buffer): BioCount {
-  expectSize(buf, BIO_COUNT_SIZE, 'struct biolatency_count');
-  return BioCountSchema.parse({ ios: buf.readBigUInt64LE(0), errors: buf.readBigUInt64LE(8) });
+  expectSize(buf, COUNT.size, 'struct biolatency_count');
+  return BioCountSchema.parse({ ios: readU64(buf, COUNT.fields.ios), errors: readU64(buf, COUNT.fields.errors) });
 }
 
 export function sumBioTotals(perCpu: readonly BioTotals[]): BioTotals {

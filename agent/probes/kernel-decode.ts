@@ -19,6 +19,11 @@ export const readU32 = (buf: Buffer, field: Field): number => buf.readUInt32LE(w
 export const readU16 = (buf: Buffer, field: Field): number => buf.readUInt16LE(width(field, 2));
 /** A char[N] member as a string (see cString). */
 export const readChars = (buf: Buffer, field: Field): string => cString(buf, field.offset, field.size);
+/** A __u64[N] member. */
+export function readU64s(buf: Buffer, field: Field & { readonly elementSize?: number }): bigint[] {
+  width({ offset: field.offset, size: field.elementSize ?? field.size }, 8);
+  return Array.from({ length: field.size / 8 }, (_, k) => buf.readBigUInt64LE(field.offset + 8 * k));
+}
 /** A __u8[N] member, not copied. */
 export const readBytes = (buf: Buffer, field: Field): Buffer => buf.subarray(field.offset, field.offset + field.size);
 

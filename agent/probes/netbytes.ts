@@ -8,14 +8,15 @@ import { z } from 'zod';
 import type { NetbytesResult, TopEntry } from '../../api/results.js';
 import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
 import { findCgroup2Mount } from '../cgroup/mount.js';
-import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { decodeCgroupId, expectSize, readU64, readU64s } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { decodeTargetValue } from './syscalls.js';
 
 /** enum netbytes_protocol in bpf/netbytes.h, by index. */
 export const NET_PROTOCOLS = ['tcp', 'udp', 'icmp', 'other'] as const;
-/** sizeof(struct netbytes_totals). */
-export const NET_TOTALS_SIZE = 32 + 8 * NET_PROTOCOLS.length;
+const TOTALS = layouts.netbytes_totals;
+export const NET_TOTALS_SIZE = TOTALS.size;
 
 const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
 
@@ -30,13 +31,14 @@ const NetTotalsSchema = z.object({
 export type NetTotals = z.infer<typeof NetTotalsSchema>;
 
 export function decodeNetTotals(buf: Buffer): NetTotals {
-  expectSize(buf, NET_TOTALS_SIZE, 'struct netbytes_totals');
+  expectSize(buf, TOTALS.size, 'struct netbytes_totals');
+  const f = TOTALS.fields;
   return NetTotalsSchema.parse({
-    bytesSent: buf.readBigUInt64LE(0),
-    bytesReceived: buf.readBigUInt64LE(8),
-    packetsSent: buf.readBigUInt64LE(16),
-    packetsReceived: buf.readBigUInt64LE(24),
-    protocols: NET_PROTOCOLS.map((_, i) => buf.readBigUInt64LE(32 + 8 * i)),
+    bytesSent: readU64(buf, f.bytes_sent),
+    bytesReceived: readU64(buf, f.bytes_received),
+    packetsSent: readU64(buf, f.packets_sent),
+    packetsReceived: readU64(buf, f.packets_received),
+    protocols: readU64s(buf, f.protocols),
   });
 }
 

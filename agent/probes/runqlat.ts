@@ -8,7 +8,8 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { RunqlatResult } from '../../api/results.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { cString, decodeCgroupId, expectSize } from './kernel-decode.js';
+import { decodeCgroupId, expectSize, readChars, readU32, readU64, readU64s } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { decodeTargetValue } from './syscalls.js';
 import { TopList } from './top-list.js';
@@ -17,9 +18,9 @@ import { configureTargetStorage, syncTargetStorage } from './target-storage.js';
 /** Thread-name entries per target slot that the waits map has room for. */
 const WAIT_ENTRIES_PER_TARGET = 64;
 
-/** sizeof(struct runqlat_totals) and struct runqlat_key in bpf/runqlat.h. */
-export const RUNQLAT_TOTALS_SIZE = 8 + 8 * HISTOGRAM_BUCKETS;
-export const RUNQLAT_KEY_SIZE = 24;
+const { runqlat_totals: TOTALS, runqlat_key: KEY } = layouts;
+export const RUNQLAT_TOTALS_SIZE = TOTALS.size;
+export const RUNQLAT_KEY_SIZE = KEY.size;
 
 const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
 
@@ -31,15 +32,13 @@ const RunqlatKeySchema = z.object({ slot: z.number().int().min(0).max(0xffff_fff
 export type RunqlatKey = z.infer<typeof RunqlatKeySchema>;
 
 export function decodeRunqlatTotals(buf: Buffer): RunqlatTotals {
-  expectSize(buf, RUNQLAT_TOTALS_SIZE, 'struct runqlat_totals');
-  const latency: bigint[] = [];
-  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(8 + 8 * k));
-  return RunqlatTotalsSchema.parse({ zero: buf.readBigUInt64LE(0), latency });
+  expectSize(buf, TOTALS.size, 'struct runqlat_totals');
+  return RunqlatTotalsSchema.parse({ zero: readU64(buf, TOTALS.fields.zero), latency: readU64s(buf, TOTALS.fields.latency) });
 }
 
 export function decodeRunqlatKey(buf: Buffer): RunqlatKey {
-  expectSize(buf, RUNQLAT_KEY_SIZE, 'struct runqlat_key');
-  return RunqlatKeySchema.parse({ slot: buf.readUInt32LE(0), comm: cString(buf, 4, 16) });
+  expectSize(buf, KEY.size, 'struct runqlat_key');
+  return RunqlatKeySchema.parse({ slot: readU32(buf, KEY.fields.slot), comm: readChars(buf, KEY.fields.comm) });
 }
 
 export function sumRunqlatTotals(perCpu: readonly RunqlatTotals[]): RunqlatTotals {

@@ -13,7 +13,8 @@ import type { SyscallsResult } from '../../api/results.js';
 import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from '../../api/syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { decodeCgroupId, expectSize } from './kernel-decode.js';
+import { decodeCgroupId, expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
 import { NODE_SYSCALL_ARCH, syscallName } from './syscall-names.js';
 import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from './target-storage.js';
@@ -26,12 +27,10 @@ export const TARGET_OWN_LATENCY = 1;
 /** Per-syscall counter entries per target slot that the counts map has room for. */
 const COUNT_ENTRIES_PER_TARGET = 64;
 
-/** sizeof(struct syscalls_totals), struct syscalls_key, struct syscalls_count, struct syscalls_latency, struct loupe_target. */
-export const TOTALS_SIZE = 16 + 8 * HISTOGRAM_BUCKETS;
-const COUNT_KEY_SIZE = 8;
-export const COUNT_SIZE = 16;
-export const LATENCY_SIZE = 8 + 8 * HISTOGRAM_BUCKETS;
-const TARGET_VALUE_SIZE = 16;
+const { syscalls_totals: TOTALS, syscalls_key: COUNT_KEY, syscalls_count: COUNT, syscalls_latency: LATENCY, loupe_target: TARGET } = layouts;
+export const TOTALS_SIZE = TOTALS.size;
+export const COUNT_SIZE = COUNT.size;
+export const LATENCY_SIZE = LATENCY.size;
 
 const u64 = z.bigint().min(0n).max(0xffff_ffff_ffff_ffffn);
 const u32 = z.number().int().min(0).max(0xffff_ffff);
@@ -59,32 +58,30 @@ const TargetValueSchema = z.object({ profiles: u64, slot: u32, flags: u32 });
 export type TargetValue = z.infer<typeof TargetValueSchema>;
 
 export function decodeTotals(buf: Buffer): Totals {
-  expectSize(buf, TOTALS_SIZE, 'struct syscalls_totals');
-  const latency: bigint[] = [];
-  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(16 + 8 * k));
-  return TotalsSchema.parse({ errors: buf.readBigUInt64LE(0), zero: buf.readBigUInt64LE(8), latency });
+  expectSize(buf, TOTALS.size, 'struct syscalls_totals');
+  const f = TOTALS.fields;
+  return TotalsSchema.parse({ errors: readU64(buf, f.errors), zero: readU64(buf, f.zero), latency: readU64s(buf, f.latency) });
 }
 
 export function decodeCountKey(buf: Buffer): CountKey {
-  expectSize(buf, COUNT_KEY_SIZE, 'struct syscalls_key');
-  return CountKeySchema.parse({ slot: buf.readUInt32LE(0), nr: buf.readUInt32LE(4) });
+  expectSize(buf, COUNT_KEY.size, 'struct syscalls_key');
+  return CountKeySchema.parse({ slot: readU32(buf, COUNT_KEY.fields.slot), nr: readU32(buf, COUNT_KEY.fields.nr) });
 }
 
 export function decodeCount(buf: Buffer): Count {
-  expectSize(buf, COUNT_SIZE, 'struct syscalls_count');
-  return CountSchema.parse({ calls: buf.readBigUInt64LE(0), errors: buf.readBigUInt64LE(8) });
+  expectSize(buf, COUNT.size, 'struct syscalls_count');
+  return CountSchema.parse({ calls: readU64(buf, COUNT.fields.calls), errors: readU64(buf, COUNT.fields.errors) });
 }
 
 export function decodeLatency(buf: Buffer): Latency {
-  expectSize(buf, LATENCY_SIZE, 'struct syscalls_latency');
-  const latency: bigint[] = [];
-  for (let k = 0; k < HISTOGRAM_BUCKETS; k++) latency.push(buf.readBigUInt64LE(8 + 8 * k));
-  return LatencySchema.parse({ zero: buf.readBigUInt64LE(0), latency });
+  expectSize(buf, LATENCY.size, 'struct syscalls_latency');
+  return LatencySchema.parse({ zero: readU64(buf, LATENCY.fields.zero), latency: readU64s(buf, LATENCY.fields.latency) });
 }
 
 export function decodeTargetValue(buf: Buffer): TargetValue {
-  expectSize(buf, TARGET_VALUE_SIZE, 'struct loupe_target');
-  return TargetValueSchema.parse({ profiles: buf.readBigUInt64LE(0), slot: buf.readUInt32LE(8), flags: buf.readUInt32LE(12) });
+  expectSize(buf, TARGET.size, 'struct loupe_target');
+  const f = TARGET.fields;
+  return TargetValueSchema.parse({ profiles: readU64(buf, f.profiles), slot: readU32(buf, f.slot), flags: readU32(buf, f.flags) });
 }
 
 export function sumTotals(perCpu: readonly Totals[]): Totals {
