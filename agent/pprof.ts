@@ -1,10 +1,12 @@
 // Folded stacks → a gzipped pprof Profile (github.com/google/pprof's
 // profile.proto), the format `go tool pprof`, Pyroscope, Parca and most
 // profilers read. Two sample types, as `perf`-based profilers report them:
-// samples/count and cpu/nanoseconds (samples × the sampling period).
+// samples/count and cpu/nanoseconds. The time is each stack's own, summed
+// sample by sample with the period in force when it was taken: the node's rate
+// changes mid-run, so samples × today's period would misstate earlier time.
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import type { FoldedStacks } from './probes/profile-stacks.js';
+import { samplingPeriodNs, type FoldedStacks } from './probes/profile-stacks.js';
 
 export interface PprofOptions {
   /** When the samples were taken, for the profile's time_nanos and duration_nanos. */
@@ -15,7 +17,6 @@ export interface PprofOptions {
 /** Builds the pprof Profile: one Function and Location per distinct frame text, leaf first in each sample. */
 export function foldedToPprof(folded: FoldedStacks, options: PprofOptions = {}): Profile {
   const strings = new StringTable();
-  const periodNs = Math.round(1e9 / folded.frequencyHz);
   const functions: PprofFunction[] = [];
   const locations: Location[] = [];
   const locationIds = new Map<string, number>();
@@ -31,8 +32,8 @@ export function foldedToPprof(folded: FoldedStacks, options: PprofOptions = {}):
     return id;
   };
   const samples = [...folded.stacks].map(
-    ([stack, count]) =>
-      new Sample({ locationId: stack.split(';').reverse().map(locationOf), value: [count, count * periodNs] }),
+    ([stack, total]) =>
+      new Sample({ locationId: stack.split(';').reverse().map(locationOf), value: [total.samples, total.cpuNs] }),
   );
   return new Profile({
     sampleType: [
@@ -44,7 +45,8 @@ export function foldedToPprof(folded: FoldedStacks, options: PprofOptions = {}):
     function: functions,
     stringTable: strings,
     periodType: new ValueType({ type: strings.dedup('cpu'), unit: strings.dedup('nanoseconds') }),
-    period: periodNs,
+    // The period now, for tools that show one; the cpu values do not derive from it.
+    period: samplingPeriodNs(folded.frequencyHz),
     timeNanos: BigInt(Math.round(options.startMs ?? 0)) * 1_000_000n,
     durationNanos: BigInt(Math.round(options.durationMs ?? 0)) * 1_000_000n,
   });

@@ -2,8 +2,8 @@
 // Used for `loupe trace`'s live summary and its final report.
 import type { ProfileCost } from '../api/cost.js';
 import type { LatencySummary } from '../api/histogram.js';
-import type { ResultOf } from '../api/merge.js';
-import type { ProbeName, ProbeResults, TopEntry } from '../api/results.js';
+import type { RankedEntry, ResultOf } from '../api/merge.js';
+import type { ProbeName, ProbeResults } from '../api/results.js';
 import type { ProfileReport } from './report.js';
 
 const number = new Intl.NumberFormat('en-US');
@@ -35,14 +35,15 @@ function latency(name: string, s: LatencySummary): string {
   return `${name} p50 ${formatNs(s.p50 ?? 0)} p90 ${formatNs(s.p90 ?? 0)} p99 ${formatNs(s.p99 ?? 0)}`;
 }
 
-function top(title: string, list: readonly TopEntry[]): string[] {
+function top(title: string, list: readonly RankedEntry[]): string[] {
   if (list.length === 0) return [];
   const keyWidth = Math.min(60, Math.max(...list.map((e) => e.key.length)));
   return [
     `  ${title}:`,
     ...list.map((e) => {
       const errors = e.errors ? `  (${count(e.errors)} ${e.errors === 1 ? 'error' : 'errors'})` : '';
-      return `    ${e.key.padEnd(keyWidth)}  ${count(e.count).padStart(9)}${errors}`;
+      const time = e.cpuNs === undefined ? '' : `  ${formatNs(e.cpuNs).padStart(7)}`;
+      return `    ${e.key.padEnd(keyWidth)}  ${count(e.count).padStart(9)}${time}${errors}`;
     }),
   ];
 }
@@ -72,7 +73,10 @@ const renderers: { [N in ProbeName]: (r: ResultOf<N>) => string[] } = {
       `received ${formatBytes(r.bytesReceived)} in ${count(r.packetsReceived)} packets`,
     ...top('top protocols', r.topProtocols),
   ],
-  profile: (r) => [`profile   ${count(r.samples)} on-CPU samples`, ...top('hottest functions', r.topFrames)],
+  profile: (r) => [
+    `profile   ${count(r.samples)} on-CPU samples${r.cpuNs === undefined ? '' : `, ${formatNs(r.cpuNs)} on CPU`}`,
+    ...top('hottest functions', r.topFrames),
+  ],
 };
 
 function renderResults(results: ProbeResults, probes: readonly ProbeName[]): string[] {

@@ -2,48 +2,62 @@
 // nodes. Pure, so the agent and the operator merge the same way: counts sum,
 // histograms add bucket by bucket (latency summaries are recomputed from the
 // merged histogram, never averaged), and top lists are re-ranked after summing
-// count and errors per key.
+// count and errors per key. The profile probe's results also carry CPU time
+// (cpuNs): its samples are taken at rates that differ between nodes and over
+// time, so its lists rank and its totals add by time, never by samples.
 import { mergeHistograms, summarizeLatency, type LatencySummary } from './histogram.js';
-import { PROBE_NAMES, type ProbeName, type ProbeResults, type TopEntry } from './results.js';
+import { PROBE_NAMES, type ProbeName, type ProbeResults, type ProfileTopEntry, type TopEntry } from './results.js';
 
 export type ResultOf<N extends ProbeName> = NonNullable<ProbeResults[N]>;
 
 /** Key of the entry that stands for the keys a folded top list dropped. */
 export const OTHER_TOP_KEY = '(other)';
 
+/** An entry of any top list; only the profile probe's carry cpuNs. */
+export type RankedEntry = TopEntry & Pick<ProfileTopEntry, 'cpuNs'>;
+
 /**
- * Highest count first; ties by errors, then key, so merges are deterministic.
- * OTHER_TOP_KEY last whatever its count: summed over many lists it easily
- * outgrows every key, but it is the remainder, not a key to rank.
+ * Highest CPU time first where entries have it, else highest count; ties by
+ * errors, then key, so merges are deterministic. OTHER_TOP_KEY last whatever
+ * its count: summed over many lists it easily outgrows every key, but it is
+ * the remainder, not a key to rank.
  */
-function byRank(a: TopEntry, b: TopEntry): number {
+function byRank(a: RankedEntry, b: RankedEntry): number {
   return (
     Number(a.key === OTHER_TOP_KEY) - Number(b.key === OTHER_TOP_KEY) ||
+    (a.cpuNs !== undefined && b.cpuNs !== undefined ? b.cpuNs - a.cpuNs : 0) ||
     b.count - a.count ||
     (b.errors ?? 0) - (a.errors ?? 0) ||
     (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   );
 }
 
-/** Sums count and errors per key over all lists; the result is ranked and complete. */
-export function mergeTop(...lists: readonly (readonly TopEntry[])[]): TopEntry[] {
-  const byKey = new Map<string, TopEntry>();
+/**
+ * Sums count, errors and cpuNs per key over all lists; the result is ranked
+ * and complete. cpuNs is kept only when every entry has it (a node from before
+ * it has samples at an unknown rate): a list ranked partly by time and partly
+ * by count would rank neither way.
+ */
+export function mergeTop(...lists: readonly (readonly RankedEntry[])[]): RankedEntry[] {
+  const timed = lists.every((list) => list.every((e) => e.cpuNs !== undefined));
+  const byKey = new Map<string, RankedEntry>();
   for (const list of lists) {
-    for (const e of list) {
+    for (const { cpuNs, ...e } of list) {
       const seen = byKey.get(e.key);
       if (seen === undefined) {
-        byKey.set(e.key, { ...e });
+        byKey.set(e.key, timed ? { ...e, cpuNs } : e);
         continue;
       }
       seen.count += e.count;
       if (e.errors !== undefined) seen.errors = (seen.errors ?? 0) + e.errors;
+      if (timed) seen.cpuNs = (seen.cpuNs ?? 0) + (cpuNs ?? 0);
     }
   }
   return [...byKey.values()].sort(byRank);
 }
 
 /** The n highest-ranked entries. */
-export function boundTop(list: readonly TopEntry[], n: number): TopEntry[] {
+export function boundTop(list: readonly RankedEntry[], n: number): RankedEntry[] {
   return [...list].sort(byRank).slice(0, Math.max(0, n));
 }
 
@@ -52,13 +66,14 @@ export function boundTop(list: readonly TopEntry[], n: number): TopEntry[] {
  * (last) so totals stay right: bounds memory where a complete list could grow
  * without end.
  */
-export function foldTop(list: readonly TopEntry[], n: number): TopEntry[] {
+export function foldTop(list: readonly RankedEntry[], n: number): RankedEntry[] {
   const ranked = mergeTop(list); // an OTHER_TOP_KEY entry from an earlier fold is last, and folds again
   if (ranked.length <= n) return ranked;
-  const other: TopEntry = { key: OTHER_TOP_KEY, count: 0 };
+  const other: RankedEntry = { key: OTHER_TOP_KEY, count: 0 };
   for (const e of ranked.slice(n - 1)) {
     other.count += e.count;
     if (e.errors !== undefined) other.errors = (other.errors ?? 0) + e.errors;
+    if (e.cpuNs !== undefined) other.cpuNs = (other.cpuNs ?? 0) + e.cpuNs;
   }
   return [...ranked.slice(0, n - 1), other];
 }
@@ -126,6 +141,8 @@ const mergers: { [N in ProbeName]: Merger<N> } = {
   }),
   profile: (rs) => ({
     samples: sum(rs, (r) => r.samples),
+    // Like the top lists: time only when every part has it.
+    ...(rs.every((r) => r.cpuNs !== undefined) ? { cpuNs: sum(rs, (r) => r.cpuNs ?? 0) } : {}),
     topFrames: mergeTop(...rs.map((r) => r.topFrames)),
     topStacks: mergeTop(...rs.map((r) => r.topStacks)),
   }),
@@ -167,7 +184,7 @@ export function emptyProbeResult<N extends ProbeName>(probe: N): ResultOf<N> {
 export function withTopList<N extends ProbeName>(
   probe: N,
   result: ResultOf<N>,
-  cut: (list: readonly TopEntry[]) => TopEntry[],
+  cut: (list: readonly RankedEntry[]) => RankedEntry[],
 ): ResultOf<N> {
   const out: Record<string, unknown> = { ...result };
   for (const field of topListFields(probe)) out[field] = cut(out[field] as TopEntry[]);

@@ -87,10 +87,25 @@ export const NetbytesResultSchema = z.object({
 });
 export type NetbytesResult = z.infer<typeof NetbytesResultSchema>;
 
+/**
+ * The sampling rate is per node and can change mid-run (a profile asking for
+ * more, a budget widening it), so a sample stands for a different CPU time on
+ * different nodes and intervals: only `cpuNs`, each sample weighted by the
+ * period in force when it was taken, adds up across them. `count` stays the
+ * number of samples and is never turned into time with one period.
+ */
+const cpuNs = count.describe(
+  'On-CPU time in nanoseconds: each sample weighted by the sampling period in force when it was taken. Absent when a node did not report it.',
+);
+export const ProfileTopEntrySchema = TopEntrySchema.extend({ cpuNs: cpuNs.optional() });
+export type ProfileTopEntry = z.infer<typeof ProfileTopEntrySchema>;
+const profileTopList = z.array(ProfileTopEntrySchema).max(MAX_TOP_N);
+
 export const ProfileResultSchema = z.object({
-  samples: count.describe('On-CPU stack samples of the pods\' threads (frequency per CPU: the probe\'s frequency).'),
-  topFrames: topList.describe('Leaf ("self") functions by samples, as "function (module)"; [unknown] when the module has no symbols.'),
-  topStacks: topList.describe('Whole stacks by samples, folded (command;outermost;…;leaf, kernel frames marked _[k]), cut at the root end.'),
+  samples: count.describe('On-CPU stack samples of the pods\' threads: a count, taken at whatever rate each node sampled; see cpuNs for time.'),
+  cpuNs: cpuNs.optional(),
+  topFrames: profileTopList.describe('Leaf ("self") functions by CPU time, as "function (module)"; [unknown] when the module has no symbols.'),
+  topStacks: profileTopList.describe('Whole stacks by CPU time, folded (command;outermost;…;leaf, kernel frames marked _[k]), cut at the root end.'),
 });
 export type ProfileResult = z.infer<typeof ProfileResultSchema>;
 

@@ -33,6 +33,7 @@ CONTRACT(file_counts);
 CONTRACT(netbytes_totals);
 CONTRACT(oomkill_event);
 CONTRACT(profile_key);
+CONTRACT(profile_count);
 CONTRACT(runqlat_totals);
 CONTRACT(runqlat_key);
 CONTRACT(syscalls_totals);

@@ -3,8 +3,10 @@
  * On-CPU stack sampling of traced cgroups: a software cpu-clock perf event
  * per CPU (user space opens them at the node's frequency) runs this program
  * on whatever task is on the CPU. Samples of traced tasks are counted per
- * (cgroup, process, user stack, kernel stack) in the kernel; user space
- * drains the counts and symbolizes the stacks.
+ * (cgroup, process, user stack, kernel stack) in the kernel, with the
+ * sampling period of each, so their CPU time stays exact when the rate
+ * changes between drains; user space drains the counts and symbolizes the
+ * stacks.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -21,20 +23,28 @@ struct {
 	__uint(value_size, PROFILE_MAX_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
 
-/* Samples per key since the last drain; when it is full, new keys are dropped until then. */
+/* Samples and their periods per key since the last drain; when it is full, new keys are dropped until then. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct profile_key);
-	__type(value, __u64);
+	__type(value, struct profile_count);
 } counts SEC(".maps");
+
+static __always_inline void add_sample(struct profile_count *count, __u64 period)
+{
+	__sync_fetch_and_add(&count->samples, 1);
+	__sync_fetch_and_add(&count->cpu_ns, period);
+}
 
 SEC("perf_event")
 int loupe_profile(struct bpf_perf_event_data *ctx)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct profile_key key = {};
-	__u64 one = 1, *count;
+	struct profile_count *count, first;
+	/* The event's period when this sample fired: NSEC_PER_SEC / its frequency for cpu-clock. */
+	__u64 period = ctx->sample_period;
 
 	if (!loupe_target_lookup(cgroup_id))
 		return 0;
@@ -46,14 +56,16 @@ int loupe_profile(struct bpf_perf_event_data *ctx)
 
 	count = bpf_map_lookup_elem(&counts, &key);
 	if (count) {
-		__sync_fetch_and_add(count, 1);
+		add_sample(count, period);
 		return 0;
 	}
+	first.samples = 1;
+	first.cpu_ns = period;
 	/* Another CPU may have added the key meanwhile: then add to its count. */
-	if (bpf_map_update_elem(&counts, &key, &one, BPF_NOEXIST) == 0)
+	if (bpf_map_update_elem(&counts, &key, &first, BPF_NOEXIST) == 0)
 		return 0;
 	count = bpf_map_lookup_elem(&counts, &key);
 	if (count)
-		__sync_fetch_and_add(count, 1);
+		add_sample(count, period);
 	return 0;
 }

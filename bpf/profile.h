@@ -22,4 +22,16 @@ struct profile_key {
 
 _Static_assert(sizeof(struct profile_key) == 40, "agent/probes/profile-decode.ts expects 40 bytes");
 
+/*
+ * Value of the sample counts: the samples and their periods summed. The rate
+ * changes while the counts stay (another profile asks for more, a budget
+ * widens it), so only the period each sample was taken with turns it into time.
+ */
+struct profile_count {
+	__u64 samples;
+	__u64 cpu_ns; /* sum of the samples' sample_period: cpu-clock counts nanoseconds */
+};
+
+_Static_assert(sizeof(struct profile_count) == 16, "agent/probes/profile-decode.ts expects 16 bytes");
+
 #endif /* __PROFILE_H */

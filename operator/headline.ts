@@ -43,7 +43,8 @@ const PHRASES: { [N in ProbeName]: (result: ResultOf<N>) => string } = {
   oomkill: (r) => `${compactCount(r.kills)} OOM kills`,
   biolatency: (r) => `${compactCount(r.ios)} I/Os${p99(r.latencyNs)}${failed(r.errors)}`,
   netbytes: (r) => `${compactCount(r.bytesSent + r.bytesReceived)}B net`,
-  profile: (r) => `${compactCount(r.samples)} CPU samples`,
+  // Time, where every node reported it: samples taken at different rates do not compare.
+  profile: (r) => (r.cpuNs === undefined ? `${compactCount(r.samples)} CPU samples` : `${compactNanoseconds(r.cpuNs)} on CPU`),
 };
 
 function phrase<N extends ProbeName>(probe: N, result: ResultOf<N>): string {

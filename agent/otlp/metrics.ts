@@ -60,8 +60,10 @@ export const LOUPE_METRICS = {
   ipIo: { name: 'loupe.netbytes.io', unit: 'By', description: 'IP bytes, headers included, sent (network.io.direction=transmit) and received (receive).' },
   ipPackets: { name: 'loupe.netbytes.packets', unit: '{packet}', description: 'IP packets sent (network.io.direction=transmit) and received (receive).' },
   protocolPackets: { name: 'loupe.netbytes.protocol.packets', unit: '{packet}', description: `IP packets per protocol (network.transport: tcp, udp, icmp, …), both directions. ${TOP}` },
-  profileSamples: { name: 'loupe.profile.samples', unit: '{sample}', description: 'On-CPU stack samples, at the profile probe\'s frequency on each CPU.' },
+  profileSamples: { name: 'loupe.profile.samples', unit: '{sample}', description: 'On-CPU stack samples, at the rate the node sampled at when each was taken (it can change): a count, not a time.' },
+  profileCpuTime: { name: 'loupe.profile.cpu.time', unit: 'ns', description: 'On-CPU time of the sampled threads: each sample weighted by the sampling period in force when it was taken.' },
   functionSamples: { name: 'loupe.profile.function.samples', unit: '{sample}', description: `Samples per leaf function (code.function.name: "function (module)"). ${TOP}` },
+  functionCpuTime: { name: 'loupe.profile.function.cpu.time', unit: 'ns', description: `On-CPU time per leaf function (code.function.name: "function (module)"). ${TOP}` },
 } as const satisfies Record<string, MetricDefinition>;
 
 /** The value of an OTLP exponential histogram data point, as the SDK holds it. */
@@ -199,10 +201,17 @@ const metricsOfProbe: { [N in ProbeName]: (r: ResultOf<N>, times: PointTimes) =>
     sum(M.ipPackets, t, io('network.io.direction', r.packetsSent, r.packetsReceived, 'transmit', 'receive')),
     ...topList(M.protocolPackets, undefined, r.topProtocols, (k) => ({ 'network.transport': k }), t),
   ],
-  profile: (r, t) => [
-    sum(M.profileSamples, t, [{ value: r.samples }]),
-    ...topList(M.functionSamples, undefined, r.topFrames, (k) => ({ 'code.function.name': k }), t),
-  ],
+  profile: (r, t) => {
+    const timed = r.topFrames.slice(0, MAX_TOP_N).filter((e) => e.cpuNs !== undefined);
+    return [
+      sum(M.profileSamples, t, [{ value: r.samples }]),
+      ...(r.cpuNs === undefined ? [] : [sum(M.profileCpuTime, t, [{ value: r.cpuNs }])]),
+      ...topList(M.functionSamples, undefined, r.topFrames, (k) => ({ 'code.function.name': k }), t),
+      ...(timed.length === 0
+        ? []
+        : [sum(M.functionCpuTime, t, timed.map((e) => ({ value: e.cpuNs ?? 0, attributes: { 'code.function.name': e.key } })))]),
+    ];
+  },
 };
 
 function metricsOf<N extends ProbeName>(name: N, result: ResultOf<N> | undefined, times: PointTimes): MetricData[] {

@@ -87,6 +87,13 @@ export const layouts = {
       comm: { offset: 48, size: 16, elementSize: 1 },
     },
   },
+  profile_count: {
+    size: 16,
+    fields: {
+      samples: { offset: 0, size: 8 },
+      cpu_ns: { offset: 8, size: 8 },
+    },
+  },
   profile_key: {
     size: 40,
     fields: {

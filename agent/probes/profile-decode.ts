@@ -1,7 +1,8 @@
-// bpf/profile.h's maps → checked values: the sample-count key and the stack
-// trace map's frames.
+// bpf/profile.h's maps → checked values: the sample-count key and value and
+// the stack trace map's frames.
 import { z } from 'zod';
-import { cString, expectSize } from './kernel-decode.js';
+import { cString, expectSize, readU64 } from './kernel-decode.js';
+import { layouts } from './layouts.generated.js';
 
 /** sizeof(struct profile_key); offsets below follow bpf/profile.h. */
 export const PROFILE_KEY_SIZE = 40;
@@ -28,6 +29,20 @@ export function decodeProfileKey(buf: Buffer): ProfileKey {
     kernelStackId: buf.readInt32LE(16),
     comm: cString(buf, 24, 16),
   });
+}
+
+const COUNT = layouts.profile_count;
+
+const ProfileCountSchema = z.object({
+  samples: z.number().int().min(0),
+  /** The samples' periods summed: their CPU time. */
+  cpuNs: z.number().int().min(0),
+});
+export type ProfileCount = z.infer<typeof ProfileCountSchema>;
+
+export function decodeProfileCount(buf: Buffer): ProfileCount {
+  expectSize(buf, COUNT.size, 'struct profile_count');
+  return ProfileCountSchema.parse({ samples: Number(readU64(buf, COUNT.fields.samples)), cpuNs: Number(readU64(buf, COUNT.fields.cpu_ns)) });
 }
 
 /** A stack id as a map key (u32). */

@@ -2,13 +2,15 @@
 // cpu-clock perf event per CPU runs bpf/profile.bpf.c, which counts samples
 // per (cgroup, process, user stack, kernel stack) in the kernel; collect()
 // drains the counts, symbolizes the stacks on the node and returns, per
-// cgroup, the samples, the hottest leaf functions and the folded stacks.
+// cgroup, the samples, their CPU time, the hottest leaf functions and the
+// folded stacks.
 //
 // The sampling frequency is per node (one set of perf events serves every
 // profile): the highest `frequency` of the profiles using the probe, each
 // counting as this definition's frequencyHz (DEFAULT_PROFILE_FREQUENCY_HZ)
 // when it gives none. A change re-attaches the perf events; the maps, and so
-// the samples so far, stay. Stacks are symbolized at collect time,
+// the samples so far, stay. The kernel adds up each sample's own period, so
+// CPU time is right across changes of rate; a sample count is not time. Stacks are symbolized at collect time,
 // so a process that exited in between shows its frames as [unknown].
 //
 // OTLP: the OpenTelemetry JS SDK at the version we use has no profiles
@@ -17,8 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { BpfError, PerfSoftwareEvent, possibleCpus, type BpfLink, type BpfMap } from '../../native/index.js';
 import { Symbolizer, type Frame, type ProcessSymbolizer } from '../symbolize/symbolizer.js';
-import { decodeCounter } from './kernel-decode.js';
-import { decodeProfileKey, decodeStack, encodeStackId, stackIdLost, type ProfileKey } from './profile-decode.js';
+import { decodeProfileCount, decodeProfileKey, decodeStack, encodeStackId, stackIdLost, type ProfileKey } from './profile-decode.js';
 import { ProfileAggregator, foldStack } from './profile-stacks.js';
 import type { ProbeDefinition, ProbeSpecOf } from './probe.js';
 
@@ -122,7 +123,7 @@ export function createProfileProbe(frequencyHz = DEFAULT_PROFILE_FREQUENCY_HZ): 
       const symbolizer = new Symbolizer();
       return {
         collect() {
-          const drained = counts.lookupAndDeleteBatch().map(([k, v]) => ({ key: decodeProfileKey(k), count: decodeCounter(v) }));
+          const drained = counts.lookupAndDeleteBatch().map(([k, v]) => ({ key: decodeProfileKey(k), count: decodeProfileCount(v) }));
           const stacks = takeStacks(stacksMap, drained.map((d) => d.key));
           const processes = new Map<number, ProcessSymbolizer>();
           const aggregator = new ProfileAggregator();
@@ -134,7 +135,7 @@ export function createProfileProbe(frequencyHz = DEFAULT_PROFILE_FREQUENCY_HZ): 
             const user = userStack === undefined ? [LOST_FRAME] : proc.frames(userStack);
             const kernel = kernelStack === undefined ? [{ ...LOST_FRAME, kernel: true }] : symbolizer.kernelFrames(kernelStack);
             const leaf = kernel[0] ?? user[0] ?? LOST_FRAME;
-            aggregator.add({ cgroupId: key.cgroupId, leaf, folded: foldStack(key.comm, user, kernel), count });
+            aggregator.add({ cgroupId: key.cgroupId, leaf, folded: foldStack(key.comm, user, kernel), count: count.samples, cpuNs: count.cpuNs });
           }
           return aggregator.drain();
         },

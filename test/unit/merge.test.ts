@@ -10,7 +10,7 @@ import {
   mergeTop,
   withTopList,
 } from '../../api/merge.js';
-import type { SyscallsResult, TcpResult } from '../../api/results.js';
+import type { ProfileResult, SyscallsResult, TcpResult } from '../../api/results.js';
 
 describe('top lists', () => {
   it('sums count and errors per key and re-ranks', () => {
@@ -123,5 +123,39 @@ describe('probe results', () => {
       exec: { execs: 3, exits: 1, topCommands: [] },
       files: { opens: 4, errors: 1, topPaths: [] },
     });
+  });
+});
+
+describe('profile results sampled at different rates', () => {
+  const PERIOD_99_HZ = 10_101_010;
+  const PERIOD_24_HZ = 41_666_666;
+  const nodeAt = (periodNs: number, stack: string, samples: number): ProfileResult => ({
+    samples,
+    cpuNs: samples * periodNs,
+    topFrames: [{ key: `${stack} (app)`, count: samples, cpuNs: samples * periodNs }],
+    topStacks: [{ key: `app;${stack}`, count: samples, cpuNs: samples * periodNs }],
+  });
+
+  it('sums CPU time across nodes and ranks stacks by it, not by samples taken at different rates', () => {
+    const at99Hz = nodeAt(PERIOD_99_HZ, 'parse', 500); // 5.05 s
+    const at24Hz = nodeAt(PERIOD_24_HZ, 'compress', 240); // 10 s
+    const merged = mergeAllProbeResults([{ profile: at99Hz }, { profile: at24Hz }]).profile!;
+    assert.equal(merged.cpuNs, 500 * PERIOD_99_HZ + 240 * PERIOD_24_HZ);
+    assert.equal(merged.samples, 740, 'samples stay a count');
+    assert.deepEqual(merged.topStacks, [
+      { key: 'app;compress', count: 240, cpuNs: 240 * PERIOD_24_HZ },
+      { key: 'app;parse', count: 500, cpuNs: 500 * PERIOD_99_HZ },
+    ]);
+    assert.deepEqual(
+      merged.topFrames.map((e) => e.key),
+      ['compress (app)', 'parse (app)'],
+    );
+  });
+
+  it('leaves CPU time out when a node reported none (an agent from before it), rather than mixing rates', () => {
+    const { cpuNs: _, ...old } = nodeAt(PERIOD_24_HZ, 'compress', 240);
+    const merged = mergeProbeResults('profile', [nodeAt(PERIOD_99_HZ, 'parse', 500), old]);
+    assert.equal(merged.cpuNs, undefined);
+    assert.equal(merged.samples, 740);
   });
 });

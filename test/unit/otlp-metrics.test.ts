@@ -112,7 +112,12 @@ describe('metrics of probe results', () => {
       topDevices: [{ key: 'vda', count: 12, errors: 1 }],
     },
     netbytes: { bytesSent: 500, bytesReceived: 700, packetsSent: 5, packetsReceived: 7, topProtocols: [{ key: 'tcp', count: 12 }] },
-    profile: { samples: 40, topFrames: [{ key: 'spin (app)', count: 38 }], topStacks: [{ key: 'app;main;spin', count: 38 }] },
+    profile: {
+      samples: 40,
+      cpuNs: 400_000_000,
+      topFrames: [{ key: 'spin (app)', count: 38, cpuNs: 380_000_000 }],
+      topStacks: [{ key: 'app;main;spin', count: 38, cpuNs: 380_000_000 }],
+    },
   };
   const metrics = metricsOfResults(results, times);
 
@@ -167,6 +172,11 @@ describe('metrics of probe results', () => {
     assert.deepEqual(sumValues(byName(metrics, 'loupe.netbytes.packets')), [
       { value: 5, attributes: { 'network.io.direction': 'transmit' } },
       { value: 7, attributes: { 'network.io.direction': 'receive' } },
+    ]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.profile.samples')), [{ value: 40, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.profile.cpu.time')), [{ value: 400_000_000, attributes: {} }]);
+    assert.deepEqual(sumValues(byName(metrics, 'loupe.profile.function.cpu.time')), [
+      { value: 380_000_000, attributes: { 'code.function.name': 'spin (app)' } },
     ]);
   });
 

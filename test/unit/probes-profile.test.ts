@@ -74,36 +74,50 @@ describe('folded stacks', () => {
     assert.equal(foldStack('app', [user('x'.repeat(400))], []).length, MAX_FOLDED_STACK_CHARS);
   });
 
-  it('aggregates samples per cgroup into samples, leaf frames and stacks', () => {
+  it('aggregates samples per cgroup into samples, CPU time, leaf frames and stacks', () => {
     const agg = new ProfileAggregator();
-    agg.add({ cgroupId: 1n, leaf: user('spin'), folded: 'app;main;spin', count: 10 });
-    agg.add({ cgroupId: 1n, leaf: user('spin'), folded: 'app;other;spin', count: 5 });
-    agg.add({ cgroupId: 1n, leaf: kernel('clear_page'), folded: 'app;main;clear_page_[k]', count: 2 });
-    agg.add({ cgroupId: 2n, leaf: user('idle'), folded: 'b;idle', count: 1 });
+    agg.add({ cgroupId: 1n, leaf: user('spin'), folded: 'app;main;spin', count: 10, cpuNs: 100 });
+    agg.add({ cgroupId: 1n, leaf: user('spin'), folded: 'app;other;spin', count: 5, cpuNs: 50 });
+    agg.add({ cgroupId: 1n, leaf: kernel('clear_page'), folded: 'app;main;clear_page_[k]', count: 2, cpuNs: 20 });
+    agg.add({ cgroupId: 2n, leaf: user('idle'), folded: 'b;idle', count: 1, cpuNs: 10 });
     const results = agg.drain();
     assert.deepEqual(results.get(1n), {
       samples: 17,
-      topFrames: [{ key: 'spin (app)', count: 15 }, { key: 'clear_page (kernel)', count: 2 }],
+      cpuNs: 170,
+      topFrames: [{ key: 'spin (app)', count: 15, cpuNs: 150 }, { key: 'clear_page (kernel)', count: 2, cpuNs: 20 }],
       topStacks: [
-        { key: 'app;main;spin', count: 10 },
-        { key: 'app;other;spin', count: 5 },
-        { key: 'app;main;clear_page_[k]', count: 2 },
+        { key: 'app;main;spin', count: 10, cpuNs: 100 },
+        { key: 'app;other;spin', count: 5, cpuNs: 50 },
+        { key: 'app;main;clear_page_[k]', count: 2, cpuNs: 20 },
       ],
     });
     assert.equal(results.get(2n)?.samples, 1);
     assert.equal(agg.drain().size, 0, 'drained');
   });
 
+  it('ranks stacks by CPU time: fewer samples at a lower rate can be more time', () => {
+    const agg = new ProfileAggregator();
+    agg.add({ cgroupId: 1n, leaf: user('parse'), folded: 'app;parse', count: 50, cpuNs: 50 * 10_101_010 }); // 99 Hz
+    agg.add({ cgroupId: 1n, leaf: user('zip'), folded: 'app;zip', count: 24, cpuNs: 24 * 41_666_666 }); // 24 Hz
+    assert.deepEqual(agg.drain().get(1n)?.topStacks.map((e) => e.key), ['app;zip', 'app;parse']);
+  });
+
   it('sums the stacks of several cgroups and prints them busiest first', () => {
     const stacks = foldedStacksOf(
       [
-        { samples: 3, topFrames: [], topStacks: [{ key: 'a;x', count: 3 }] },
-        { samples: 5, topFrames: [], topStacks: [{ key: 'a;x', count: 1 }, { key: 'b;y', count: 4 }] },
+        { samples: 3, cpuNs: 30, topFrames: [], topStacks: [{ key: 'a;x', count: 3, cpuNs: 30 }] },
+        { samples: 5, cpuNs: 90, topFrames: [], topStacks: [{ key: 'a;x', count: 1, cpuNs: 10 }, { key: 'b;y', count: 4, cpuNs: 80 }] },
       ],
       49,
     );
     assert.equal(stacks.frequencyHz, 49);
-    assert.equal(formatFolded(stacks), 'a;x 4\nb;y 4\n');
+    assert.deepEqual(stacks.stacks.get('a;x'), { samples: 4, cpuNs: 40 });
+    assert.equal(formatFolded(stacks), 'b;y 4\na;x 4\n', 'by CPU time');
+  });
+
+  it('times stacks without cpuNs (an older agent\'s baseline) at the current frequency', () => {
+    const stacks = foldedStacksOf([{ samples: 2, topFrames: [], topStacks: [{ key: 'a;x', count: 2 }] }], 100);
+    assert.deepEqual(stacks.stacks.get('a;x'), { samples: 2, cpuNs: 20_000_000 });
   });
 });
 
@@ -122,7 +136,7 @@ describe('profile probe definition', () => {
 });
 
 describe('profile download', () => {
-  const stacks: FoldedStacks = { frequencyHz: 99, stacks: new Map([['app;main;spin', 42]]) };
+  const stacks: FoldedStacks = { frequencyHz: 99, stacks: new Map([['app;main;spin', { samples: 42, cpuNs: 42 * 10_101_010 }]]) };
   let server: Server;
   let base: string;
 
