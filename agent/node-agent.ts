@@ -216,10 +216,10 @@ export class NodeAgent {
       this.appliedGeneration = generation;
     } else {
       for (const profile of this.profiles.values()) profile.targets = retryUnresolved(profile.targets, this.options.resolveContainer);
-      this.driveManager();
+      await this.driveManager();
     }
     this.managerOrThrow().collect();
-    this.measureCost();
+    await this.measureCost();
     const due: TrackedProfile[] = [];
     for (const [uid, profile] of this.profiles) {
       if (!planChanged && nowMs < profile.nextSummaryMs) continue;
@@ -249,13 +249,13 @@ export class NodeAgent {
       }
     }
     this.baselines?.clear(); // a profile that leaves the plan and comes back starts afresh, as in a live agent
-    this.driveManager(); // before forgetting removed profiles: it unregisters them
+    await this.driveManager(); // before forgetting removed profiles: it unregisters them
     for (const uid of [...this.profiles.keys()]) if (!wanted.has(uid)) this.profiles.delete(uid);
     for (const profile of this.profiles.values()) await this.syncSink(profile);
   }
 
   /** Applies the diff between what the manager has and what the tracked profiles want. */
-  private driveManager(): void {
+  private async driveManager(): Promise<void> {
     const manager = this.managerOrThrow();
     const wanted = new Set((this.plan?.spec.profiles ?? []).map((p) => p.uid));
     const current = new Map<string, ProfileSpec>();
@@ -267,21 +267,22 @@ export class NodeAgent {
       if (profile.spec !== undefined) current.set(uid, profile.spec);
       if (wanted.has(uid)) desired.set(uid, withinBudget(managerSpec(profile.plan, targetCgroupIds(profile.targets)), budgetOf(profile)));
     }
-    for (const action of diffPlan(current, desired)) this.apply(manager, action);
+    for (const action of diffPlan(current, desired)) await this.apply(manager, action);
   }
 
-  private apply(manager: ProbeManager, action: PlanAction): void {
+  private async apply(manager: ProbeManager, action: PlanAction): Promise<void> {
     const profile = this.profiles.get(action.uid);
     if (profile === undefined) return;
     try {
       if (action.kind === 'unregister') {
-        manager.unregister(action.uid);
+        await manager.unregister(action.uid);
         profile.spec = undefined;
         profile.state = undefined;
         this.log.info({ profile: action.uid }, 'profile removed');
         return;
       }
-      profile.state = action.kind === 'register' ? manager.register(action.uid, action.spec) : manager.update(action.uid, action.spec);
+      // Loads run on worker threads: status writes and health checks go on meanwhile.
+      profile.state = await (action.kind === 'register' ? manager.register(action.uid, action.spec) : manager.update(action.uid, action.spec));
       profile.spec = action.spec;
       profile.refusal = undefined;
       const { active, failed } = profile.state;
@@ -297,7 +298,7 @@ export class NodeAgent {
   }
 
   /** Measures the last interval's cost, and drops probes of profiles that stay over budget (cost/budget.ts). */
-  private measureCost(): void {
+  private async measureCost(): Promise<void> {
     const meter = this.options.costMeter;
     if (meter === undefined) return;
     const manager = this.managerOrThrow();
@@ -335,7 +336,7 @@ export class NodeAgent {
         dropped = true;
       }
     }
-    if (dropped) this.driveManager();
+    if (dropped) await this.driveManager();
   }
 
   private summarize(uid: string, profile: TrackedProfile, nowMs: number): void {

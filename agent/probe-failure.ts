@@ -7,14 +7,22 @@ import { BpfError, TracefsUnavailableError } from '../native/index.js';
 import type { ProbeName } from '../api/results.js';
 
 export const KERNEL_BTF_PATH = '/sys/kernel/btf/vmlinux';
-/** Verifier logs run to megabytes; the reason is at the end. */
-const VERIFIER_LOG_EXCERPT_CHARS = 4000;
+/**
+ * Verifier logs run to megabytes; the reason is at the end, on the last lines
+ * before the statistics, after the instructions that led to it.
+ */
+const VERIFIER_LOG_EXCERPT_LINES = 12;
+const VERIFIER_LOG_EXCERPT_CHARS = 2000;
+/** The statistics the verifier ends its log with, and blank lines: nothing to act on. */
+const VERIFIER_STATISTICS = /^(processed \d+ insns|verification time|stack depth|$)/;
 
 export interface ProbeFailure {
   probe: ProbeName;
   /** Cause and fix first, then the error they were read from. */
   message: string;
-  /** The end of the verifier log, only when the verifier rejected a program. */
+  /** The program the verifier rejected, with verifierLog. */
+  program?: string;
+  /** The last useful lines of that program's verifier log, only when the verifier rejected a program. */
   verifierLog?: string;
 }
 
@@ -71,6 +79,19 @@ export function probeFailure(probe: ProbeName, err: unknown, btfPath = KERNEL_BT
     probe,
     message: explanation === undefined ? detail : `${explanation.cause}. Fix: ${explanation.fix}. (${detail})`,
   };
-  if (err instanceof BpfError && err.verifierLog !== undefined) failure.verifierLog = err.verifierLog.slice(-VERIFIER_LOG_EXCERPT_CHARS);
+  if (err instanceof BpfError && err.verifierLog !== undefined) {
+    if (err.program !== undefined) failure.program = err.program;
+    failure.verifierLog = verifierLogExcerpt(err.verifierLog);
+  }
   return failure;
+}
+
+/** The last lines before the verifier's statistics: the reason, and the instructions that led to it. */
+export function verifierLogExcerpt(log: string): string {
+  const lines = log.split('\n');
+  let end = lines.length;
+  while (end > 0 && VERIFIER_STATISTICS.test(lines[end - 1]?.trim() ?? '')) end--;
+  if (end === 0) end = lines.length; // nothing but statistics: keep them
+  const excerpt = lines.slice(Math.max(0, end - VERIFIER_LOG_EXCERPT_LINES), end).join('\n');
+  return excerpt.length <= VERIFIER_LOG_EXCERPT_CHARS ? excerpt : excerpt.slice(-VERIFIER_LOG_EXCERPT_CHARS);
 }

@@ -1,8 +1,9 @@
 // Loads each probe once per node and shares it between profiles. A probe's
-// object is opened, configured, loaded and attached the first time a profile
-// needs it; profiles then come and go by rewriting only that object's
-// `targets` map (cgroup id → profile bitmask + slot), and the last profile to
-// leave detaches it. Collected deltas are routed to profiles by the bitmask in
+// object is opened, configured, loaded (on a worker thread: register, update
+// and unregister are async, and run one at a time) and attached the first
+// time a profile needs it; profiles then come and go by rewriting only that
+// object's `targets` map (cgroup id → profile bitmask + slot), and the last
+// profile to leave detaches it. Collected deltas are routed to profiles by the bitmask in
 // force when they were counted, each profile getting them through its own
 // probe options (agent/probe-options.ts).
 import pino, { type Logger } from 'pino';
@@ -142,39 +143,48 @@ export class ProbeManager {
   private readonly profileSlots = new SlotAllocator(MAX_PROFILE_SLOTS);
   private readonly log: Logger;
   private readonly maxTopKeys: number;
+  /** The end of the last register, update or unregister (see serialized). */
+  private changes: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   constructor(private readonly options: ProbeManagerOptions) {
     this.log = options.logger ?? pino({ level: 'silent' });
     this.maxTopKeys = options.maxTopKeys ?? DEFAULT_MAX_TOP_KEYS;
   }
 
-  register(profileId: string, spec: ProfileSpec): ProfileState {
-    if (this.profiles.has(profileId)) throw new Error(`profile ${profileId} is already registered; use update()`);
-    this.checkCapacity(profileId, spec);
-    const slot = this.profileSlots.allocate();
-    if (slot === undefined) throw new TooManyProfilesError(profileId);
-    this.profiles.set(profileId, { id: profileId, slot, spec, failed: new Map(), results: {} });
-    this.sync();
-    return this.state(profileId);
+  async register(profileId: string, spec: ProfileSpec): Promise<ProfileState> {
+    return this.serialized(async () => {
+      if (this.profiles.has(profileId)) throw new Error(`profile ${profileId} is already registered; use update()`);
+      this.checkCapacity(profileId, spec);
+      const slot = this.profileSlots.allocate();
+      if (slot === undefined) throw new TooManyProfilesError(profileId);
+      this.profiles.set(profileId, { id: profileId, slot, spec, failed: new Map(), results: {} });
+      await this.sync();
+      return this.state(profileId);
+    });
   }
 
   /** Changes a profile's probes, their options or its targets; counts it already has are kept. */
-  update(profileId: string, spec: ProfileSpec): ProfileState {
-    const profile = this.profile(profileId);
-    this.checkCapacity(profileId, spec);
-    this.collect(); // what was counted so far goes through the options in force when it was counted
-    profile.spec = spec;
-    profile.failed.clear(); // probes that failed get another try
-    this.sync();
-    return this.state(profileId);
+  async update(profileId: string, spec: ProfileSpec): Promise<ProfileState> {
+    return this.serialized(async () => {
+      const profile = this.profile(profileId);
+      this.checkCapacity(profileId, spec);
+      this.collect(); // what was counted so far goes through the options in force when it was counted
+      profile.spec = spec;
+      profile.failed.clear(); // probes that failed get another try
+      await this.sync();
+      return this.state(profileId);
+    });
   }
 
   /** Stops tracing for a profile and forgets its results; read them first. */
-  unregister(profileId: string): void {
-    const profile = this.profile(profileId);
-    this.profiles.delete(profileId);
-    this.sync();
-    this.profileSlots.release(profile.slot);
+  async unregister(profileId: string): Promise<void> {
+    return this.serialized(async () => {
+      const profile = this.profile(profileId);
+      this.profiles.delete(profileId);
+      await this.sync();
+      this.profileSlots.release(profile.slot);
+    });
   }
 
   state(profileId: string): ProfileState {
@@ -212,10 +222,24 @@ export class ProbeManager {
     for (const probe of this.probes.values()) this.collectProbe(probe);
   }
 
-  /** Detaches and closes everything; the manager is unusable afterwards. */
+  /** Detaches and closes everything, and a probe still loading as soon as it is loaded; the manager is unusable afterwards. */
   close(): void {
+    this.closed = true;
     for (const probe of [...this.probes.values()]) this.unload(probe);
     this.profiles.clear();
+  }
+
+  /**
+   * Runs register, update and unregister one at a time: each awaits probe
+   * loads, and the next must see the probes and profiles the last one left.
+   */
+  private serialized<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.changes.then(() => {
+      if (this.closed) throw new Error('the probe manager is closed');
+      return run();
+    });
+    this.changes = result.catch(() => undefined);
+    return result;
   }
 
   private profile(profileId: string): Profile {
@@ -236,8 +260,12 @@ export class ProbeManager {
     }
   }
 
-  /** Brings loaded probes and their targets maps in line with the registered profiles. */
-  private sync(): void {
+  /**
+   * Brings loaded probes and their targets maps in line with the registered
+   * profiles. Probes that need loading load side by side, each on a worker
+   * thread (BpfObject.loadAsync).
+   */
+  private async sync(): Promise<void> {
     const usersByProbe = new Map<ProbeName, Profile[]>();
     for (const profile of this.profiles.values()) {
       if (profile.spec.targets.length === 0) continue; // nothing of it runs here: it needs no probe
@@ -254,21 +282,24 @@ export class ProbeManager {
     for (const probe of [...this.probes.values()]) {
       if (!usersByProbe.has(probe.name)) this.unload(probe);
     }
+    // Tried for all of its users already: update() retries.
+    const toLoad = [...usersByProbe].filter(([name, users]) => !this.probes.has(name) && !users.every((u) => u.failed.has(name)));
+    const loaded = await Promise.all(toLoad.map(([name, users]) => this.load(name, users)));
+    for (const probe of loaded) {
+      if (probe === undefined) continue;
+      this.probes.set(probe.name, probe);
+      for (const user of usersByProbe.get(probe.name) ?? []) user.failed.delete(probe.name);
+    }
     for (const [name, users] of usersByProbe) {
-      let probe = this.probes.get(name);
-      if (probe === undefined) {
-        if (users.every((u) => u.failed.has(name))) continue; // tried for all of them; update() retries
-        probe = this.load(name, users);
-        if (probe === undefined) continue;
-        for (const user of users) user.failed.delete(name);
-      } else if (!this.applyOptions(probe, users)) {
-        continue;
-      }
+      const probe = this.probes.get(name);
+      if (probe === undefined) continue;
+      if (!loaded.includes(probe) && !this.applyOptions(probe, users)) continue;
       this.retarget(probe, users);
     }
   }
 
-  private load(name: ProbeName, users: Profile[]): LoadedProbe | undefined {
+  /** Opens, loads and attaches a probe for these users; undefined (and the users failed) when that fails. */
+  private async load(name: ProbeName, users: Profile[]): Promise<LoadedProbe | undefined> {
     const definition = this.options.catalog[name] as ProbeDefinition | undefined;
     let object: BpfObject | undefined;
     let links: BpfLink[] = [];
@@ -276,7 +307,8 @@ export class ProbeManager {
       if (definition === undefined) throw new Error(`probe ${name} is not in this agent's catalog`);
       object = this.options.openObject(definition);
       definition.configure?.(object);
-      object.load();
+      await object.loadAsync();
+      if (this.closed) throw new Error('the probe manager was closed while the probe loaded');
       const targetsMap = object.map(TARGETS_MAP);
       const specs = usersSpecs(name, users);
       definition.applyOptions?.(object, specs);
@@ -297,7 +329,6 @@ export class ProbeManager {
         slots: new SlotAllocator(targetsMap.maxEntries),
         users: new Set(),
       };
-      this.probes.set(name, loaded);
       this.log.info({ probe: name, links: links.length }, 'probe loaded and attached');
       return loaded;
     } catch (err) {
@@ -305,7 +336,10 @@ export class ProbeManager {
       object?.close();
       const failure = probeFailure(name, err);
       for (const user of users) user.failed.set(name, failure);
-      this.log.error({ probe: name, err: failure.message, verifierLog: failure.verifierLog }, 'probe failed to load');
+      this.log.error(
+        { probe: name, err: failure.message, program: failure.program, verifierLog: failure.verifierLog },
+        'probe failed to load',
+      );
       return undefined;
     }
   }

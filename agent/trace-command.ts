@@ -118,7 +118,7 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
   for (const [signal, handler] of recordEarlyStop) process.on(signal, handler);
   const startedAt = new Date();
   try {
-    const state = manager.register(PROFILE_ID, { probes: traceProbeSpecs(options), targets: [...new Set(targets.map((t) => t.cgroupId))] });
+    const state = await manager.register(PROFILE_ID, { probes: traceProbeSpecs(options), targets: [...new Set(targets.map((t) => t.cgroupId))] });
     for (const [signal, handler] of recordEarlyStop) process.off(signal, handler);
     if (state.active.length === 0) {
       const reasons = state.failed.map((f) => `${f.probe}: ${f.message}`).join('; ');

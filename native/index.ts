@@ -22,10 +22,12 @@ export class BpfError extends Error {
     readonly errno: number,
     /** Its name, e.g. 'EACCES'. */
     readonly code: string,
-    /** The verifier's log, only when the verifier rejected a program. */
+    /** The rejected program's own verifier log, only when the verifier rejected a program. */
     readonly verifierLog?: string,
     /** What libbpf printed while the call failed. */
     readonly libbpfLog?: string,
+    /** The program the verifier rejected (its C function's name), with verifierLog. */
+    readonly program?: string,
   ) {
     super(message);
   }
@@ -48,7 +50,7 @@ interface NativeObject {
   setMaxEntries(map: string, n: number): void;
   setAutoload(program: string, enabled: boolean): void;
   setAutocreate(map: string, enabled: boolean): void;
-  load(): void;
+  loadAsync(): Promise<void>;
   programNames(): string[];
   program(name: string): NativeProgram;
   mapNames(): string[];
@@ -276,7 +278,7 @@ export class BpfObject {
   }
 
   /**
-   * Sets a `const volatile` global before load(). Integers and bools take a
+   * Sets a `const volatile` global before loadAsync(). Integers and bools take a
    * number, bigint or boolean that must fit the variable's type; anything
    * else takes a Buffer of exactly its size.
    */
@@ -293,14 +295,20 @@ export class BpfObject {
     this.#native.setAutoload(program, enabled);
   }
 
-  /** false: load() does not create the map (one its programs only name in code the verifier drops). */
+  /** false: loading does not create the map (one its programs only name in code the verifier drops). */
   setAutocreate(map: string, enabled: boolean): void {
     this.#native.setAutocreate(map, enabled);
   }
 
-  /** Loads maps and programs into the kernel; a rejected program throws BpfError with the verifier log. */
-  load(): void {
-    this.#native.load();
+  /**
+   * Loads maps and programs into the kernel on a worker thread, so the event
+   * loop keeps running while the verifier works. A rejected program rejects
+   * with a BpfError naming it (program) and carrying its verifier log.
+   * Nothing else may touch the object until the promise settles; close()
+   * meanwhile frees it once the load ends.
+   */
+  async loadAsync(): Promise<void> {
+    await this.#native.loadAsync(); // async: misuse (already loaded, closed) rejects too, rather than throwing
   }
 
   programs(): BpfProgram[] {

@@ -29,11 +29,8 @@ int LibbpfPrint(enum libbpf_print_level level, const char* format, va_list args)
   return length;
 }
 
-const char kBeginLog[] = "-- BEGIN PROG LOAD LOG --\n";
-const char kEndLog[] = "-- END PROG LOAD LOG --";
 const char kPrefix[] = "libbpf: ";
 
-// The verifier states its reason on the last line before its statistics.
 std::string VerifierReason(const std::string& log) {
   std::string reason;
   size_t start = 0;
@@ -50,6 +47,13 @@ std::string VerifierReason(const std::string& log) {
   return reason;
 }
 
+// libbpf's first warning line (without the "libbpf: " prefix), or "".
+std::string FirstWarning(const std::string& log) {
+  std::string line = log.substr(0, log.find('\n'));
+  if (line.rfind(kPrefix, 0) == 0) line = line.substr(sizeof(kPrefix) - 1);
+  return line;
+}
+
 }  // namespace
 
 LibbpfLogCapture::LibbpfLogCapture() : previous_(current_capture) { current_capture = this; }
@@ -57,20 +61,6 @@ LibbpfLogCapture::~LibbpfLogCapture() { current_capture = previous_; }
 LibbpfLogCapture* LibbpfLogCapture::Current() { return current_capture; }
 void LibbpfLogCapture::Install() { libbpf_set_print(LibbpfPrint); }
 
-std::string LibbpfLogCapture::VerifierLog() const {
-  size_t begin = text_.find(kBeginLog);
-  if (begin == std::string::npos) return "";
-  begin += sizeof(kBeginLog) - 1;
-  size_t end = text_.find(kEndLog, begin);
-  return text_.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
-}
-
-std::string LibbpfLogCapture::FirstWarning() const {
-  size_t end = text_.find('\n');
-  std::string line = text_.substr(0, end);
-  if (line.rfind(kPrefix, 0) == 0) line = line.substr(sizeof(kPrefix) - 1);
-  return line;
-}
 
 std::string ErrnoName(int err) {
   // Kernel-internal codes (include/linux/errno.h) that reach user space via libbpf.
@@ -94,45 +84,51 @@ std::string Describe(int err) {
 // What usually fixes the common failures. EACCES means a verifier rejection
 // only when the verifier left a log; otherwise it is a permission.
 std::string Hint(int err, bool verifierRejected) {
-  if (verifierRejected) return " (the verifier rejected a program: see the error's verifierLog)";
+  if (verifierRejected) return " (the whole reason is in the error's verifierLog)";
   if (err == EPERM || err == EACCES) return " (run as root or grant CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)";
   return "";
 }
 
 }  // namespace
 
-void ThrowBpfError(Napi::Env env, int err, const std::string& what, const LibbpfLogCapture* log) {
-  std::string code = ErrnoName(err);
-  std::string message = what + ": " + code + " (" + Describe(err) + ")";
-  std::string verifierLog;
-  std::string libbpfLog;
-  if (log != nullptr) {
-    verifierLog = log->VerifierLog();
-    libbpfLog = log->text();
-    std::string warning = log->FirstWarning();
-    if (!warning.empty()) message += ": " + warning;
-    std::string reason = VerifierReason(verifierLog);
-    if (!reason.empty()) message += "; verifier: " + reason;
-  }
-  message += Hint(err, !verifierLog.empty());
-
-  // The verifier log only when the verifier ran and rejected a program, so
-  // nothing else is ever labelled a verifier rejection.
-  Napi::Value verifierValue = verifierLog.empty() ? env.Undefined() : Napi::String::New(env, verifierLog);
-  Napi::Value libbpfValue = libbpfLog.empty() ? env.Undefined() : Napi::String::New(env, libbpfLog);
-  AddonData& data = Data(env);
-  Napi::Object error;
-  if (!data.bpfError.IsEmpty()) {
-    error = data.bpfError.New({Napi::String::New(env, message), Napi::Number::New(env, err),
-                               Napi::String::New(env, code), verifierValue, libbpfValue});
+Napi::Value BpfErrorValue(Napi::Env env, const BpfFailure& failure) {
+  std::string code = ErrnoName(failure.err);
+  std::string message = failure.what + ": " + code + " (" + Describe(failure.err) + ")";
+  if (!failure.program.empty()) {
+    // libbpf's warning would only repeat that the program failed to load.
+    message += ": the verifier rejected program '" + failure.program + "'";
+    std::string reason = VerifierReason(failure.verifierLog);
+    if (!reason.empty()) message += ": " + reason;
   } else {
-    error = Napi::Error::New(env, message).Value();
-    error.Set("errno", Napi::Number::New(env, err));
-    error.Set("code", Napi::String::New(env, code));
-    error.Set("verifierLog", verifierValue);
-    error.Set("libbpfLog", libbpfValue);
+    std::string warning = FirstWarning(failure.libbpfLog);
+    if (!warning.empty()) message += ": " + warning;
   }
-  throw Napi::Error(env, error);
+  message += Hint(failure.err, !failure.verifierLog.empty());
+
+  auto optional = [&](const std::string& text) -> Napi::Value {
+    return text.empty() ? env.Undefined() : Napi::String::New(env, text);
+  };
+  AddonData& data = Data(env);
+  if (!data.bpfError.IsEmpty()) {
+    return data.bpfError.New({Napi::String::New(env, message), Napi::Number::New(env, failure.err),
+                              Napi::String::New(env, code), optional(failure.verifierLog),
+                              optional(failure.libbpfLog), optional(failure.program)});
+  }
+  Napi::Object error = Napi::Error::New(env, message).Value();
+  error.Set("errno", Napi::Number::New(env, failure.err));
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("verifierLog", optional(failure.verifierLog));
+  error.Set("libbpfLog", optional(failure.libbpfLog));
+  error.Set("program", optional(failure.program));
+  return error;
+}
+
+void ThrowBpfError(Napi::Env env, int err, const std::string& what, const LibbpfLogCapture* log) {
+  BpfFailure failure;
+  failure.err = err;
+  failure.what = what;
+  if (log != nullptr) failure.libbpfLog = log->text();
+  throw Napi::Error(env, BpfErrorValue(env, failure));
 }
 
 void ThrowUsageError(Napi::Env env, const std::string& message) { throw Napi::Error::New(env, message); }

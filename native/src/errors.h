@@ -1,5 +1,6 @@
-// Errors thrown to JavaScript: BpfError (errno, code, libbpf/verifier log) for
-// failures of the kernel or libbpf, TypeError/Error for misuse of the API.
+// Errors thrown to JavaScript: BpfError (errno, code, libbpf's log, and for a
+// verifier rejection the program and its verifier log) for failures of the
+// kernel or libbpf, TypeError/Error for misuse of the API.
 #pragma once
 
 #include <napi.h>
@@ -10,8 +11,10 @@
 namespace loupe {
 
 // Collects what libbpf prints on this thread while it is alive, so that a
-// failed call can carry libbpf's explanation (and the verifier log) in its
-// error instead of on stderr. Debug-level messages are dropped.
+// failed call can carry libbpf's explanation in its error instead of on
+// stderr. libbpf's print callback is process-wide; the capture is per thread,
+// so a load on a worker thread collects its own output only, whatever else
+// loads at the same time. Debug-level messages are dropped.
 class LibbpfLogCapture {
  public:
   LibbpfLogCapture();
@@ -23,10 +26,6 @@ class LibbpfLogCapture {
   static void Install();
 
   const std::string& text() const { return text_; }
-  // The verifier log libbpf printed for a failed program load, or "".
-  std::string VerifierLog() const;
-  // libbpf's first warning line (without the "libbpf: " prefix), or "".
-  std::string FirstWarning() const;
 
   // The capture that libbpf output on this thread goes to, if any.
   static LibbpfLogCapture* Current();
@@ -40,8 +39,21 @@ class LibbpfLogCapture {
 // "EPERM" for EPERM, and names for kernel-internal codes libbpf passes on.
 std::string ErrnoName(int err);
 
-// Throws a BpfError: "<what>: <CODE> (<strerror>): <libbpf's reason>".
-// err is a positive errno.
+// What a failed libbpf call left to explain it. program and verifierLog are
+// set only when the verifier rejected a program: its name and its own log.
+struct BpfFailure {
+  int err = 0;  // a positive errno
+  std::string what;
+  std::string libbpfLog;
+  std::string program;
+  std::string verifierLog;
+};
+
+// A BpfError: "<what>: <CODE> (<strerror>): <libbpf's reason>", or for a
+// verifier rejection "...: the verifier rejected program '<p>': <reason>".
+Napi::Value BpfErrorValue(Napi::Env env, const BpfFailure& failure);
+
+// Throws BpfErrorValue for err (a positive errno) and what libbpf printed.
 [[noreturn]] void ThrowBpfError(Napi::Env env, int err, const std::string& what,
                                 const LibbpfLogCapture* log = nullptr);
 

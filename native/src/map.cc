@@ -104,7 +104,7 @@ int NativeMap::LoadedFd(Napi::Env env, const char* operation) const {
   bpf_map* map = OpenMap(env);
   if (!state_->loaded)
     ThrowUsageError(env, "map '" + name_ + "'." + operation + ": BpfObject '" + state_->name() +
-                             "' is not loaded; call load() first");
+                             "' is not loaded; await loadAsync() first");
   return bpf_map__fd(map);
 }
 

@@ -50,6 +50,78 @@ std::vector<RodataVariable> RodataVariables(bpf_object* object) {
   return variables;
 }
 
+// Big enough for the verifier's log of a rejected program at level 1 (it logs
+// the failing path only); the kernel keeps the end of a longer log, where the
+// reason is. libbpf uses at most 16 MiB for its own buffers.
+constexpr size_t kProgramLogBytes = 4 << 20;
+
+// bpf_object__load on a libuv worker thread: the verifier can take seconds
+// over a large object, and the event loop (status writes, health checks)
+// must not wait. Each program loads with its own log buffer, so a rejection
+// names its program and carries that program's verifier log, not text
+// scraped from libbpf's print callback.
+class LoadWorker : public Napi::AsyncWorker {
+ public:
+  LoadWorker(Napi::Env env, std::shared_ptr<ObjectState> state)
+      : Napi::AsyncWorker(env, "loupe:bpf_object__load"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        state_(std::move(state)) {
+    // libbpf asks for a log only when a program fails (log level 0, then a
+    // retry at level 1 into this buffer), so loads that succeed log nothing.
+    bpf_program* program;
+    bpf_object__for_each_program(program, state_->object()) {
+      if (!bpf_program__autoload(program)) continue;
+      char* log = state_->AddProgramLog(kProgramLogBytes);
+      if (bpf_program__set_log_buf(program, log, kProgramLogBytes) == 0) logs_.push_back({program, log});
+    }
+    state_->StartLoading();
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    LibbpfLogCapture log;
+    int err = bpf_object__load(state_->object());
+    failure_.err = err < 0 ? -err : 0;
+    failure_.libbpfLog = log.text();
+    if (failure_.err == 0) return;
+    // libbpf stops at the first program that fails; only a failed program logs.
+    for (const ProgramLog& program : logs_) {
+      if (program.log[0] == '\0') continue;
+      failure_.program = bpf_program__name(program.program);
+      failure_.verifierLog = std::string(program.log, strnlen(program.log, kProgramLogBytes));
+      break;
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    bool succeeded = failure_.err == 0;
+    std::string name = state_->name();
+    state_->FinishLoading(succeeded);
+    if (state_->closed()) {
+      deferred_.Reject(Napi::Error::New(env, "BpfObject '" + name + "' was closed while it loaded").Value());
+    } else if (succeeded) {
+      deferred_.Resolve(env.Undefined());
+    } else {
+      failure_.what = "loading BPF object '" + name + "'";
+      deferred_.Reject(BpfErrorValue(env, failure_));
+    }
+  }
+
+ private:
+  struct ProgramLog {
+    bpf_program* program;
+    const char* log;
+  };
+
+  Napi::Promise::Deferred deferred_;
+  std::shared_ptr<ObjectState> state_;
+  std::vector<ProgramLog> logs_;
+  BpfFailure failure_;
+};
+
 }  // namespace
 
 Napi::Function NativeObject::Define(Napi::Env env) {
@@ -64,7 +136,7 @@ Napi::Function NativeObject::Define(Napi::Env env) {
                          InstanceMethod<&NativeObject::SetMaxEntries>("setMaxEntries"),
                          InstanceMethod<&NativeObject::SetAutoload>("setAutoload"),
                          InstanceMethod<&NativeObject::SetAutocreate>("setAutocreate"),
-                         InstanceMethod<&NativeObject::Load>("load"),
+                         InstanceMethod<&NativeObject::LoadAsync>("loadAsync"),
                          InstanceMethod<&NativeObject::ProgramNames>("programNames"),
                          InstanceMethod<&NativeObject::Program>("program"),
                          InstanceMethod<&NativeObject::MapNames>("mapNames"),
@@ -124,13 +196,15 @@ Napi::Value NativeObject::Closed(const Napi::CallbackInfo& info) {
 
 bpf_object* NativeObject::OpenObject(Napi::Env env) const {
   if (state_->closed()) ThrowUsageError(env, "BpfObject '" + state_->name() + "' is closed");
+  if (state_->loading())
+    ThrowUsageError(env, "BpfObject '" + state_->name() + "' is loading; await loadAsync() first");
   return state_->object();
 }
 
 bpf_object* NativeObject::UnloadedObject(Napi::Env env, const char* operation) const {
   bpf_object* object = OpenObject(env);
   if (state_->loaded || state_->loadFailed)
-    ThrowUsageError(env, std::string(operation) + " must be called before load() (BpfObject '" + state_->name() +
+    ThrowUsageError(env, std::string(operation) + " must be called before loadAsync() (BpfObject '" + state_->name() +
                              "' is already loaded)");
   return object;
 }
@@ -255,19 +329,16 @@ void NativeObject::SetAutocreate(const Napi::CallbackInfo& info) {
   if (bpf_map__set_autocreate(map, enabled) != 0) ThrowBpfError(env, errno, "setAutocreate('" + name + "')", &log);
 }
 
-void NativeObject::Load(const Napi::CallbackInfo& info) {
+Napi::Value NativeObject::LoadAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  bpf_object* object = OpenObject(env);
+  OpenObject(env);
   if (state_->loaded) ThrowUsageError(env, "BpfObject '" + state_->name() + "' is already loaded");
   if (state_->loadFailed)
     ThrowUsageError(env, "BpfObject '" + state_->name() + "' failed to load before; libbpf cannot retry: open it again");
-  LibbpfLogCapture log;
-  int err = bpf_object__load(object);
-  if (err != 0) {
-    state_->loadFailed = true;
-    ThrowBpfError(env, -err, "loading BPF object '" + state_->name() + "'", &log);
-  }
-  state_->loaded = true;
+  auto* worker = new LoadWorker(env, state_);  // the worker deletes itself after OnOK
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 Napi::Value NativeObject::ProgramNames(const Napi::CallbackInfo& info) {

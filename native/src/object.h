@@ -1,5 +1,5 @@
 // BpfObject: opens an ELF (path or bytes), configures it before load, loads
-// it, and hands out its programs and maps by name.
+// it on a worker thread, and hands out its programs and maps by name.
 #pragma once
 
 #include <napi.h>
@@ -27,7 +27,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   void SetMaxEntries(const Napi::CallbackInfo& info);
   void SetAutoload(const Napi::CallbackInfo& info);
   void SetAutocreate(const Napi::CallbackInfo& info);
-  void Load(const Napi::CallbackInfo& info);
+  Napi::Value LoadAsync(const Napi::CallbackInfo& info);
   Napi::Value ProgramNames(const Napi::CallbackInfo& info);
   Napi::Value Program(const Napi::CallbackInfo& info);
   Napi::Value MapNames(const Napi::CallbackInfo& info);

@@ -1,6 +1,7 @@
-// What a BpfObject owns: the libbpf object, every link made from its programs
-// and every ring buffer reading its maps. Programs, maps and links share it and
-// check closed() before touching libbpf, so nothing is used after close().
+// What a BpfObject owns: the libbpf object, the verifier log buffers its
+// programs load with, every link made from its programs and every ring buffer
+// reading its maps. Programs, maps and links share it and check closed()
+// before touching libbpf, so nothing is used after close().
 #pragma once
 
 #include <bpf/libbpf.h>
@@ -36,10 +37,32 @@ class ObjectState {
 
   bpf_object* object() const { return object_.get(); }
   const std::string& name() const { return name_; }
-  bool closed() const { return object_ == nullptr; }
+  // Closed for JavaScript as soon as close() is called, even while a load on
+  // a worker thread defers freeing the object.
+  bool closed() const { return object_ == nullptr || closeRequested_; }
 
   bool loaded = false;
   bool loadFailed = false;
+
+  // While bpf_object__load runs on a worker thread, only that thread touches
+  // the object: close() waits for FinishLoading to free it.
+  bool loading() const { return loading_; }
+  void StartLoading() { loading_ = true; }
+  void FinishLoading(bool succeeded) {
+    loading_ = false;
+    (succeeded ? loaded : loadFailed) = true;
+    if (closeRequested_) Close();
+  }
+
+  // libbpf keeps a program's log buffer pointer (it cannot be reset after
+  // load), so the buffers live as long as the object.
+  // Not zeroed: the kernel writes only what it logs, so pages it never
+  // touches are never committed.
+  char* AddProgramLog(size_t size) {
+    programLogs_.emplace_back(new char[size]);
+    programLogs_.back()[0] = '\0';
+    return programLogs_.back().get();
+  }
 
   void AddLink(std::shared_ptr<LinkState> link) {
     links_.push_back(std::move(link));
@@ -61,12 +84,17 @@ class ObjectState {
 
   // Ring buffers first (they read the maps), then links, then the object.
   void Close() {
+    if (loading_) {
+      closeRequested_ = true;
+      return;
+    }
     for (auto& weak : dependents_)
       if (auto dependent = weak.lock()) dependent->Close();
     dependents_.clear();
     for (auto& link : links_) link->link.reset();
     links_.clear();
     object_.reset();
+    programLogs_.clear();
   }
 
  private:
@@ -74,6 +102,9 @@ class ObjectState {
   std::string name_;
   std::vector<std::shared_ptr<LinkState>> links_;
   std::vector<std::weak_ptr<ObjectDependent>> dependents_;
+  std::vector<std::unique_ptr<char[]>> programLogs_;
+  bool loading_ = false;
+  bool closeRequested_ = false;
 };
 
 }  // namespace loupe

@@ -74,7 +74,7 @@ bpf_program* NativeProgram::OpenProgram(Napi::Env env) const {
 int NativeProgram::LoadedFd(Napi::Env env) const {
   bpf_program* program = OpenProgram(env);
   if (!state_->loaded)
-    ThrowUsageError(env, "program '" + name_ + "': BpfObject '" + state_->name() + "' is not loaded; call load() first");
+    ThrowUsageError(env, "program '" + name_ + "': BpfObject '" + state_->name() + "' is not loaded; await loadAsync() first");
   int fd = bpf_program__fd(program);
   if (fd < 0) ThrowUsageError(env, "program '" + name_ + "' was not loaded (its autoload is off)");
   return fd;

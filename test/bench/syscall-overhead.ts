@@ -125,16 +125,16 @@ function attachBpftrace(pod: FakePod): Promise<Detach> {
   });
 }
 
-function openLoaded(file: string, configure?: (obj: BpfObject) => void): BpfObject {
+async function openLoaded(file: string, configure?: (obj: BpfObject) => void): Promise<BpfObject> {
   const obj = BpfObject.open(path.join(probeObjectDirectory(), file));
   configure?.(obj);
-  obj.load();
+  await obj.loadAsync();
   return obj;
 }
 
 /** The syscalls probe loaded with the targeted pod in its targets (profile bit 0, slot 0), and its reader. */
-function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: FakePod): { obj: BpfObject; reader: ProbeReader<'syscalls'> } {
-  const obj = openLoaded(definition.objectFile, (o) => definition.configure?.(o));
+async function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: FakePod): Promise<{ obj: BpfObject; reader: ProbeReader<'syscalls'> }> {
+  const obj = await openLoaded(definition.objectFile, (o) => definition.configure?.(o));
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(targeted.cgroupId);
   const value = Buffer.alloc(16); // struct loupe_target
@@ -153,13 +153,13 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-'));
   const targeted = new FakePod();
   const untargeted = new FakePod();
-  const floor = openLoaded('floor.bpf.o');
+  const floor = await openLoaded('floor.bpf.o');
   const probes: { obj: BpfObject; reader: ProbeReader<'syscalls'> }[] = [];
   try {
     const binary = buildLoop(workDir);
     let probeRuns = 0;
-    const probeVariants = (filter: string, definition: ProbeDefinition<'syscalls'>): Variant[] => {
-      const { obj, reader } = loadProbe(definition, targeted);
+    const probeVariants = async (filter: string, definition: ProbeDefinition<'syscalls'>): Promise<Variant[]> => {
+      const { obj, reader } = await loadProbe(definition, targeted);
       probes.push({ obj, reader });
       return [
         {
@@ -208,8 +208,8 @@ async function main(): Promise<void> {
         pod: targeted,
         attach: async () => attachNamed(floor, ['loupe_floor_clock_sys_enter', 'loupe_floor_clock_sys_exit']),
       },
-      ...probeVariants(STORAGE, syscallsProbe({ targetStorage: true })),
-      ...probeVariants(HASH, syscallsProbe({ targetStorage: false })),
+      ...(await probeVariants(STORAGE, syscallsProbe({ targetStorage: true }))),
+      ...(await probeVariants(HASH, syscallsProbe({ targetStorage: false }))),
       { name: 'bpftrace, targeted', pod: targeted, attach: () => attachBpftrace(targeted) },
     ];
 

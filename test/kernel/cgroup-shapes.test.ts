@@ -273,7 +273,7 @@ describe('the id the agent resolves is the one the kernel reports', () => {
       const resolution = resolvePlanTargets(runningTargetsOfPod(pod), (containerId, podUid) => cgroupIdForContainer(containerId, podUid, mount));
       assert.equal(resolution.resolved[0]?.cgroupId, leafId);
       // Both ids in the filter: were the scope the container's cgroup, its execs would count there.
-      assert.deepEqual(manager.register('p', { probes: [{ name: 'exec' }], targets: [leafId, scopeId] }).active, ['exec']);
+      assert.deepEqual((await manager.register('p', { probes: [{ name: 'exec' }], targets: [leafId, scopeId] })).active, ['exec']);
       await execTimesIn(path.join(mount.mountPoint, scope, 'container'), 7);
       manager.collect();
       const execs = new Map([...(manager.results('p').exec ?? new Map())].map(([cgroup, r]) => [cgroup, r.execs]));

@@ -107,7 +107,7 @@ describe('cost accounting on the kernel', () => {
     const meter = new CostMeter(stats);
     try {
       const untracedNs = await runLoop(pod, CALLS);
-      manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId] });
+      await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId] });
       const progIds = manager.loadedObjects().flatMap((p) => p.object.programs().map((prog) => prog.id));
 
       const outsideStart = process.hrtime.bigint();
@@ -160,8 +160,8 @@ describe('cost accounting on the kernel', () => {
     const manager = new ProbeManager({ catalog: { syscalls }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(stats);
     try {
-      manager.register('p', { probes: [{ name: 'syscalls' }], targets: [a.cgroupId] });
-      manager.register('q', { probes: [{ name: 'syscalls' }], targets: [b.cgroupId] });
+      await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [a.cgroupId] });
+      await manager.register('q', { probes: [{ name: 'syscalls' }], targets: [b.cgroupId] });
       meter.measure(manager.loadedObjects(), eventsOf(manager, ['p', 'q']));
       await Promise.all([runLoop(a, 3 * CALLS / 4), runLoop(b, CALLS / 4)]);
       manager.collect();

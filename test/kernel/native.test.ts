@@ -23,12 +23,12 @@ const HIT = { tracepoint: 0, rawTp: 1, tpBtf: 2, cgroupSkb: 3, uprobe: 4 } as co
 const NO_SUCH_PID = 0x7ffffff0;
 
 /** Opens, configures and loads the fixture; closed when the test ends. */
-function loadFixture(t: TestContext, targetTgid = process.pid): BpfObject {
+async function loadFixture(t: TestContext, targetTgid = process.pid): Promise<BpfObject> {
   const object = BpfObject.open(FIXTURE);
   t.after(() => object.close());
   object.setRodata('target_tgid', targetTgid);
   object.setAutoload('fixture_rejected', false);
-  object.load();
+  await object.loadAsync();
   return object;
 }
 
@@ -90,7 +90,7 @@ function exited(child: ReturnType<typeof spawn>): Promise<number | null> {
   });
 }
 
-test('open lists programs and maps; load gives them kernel ids', (t) => {
+test('open lists programs and maps; load gives them kernel ids', async (t) => {
   if (!requireKernel(t)) return;
   const object = BpfObject.open(FIXTURE);
   t.after(() => object.close());
@@ -110,11 +110,11 @@ test('open lists programs and maps; load gives them kernel ids', (t) => {
   assert.deepEqual([counts.type, counts.keySize, counts.valueSize, counts.maxEntries, counts.perCpu], ['hash', 4, 8, 1024, false]);
   assert.equal(object.map('events').type, 'ringbuf');
   assert.equal(object.map('hits').type, 'percpu_array');
-  assert.throws(() => counts.fd, /not loaded; call load\(\) first/);
+  assert.throws(() => counts.fd, /not loaded; await loadAsync\(\) first/);
 
   object.setMaxEntries('counts', 2048);
   object.setAutoload('fixture_rejected', false);
-  object.load();
+  await object.loadAsync();
   assert.equal(object.loaded, true);
   assert.equal(counts.maxEntries, 2048);
   const programIds = bpftoolIds('prog');
@@ -122,8 +122,8 @@ test('open lists programs and maps; load gives them kernel ids', (t) => {
   assert.ok(object.program('fixture_tracepoint').fd > 2);
   assert.ok(counts.id > 0 && counts.fd > 2);
   assert.throws(() => object.program('fixture_rejected').fd, /was not loaded \(its autoload is off\)/);
-  assert.throws(() => object.setMaxEntries('counts', 1), /must be called before load\(\)/);
-  assert.throws(() => object.load(), /already loaded/);
+  assert.throws(() => object.setMaxEntries('counts', 1), /must be called before loadAsync\(\)/);
+  await assert.rejects(() => object.loadAsync(), /already loaded/);
 });
 
 test('unknown names fail with the names there are', (t) => {
@@ -140,10 +140,10 @@ test('unknown names fail with the names there are', (t) => {
   assert.throws(() => BpfObject.open('/nonexistent.bpf.o'), (e: unknown) => e instanceof BpfError && e.code === 'ENOENT');
 });
 
-test('setRodata filters by pid: only the target process is counted', (t) => {
+test('setRodata filters by pid: only the target process is counted', async (t) => {
   if (!requireKernel(t)) return;
-  const mine = loadFixture(t, process.pid);
-  const other = loadFixture(t, NO_SUCH_PID);
+  const mine = await loadFixture(t, process.pid);
+  const other = await loadFixture(t, NO_SUCH_PID);
   mine.program('fixture_tracepoint').attach();
   other.program('fixture_tracepoint').attach();
   getppid(7);
@@ -151,9 +151,9 @@ test('setRodata filters by pid: only the target process is counted', (t) => {
   assert.deepEqual(other.map('counts').keys(), []);
 });
 
-test('every attach kind sees exactly the getppid calls of this process', (t) => {
+test('every attach kind sees exactly the getppid calls of this process', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   object.program('fixture_tracepoint').attachTracepoint('syscalls', 'sys_enter_getppid');
   object.program('fixture_raw_tp').attachRawTracepoint('sys_enter');
   object.program('fixture_tp_btf').attach();
@@ -170,9 +170,10 @@ test('every attach kind sees exactly the getppid calls of this process', (t) => 
   assert.equal(hits(object, HIT.uprobe), 11n);
 });
 
-test('a tracepoint this kernel lacks fails with ENOENT, and no verifier log', (t) => {
+test('a tracepoint this kernel lacks fails with ENOENT, and no verifier log', async (t) => {
   if (!requireKernel(t)) return;
-  const program = loadFixture(t).program('fixture_tracepoint');
+  const object = await loadFixture(t);
+  const program = object.program('fixture_tracepoint');
   assert.throws(
     () => program.attachTracepoint('syscalls', 'sys_enter_no_such_call'),
     (error: unknown) =>
@@ -182,15 +183,15 @@ test('a tracepoint this kernel lacks fails with ENOENT, and no verifier log', (t
       error.verifierLog === undefined,
   );
   assert.throws(
-    () => loadFixture(t).program('fixture_raw_tp').attachRawTracepoint('no_such_raw_tracepoint'),
+    () => object.program('fixture_raw_tp').attachRawTracepoint('no_such_raw_tracepoint'),
     (error: unknown) => error instanceof BpfError && error.code === 'ENOENT' && error.verifierLog === undefined,
   );
-  assert.throws(() => loadFixture(t).program('fixture_cgroup_skb').attach(), (error: unknown) => error instanceof BpfError && /need an explicit attach/.test(error.message));
+  assert.throws(() => object.program('fixture_cgroup_skb').attach(), (error: unknown) => error instanceof BpfError && /need an explicit attach/.test(error.message));
 });
 
-test('a destroyed link stops counting', (t) => {
+test('a destroyed link stops counting', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const link = object.program('fixture_raw_tp').attach();
   assert.ok(link.id > 0);
   getppid(3);
@@ -202,9 +203,9 @@ test('a destroyed link stops counting', (t) => {
   assert.equal(hits(object, HIT.rawTp), 3n);
 });
 
-test('hash map CRUD, keys, entries and batch lookup-and-delete', (t) => {
+test('hash map CRUD, keys, entries and batch lookup-and-delete', async (t) => {
   if (!requireKernel(t)) return;
-  const counts = loadFixture(t).map('counts');
+  const counts = (await loadFixture(t)).map('counts');
   assert.equal(counts.lookup(u32(1)), undefined);
   counts.update(u32(1), u64(10n));
   assert.deepEqual(counts.lookup(u32(1)), u64(10n));
@@ -235,9 +236,9 @@ test('hash map CRUD, keys, entries and batch lookup-and-delete', (t) => {
   assert.deepEqual(counts.lookupAndDeleteBatch(), []);
 });
 
-test('per-CPU maps hold one 8-byte-padded value per possible CPU', (t) => {
+test('per-CPU maps hold one 8-byte-padded value per possible CPU', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const cpus = possibleCpus();
   assert.ok(cpus >= 1);
   const narrow = object.map('narrow'); // __u32 values
@@ -266,7 +267,7 @@ test('per-CPU maps hold one 8-byte-padded value per possible CPU', (t) => {
 
 test('the ring buffer delivers records of real syscalls on the event loop', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   object.program('fixture_tracepoint').attach();
   const received: Buffer[] = [];
   const n = 5;
@@ -297,9 +298,9 @@ test('the ring buffer delivers records of real syscalls on the event loop', asyn
   }
 });
 
-test('ring buffer consume() is synchronous and rethrows what onRecord throws', (t) => {
+test('ring buffer consume() is synchronous and rethrows what onRecord throws', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   object.program('fixture_tracepoint').attach();
   let calls = 0;
   const ring = new RingBuffer(object.map('events'), () => {
@@ -316,29 +317,33 @@ test('ring buffer consume() is synchronous and rethrows what onRecord throws', (
   assert.throws(() => object.map('events').lookup(u32(0)), /read it with RingBuffer/);
 });
 
-test('a program the verifier rejects throws BpfError with the verifier log', (t) => {
+test('a program the verifier rejects rejects loadAsync with a BpfError naming it and carrying its own verifier log', async (t) => {
   if (!requireKernel(t)) return;
   const object = BpfObject.open(FIXTURE);
   t.after(() => object.close());
   object.setRodata('target_tgid', process.pid);
-  assert.throws(
-    () => object.load(),
+  await assert.rejects(
+    () => object.loadAsync(),
     (error: unknown) => {
       assert.ok(error instanceof BpfError);
       assert.equal(error.code, 'EACCES');
       assert.equal(error.errno, 13);
-      assert.match(error.message, /prog 'fixture_rejected'.*verifier: R0 invalid mem access 'map_value_or_null'/);
-      assert.ok(error.verifierLog !== undefined && error.verifierLog.length > 0);
-      assert.match(error.verifierLog, /invalid mem access/);
+      assert.equal(error.program, 'fixture_rejected');
+      assert.match(error.message, /the verifier rejected program 'fixture_rejected': R0 invalid mem access 'map_value_or_null'/);
+      assert.ok(error.verifierLog !== undefined);
+      assert.match(error.verifierLog, /R0 invalid mem access 'map_value_or_null'\n/);
+      // The program's own log buffer, not libbpf's printout of it.
+      assert.doesNotMatch(error.verifierLog, /libbpf:|PROG LOAD LOG/);
+      assert.doesNotMatch(error.libbpfLog ?? '', /invalid mem access/);
       return true;
     },
   );
-  assert.throws(() => object.load(), /failed to load before; libbpf cannot retry/);
+  await assert.rejects(() => object.loadAsync(), /failed to load before; libbpf cannot retry/);
 });
 
 test('close() destroys every link and frees every program; use after close fails clearly', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const links = [
     object.program('fixture_tracepoint').attach(),
     object.program('fixture_raw_tp').attach(),
@@ -372,7 +377,7 @@ test('an object the garbage collector takes frees its links', async (t) => {
     const linkIds = () => new Set(JSON.parse(execFileSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' })).map((l) => l.id));
     let object = BpfObject.open(${JSON.stringify(FIXTURE)});
     object.setAutoload('fixture_rejected', false);
-    object.load();
+    await object.loadAsync();
     const id = object.program('fixture_raw_tp').attach().id;
     const attached = linkIds().has(id);
     object = undefined;
@@ -391,7 +396,7 @@ test('an object the garbage collector takes frees its links', async (t) => {
 
 test('attachCgroup counts the egress packets of a process in a real cgroup2 directory', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const cgroup = join(cgroup2Mount(), `loupe-native-test-${process.pid}`);
   mkdirSync(cgroup);
   t.after(() => rmdirSync(cgroup));
@@ -423,7 +428,7 @@ test('attachCgroup counts the egress packets of a process in a real cgroup2 dire
 // The fixture has no cgroup storage map; the syscalls probe's object has one.
 const SYSCALLS_OBJECT = fileURLToPath(new URL('../../bpf/build/syscalls.bpf.o', import.meta.url));
 
-test('cgroup storage is written and deleted by cgroup id; a missing cgroup is false, not an error', (t) => {
+test('cgroup storage is written and deleted by cgroup id; a missing cgroup is false, not an error', async (t) => {
   if (!requireKernel(t)) return;
   assert.equal(mapTypeSupported('hash'), true);
   assert.equal(mapTypeSupported('cgrp_storage'), true, 'kernel >= 6.2 has cgroup storage');
@@ -431,7 +436,7 @@ test('cgroup storage is written and deleted by cgroup id; a missing cgroup is fa
   const object = BpfObject.open(SYSCALLS_OBJECT);
   t.after(() => object.close());
   object.setRodata('use_target_storage', true);
-  object.load();
+  await object.loadAsync();
   const storage = object.map('target_storage');
   assert.equal(storage.type, 'cgrp_storage');
   const mountPoint = cgroup2Mount();
@@ -471,7 +476,7 @@ test('opening cgroups by id needs CAP_DAC_READ_SEARCH', (t) => {
 
 test('attachPerfEvent with software cpu-clock on CPU 0 samples a busy loop pinned there', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const samplePeriodNs = 1_000_000; // one sample per ms of CPU time
   object.program('fixture_perf_event').attachPerfEvent({
     cpu: 0,
@@ -489,9 +494,9 @@ test('attachPerfEvent with software cpu-clock on CPU 0 samples a busy loop pinne
   assert.ok(samples >= 350n && samples <= 750n, `${samples} cpu-clock samples of ${busyCpuMs} ms of CPU time on CPU 0`);
 });
 
-test('enableStats makes run time and count grow', (t) => {
+test('enableStats makes run time and count grow', async (t) => {
   if (!requireKernel(t)) return;
-  const object = loadFixture(t);
+  const object = await loadFixture(t);
   const program = object.program('fixture_raw_tp');
   const stats = enableStats();
   t.after(() => stats.close());

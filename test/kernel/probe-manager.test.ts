@@ -34,8 +34,8 @@ describe('ProbeManager on the kernel', () => {
     assert.deepEqual(bpfHandlesOf(process.pid), { progIds: [], linkIds: [] }, 'the test starts with nothing loaded');
     const manager = new ProbeManager({ catalog, openObject });
     try {
-      assert.deepEqual(manager.register('p1', { probes: [{ name: 'exec' }], targets: [A.cgroupId] }).active, ['exec']);
-      assert.deepEqual(manager.register('p2', { probes: [{ name: 'exec' }], targets: [B.cgroupId, C.cgroupId] }).active, ['exec']);
+      assert.deepEqual((await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A.cgroupId] })).active, ['exec']);
+      assert.deepEqual((await manager.register('p2', { probes: [{ name: 'exec' }], targets: [B.cgroupId, C.cgroupId] })).active, ['exec']);
 
       const held = bpfHandlesOf(process.pid);
       const names = kernelPrograms().filter((p) => held.progIds.includes(p.id)).map((p) => p.name).sort();
@@ -54,14 +54,14 @@ describe('ProbeManager on the kernel', () => {
       assert.deepEqual(a?.topCommands, [{ key: '/bin/true', count: 3 }]);
       assert.equal(a?.exits, 3 + 1, 'each /bin/true and the shell that ran them');
 
-      manager.unregister('p1');
+      await manager.unregister('p1');
       assert.deepEqual(bpfHandlesOf(process.pid), held, 'p2 keeps the same programs and links');
       await A.execTimes(2); // A is no longer targeted
       await B.execTimes(1);
       manager.collect();
       assert.deepEqual(execsByCgroup(manager.results('p2')), new Map([[B.cgroupId, 6], [C.cgroupId, 2]]));
 
-      manager.unregister('p2');
+      await manager.unregister('p2');
       assert.deepEqual(bpfHandlesOf(process.pid), { progIds: [], linkIds: [] }, 'the last profile to leave detaches');
       assert.deepEqual(await remainingAfterRelease(held), { progIds: [], linkIds: [] }, 'and the kernel has freed them');
     } finally {
@@ -75,8 +75,8 @@ describe('ProbeManager on the kernel', () => {
     const manager = new ProbeManager({ catalog: probeCatalog, openObject });
     try {
       const all = (['exec', 'syscalls', 'files', 'tcp'] as const).map((name) => ({ name }));
-      assert.deepEqual(manager.register('p1', { probes: all, targets: [A.cgroupId] }).failed, []);
-      assert.deepEqual(manager.register('p2', { probes: all, targets: [B.cgroupId, C.cgroupId] }).failed, []);
+      assert.deepEqual((await manager.register('p1', { probes: all, targets: [A.cgroupId] })).failed, []);
+      assert.deepEqual((await manager.register('p2', { probes: all, targets: [B.cgroupId, C.cgroupId] })).failed, []);
       const held = bpfHandlesOf(process.pid);
       const names = kernelPrograms().filter((p) => held.progIds.includes(p.id)).map((p) => p.name);
       assert.ok(names.length >= 4 && names.every((n) => n.startsWith('loupe_')), names.join(', '));
@@ -99,9 +99,9 @@ describe('ProbeManager on the kernel', () => {
     const { A } = pods;
     const manager = new ProbeManager({ catalog, openObject });
     try {
-      manager.register('early', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
+      await manager.register('early', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
       await A.execTimes(4);
-      manager.register('late', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
+      await manager.register('late', { probes: [{ name: 'exec' }], targets: [A.cgroupId] });
       await A.execTimes(1);
       manager.collect();
       assert.equal(manager.results('early').exec?.get(A.cgroupId)?.execs, 5);
@@ -120,7 +120,7 @@ describe('ProbeManager on the kernel', () => {
         definition.name === 'files' ? BpfObject.open(Buffer.from('not an ELF object'), 'broken') : openObject(definition),
     });
     try {
-      const state = manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
+      const state = await manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
       assert.deepEqual(state.active, ['exec']);
       assert.equal(state.failed.length, 1);
       assert.equal(state.failed[0]?.probe, 'files');
@@ -128,7 +128,7 @@ describe('ProbeManager on the kernel', () => {
       await A.execTimes(2);
       manager.collect();
       assert.equal(manager.results('p').exec?.get(A.cgroupId)?.execs, 2);
-      manager.update('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] }); // retries files, still broken
+      await manager.update('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] }); // retries files, still broken
     } finally {
       const held = bpfHandlesOf(process.pid);
       manager.close();
@@ -141,7 +141,7 @@ describe('ProbeManager on the kernel', () => {
     if (!requireKernel(t)) return;
     const { A } = pods;
     const manager = new ProbeManager({ catalog, openObject });
-    const state = manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
+    const state = await manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });
     assert.deepEqual(state.failed, []);
     assert.deepEqual(state.active.sort(), ['exec', 'files']);
     const held = bpfHandlesOf(process.pid);

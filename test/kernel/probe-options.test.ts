@@ -77,8 +77,8 @@ describe('probe options on the kernel', () => {
     const E = 700;
     const manager = new ProbeManager({ catalog: { syscalls }, openObject });
     try {
-      manager.register('everything', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId, plainPod.cgroupId] });
-      const only = manager.register('getppid', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [pod.cgroupId] });
+      await manager.register('everything', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId, plainPod.cgroupId] });
+      const only = await manager.register('getppid', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [pod.cgroupId] });
       assert.deepEqual([only.active, only.failed], [['syscalls'], []]);
       assert.deepEqual(manager.loadedProbes(), ['syscalls'], 'one program set for both');
       await Promise.all([runWorkload(N, E), runWorkload(N, 0, plainPod)]);
@@ -107,11 +107,11 @@ describe('probe options on the kernel', () => {
     }
   });
 
-  it('syscalls.only with an unknown name fails that profile’s probe with a reason, not the agent', (t) => {
+  it('syscalls.only with an unknown name fails that profile’s probe with a reason, not the agent', async (t) => {
     if (!requireKernel(t)) return;
     const manager = new ProbeManager({ catalog: { syscalls }, openObject });
     try {
-      const state = manager.register('typo', { probes: [{ name: 'syscalls', only: ['getppid', 'opne'] }], targets: [pod.cgroupId] });
+      const state = await manager.register('typo', { probes: [{ name: 'syscalls', only: ['getppid', 'opne'] }], targets: [pod.cgroupId] });
       assert.deepEqual(state.active, []);
       assert.deepEqual(state.failed, [{ probe: 'syscalls', message: 'syscalls.only: unknown syscall "opne" on this node (x86_64)' }]);
       assert.deepEqual(manager.loadedProbes(), [], 'nothing loaded for it');
@@ -128,8 +128,8 @@ describe('probe options on the kernel', () => {
     const K = 25;
     const manager = new ProbeManager({ catalog: { files }, openObject });
     try {
-      manager.register('everything', { probes: [{ name: 'files' }], targets: [pod.cgroupId] });
-      manager.register('mine', { probes: [{ name: 'files', pathPrefixes: [`${dir}/`] }], targets: [pod.cgroupId] });
+      await manager.register('everything', { probes: [{ name: 'files' }], targets: [pod.cgroupId] });
+      await manager.register('mine', { probes: [{ name: 'files', pathPrefixes: [`${dir}/`] }], targets: [pod.cgroupId] });
       // `true` is a dash builtin: the redirections are the only opens, and the
       // missing file fails once; its error message goes to /dev/null, outside the prefix.
       const status = await pod.run(
@@ -159,9 +159,9 @@ describe('probe options on the kernel', () => {
     if (!requireKernel(t)) return;
     const manager = new ProbeManager({ catalog: { profile: createProfileProbe() }, openObject });
     try {
-      manager.register('slow', { probes: [{ name: 'profile' }], targets: [pod.cgroupId] });
+      await manager.register('slow', { probes: [{ name: 'profile' }], targets: [pod.cgroupId] });
       const before = bpfHandlesOf(process.pid);
-      const fast = manager.register('fast', { probes: [{ name: 'profile', frequency: 499 }], targets: [pod.cgroupId] });
+      const fast = await manager.register('fast', { probes: [{ name: 'profile', frequency: 499 }], targets: [pod.cgroupId] });
       assert.deepEqual(fast.active, ['profile']);
       const afterHandles = bpfHandlesOf(process.pid);
       assert.deepEqual(afterHandles.progIds, before.progIds, 'the same program: not reloaded');

@@ -77,7 +77,7 @@ test('profile probe: the hot function of a targeted pod, nothing of an untargete
   try {
     writeFileSync(path.join(dir, 'spin.c'), SPIN_C);
     execFileSync('cc', ['-O0', '-g', '-fno-omit-frame-pointer', '-o', path.join(dir, 'spin'), path.join(dir, 'spin.c')]);
-    obj.load();
+    await obj.loadAsync();
     const links = probe.attach(obj);
     assert.ok(links.length >= 1, 'a perf event on at least one CPU');
     const reader = probe.reader(obj, () => assert.fail('the profile probe posts no events'));
@@ -136,7 +136,7 @@ test('profile probe: kernel frames of a syscall-heavy pod are symbolized from ka
   const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
   const pod = new FakePod();
   try {
-    obj.load();
+    await obj.loadAsync();
     probe.attach(obj);
     const reader = probe.reader(obj, () => {});
     obj.map(TARGETS_MAP).update(targetKey(pod.cgroupId), targetValue(1n, 0));

@@ -37,7 +37,7 @@ describe('ring-buffer drops on the kernel', () => {
     const object = BpfObject.open(path.join(probeObjectDirectory(), 'exec.bpf.o'));
     try {
       object.setMaxEntries('events', ONE_PAGE);
-      object.load();
+      await object.loadAsync();
       object.map('targets').update(encodeTargetKey(pod.cgroupId), encodeTargetValue({ mask: 1n, slot: 0, flags: 0 }));
       object.program('loupe_exec').attach();
       object.program('loupe_exit').attach();
@@ -68,7 +68,7 @@ describe('ring-buffer drops on the kernel', () => {
     const manager = new ProbeManager({ catalog: { exec }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(turnOnBpfStats());
     try {
-      manager.register('p', { probes: [{ name: 'exec' }], targets: [pod.cgroupId] });
+      await manager.register('p', { probes: [{ name: 'exec' }], targets: [pod.cgroupId] });
       const measure = () => meter.measure(manager.loadedObjects(), new Map([['p', eventsByProbe(manager.results('p'))]]));
       measure();
       await pod.execTimes(RUNS);

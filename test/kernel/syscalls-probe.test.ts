@@ -148,7 +148,7 @@ for (const [variant, syscalls] of VARIANTS) {
     let reader: ProbeReader<'syscalls'> | undefined;
     try {
       syscalls.configure?.(obj);
-      obj.load();
+      await obj.loadAsync();
       links = syscalls.attach(obj);
       reader = syscalls.reader(obj, () => assert.fail('the syscalls probe posts no events'));
       const names = obj.programs().map((p) => p.name);
@@ -234,7 +234,7 @@ for (const [variant, syscalls] of VARIANTS) {
     const pods = { a: new FakePod(), b: new FakePod() };
     const mountPoint = findCgroup2Mount().mountPoint;
     try {
-      assert.deepEqual(manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pods.a.cgroupId, pods.b.cgroupId] }).active, ['syscalls']);
+      assert.deepEqual((await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pods.a.cgroupId, pods.b.cgroupId] })).active, ['syscalls']);
       assert.ok(obj);
       const loaded = obj;
       assert.equal(usesTargetStorage(loaded), variant === 'cgroup storage');
@@ -244,7 +244,7 @@ for (const [variant, syscalls] of VARIANTS) {
       assert.equal(counted(pods.a), 2_000);
       assert.equal(counted(pods.b), 3_000);
 
-      manager.update('p', { probes: [{ name: 'syscalls' }], targets: [pods.b.cgroupId] });
+      await manager.update('p', { probes: [{ name: 'syscalls' }], targets: [pods.b.cgroupId] });
       const before = countedCalls(loaded);
       await run(pods.a, 'getppid', 1_000);
       assert.equal(countedCalls(loaded), before, 'the removed pod is not counted, not even under its old slot');

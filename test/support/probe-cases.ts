@@ -41,7 +41,7 @@ export async function runProbeCases<N extends ProbeName>(t: TestContext, probe: 
   const events: ProbeEvent[] = [];
   try {
     probe.configure?.(obj);
-    obj.load();
+    await obj.loadAsync();
     const targets = obj.map(TARGETS_MAP);
     const links = probe.attach(obj);
     const reader = probe.reader(obj, (e) => events.push(e));

@@ -2,7 +2,7 @@
 // and the word "verifier" only for a verifier rejection.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { probeFailure } from '../../agent/probe-failure.js';
+import { probeFailure, verifierLogExcerpt } from '../../agent/probe-failure.js';
 import { BpfError, TracefsUnavailableError } from '../../native/index.js';
 
 const BTF_PRESENT = '/proc/self/status'; // any file that exists
@@ -56,11 +56,23 @@ describe('probeFailure', () => {
     });
   }
 
-  it('a verifier rejection says so and keeps the end of the log', () => {
-    const log = `${'x'.repeat(10_000)}\nR1 invalid mem access 'scalar'\nprocessed 12 insns`;
-    const failure = probeFailure('files', new BpfError("loading object 'files': EACCES (Permission denied); verifier: R1 invalid mem access 'scalar'", 13, 'EACCES', log), BTF_PRESENT);
+  it('a verifier rejection says so, names the program and keeps the last lines before the statistics', () => {
+    const path = Array.from({ length: 40 }, (_, i) => `${i}: (b7) r${i % 10} = ${i}`);
+    const log = [...path, "R1 invalid mem access 'scalar'", 'processed 41 insns (limit 1000000) max_states_per_insn 0 total_states 2 peak_states 2 mark_read 1', '', ''].join('\n');
+    const err = new BpfError("loading BPF object 'files': EACCES (Permission denied): the verifier rejected program 'loupe_open': R1 invalid mem access 'scalar'", 13, 'EACCES', log, undefined, 'loupe_open');
+    const failure = probeFailure('files', err, BTF_PRESENT);
     assert.match(failure.message, /^the kernel's verifier rejected a program of this probe/);
-    assert.equal(failure.verifierLog?.length, 4000);
-    assert.ok(failure.verifierLog?.endsWith('processed 12 insns'));
+    assert.equal(failure.program, 'loupe_open');
+    const lines = failure.verifierLog?.split('\n') ?? [];
+    assert.equal(lines.length, 12);
+    assert.equal(lines.at(-1), "R1 invalid mem access 'scalar'");
+    assert.equal(lines[0], '29: (b7) r9 = 29');
+  });
+
+  it('keeps a verifier excerpt within its size when its lines are long', () => {
+    const log = `${'x'.repeat(10_000)}\nR1 invalid mem access 'scalar'\nverification time 12 usec\nstack depth 8\n`;
+    const excerpt = verifierLogExcerpt(log);
+    assert.equal(excerpt.length, 2000);
+    assert.ok(excerpt.endsWith("\nR1 invalid mem access 'scalar'"));
   });
 });

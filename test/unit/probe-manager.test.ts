@@ -93,7 +93,7 @@ class FakeProbe {
     this.liveObjects++;
     this.targets = new FakeTargetsMap(this.maxTargets);
     const object = {
-      load: () => {
+      loadAsync: async () => {
         if (this.failLoad) throw this.failLoad;
         this.loads++;
       },
@@ -130,10 +130,10 @@ function execs(manager: ProbeManager, profileId: string): Record<string, number>
 }
 
 describe('ProbeManager', () => {
-  it('loads a probe once and shares it between profiles through the targets map', () => {
+  it('loads a probe once and shares it between profiles through the targets map', async () => {
     const { manager, exec } = setup();
-    const p1 = manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
-    const p2 = manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
+    const p1 = await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
+    const p2 = await manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
     assert.equal(exec.opened, 1);
     assert.equal(exec.loads, 1);
     assert.equal(exec.liveLinks, 2);
@@ -149,10 +149,10 @@ describe('ProbeManager', () => {
     );
   });
 
-  it('routes each cgroup’s counts to exactly the profiles that target it', () => {
+  it('routes each cgroup’s counts to exactly the profiles that target it', async () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, C] });
-    manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, C] });
+    await manager.register('p2', { probes: [{ name: 'exec' }], targets: [B, C] });
     exec.exec(A, 3);
     exec.exec(B, 5);
     exec.exec(C, 2);
@@ -165,54 +165,55 @@ describe('ProbeManager', () => {
     assert.equal(exec.targets.entries.get(C)?.mask, 0b11n);
   });
 
-  it('does not give a profile counts from before it joined, nor after it left a cgroup', () => {
+  it('does not give a profile counts from before it joined, nor after it left a cgroup', async () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
     exec.exec(A, 3); // not collected yet when p2 joins
-    manager.register('p2', { probes: [{ name: 'exec' }], targets: [A] });
+    await manager.register('p2', { probes: [{ name: 'exec' }], targets: [A] });
     exec.exec(A, 2);
-    manager.update('p2', { probes: [{ name: 'exec' }], targets: [B] });
+    await manager.update('p2', { probes: [{ name: 'exec' }], targets: [B] });
     exec.exec(A, 10);
     manager.collect();
     assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 15 });
     assert.deepEqual(execs(manager, 'p2'), { [String(A)]: 2 });
   });
 
-  it('reuses profile bits and target slots, and detaches when the last profile leaves', () => {
+  it('reuses profile bits and target slots, and detaches when the last profile leaves', async () => {
     const { manager, exec } = setup();
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
-    manager.register('p2', { probes: [{ name: 'exec' }], targets: [C] });
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    await manager.register('p2', { probes: [{ name: 'exec' }], targets: [C] });
     assert.equal(exec.targets.entries.get(C)?.slot, 2);
-    manager.unregister('p1');
+    await manager.unregister('p1');
     assert.deepEqual([...exec.targets.entries.keys()], [C]);
     assert.equal(exec.liveLinks, 2, 'p2 still uses the probe');
-    const p3 = manager.register('p3', { probes: [{ name: 'exec' }], targets: [D] });
+    const p3 = await manager.register('p3', { probes: [{ name: 'exec' }], targets: [D] });
     assert.equal(p3.slot, 0, 'p1’s bit is reused');
     assert.equal(exec.targets.entries.get(D)?.slot, 0, 'the lowest free target slot is reused');
     assert.equal(exec.opened, 1);
-    manager.unregister('p2');
-    manager.unregister('p3');
+    await manager.unregister('p2');
+    await manager.unregister('p3');
     assert.equal(exec.liveLinks, 0);
     assert.equal(exec.liveObjects, 0);
     assert.deepEqual(manager.loadedProbes(), []);
-    manager.register('p4', { probes: [{ name: 'exec' }], targets: [A] });
+    await manager.register('p4', { probes: [{ name: 'exec' }], targets: [A] });
     assert.equal(exec.opened, 2, 'a new profile loads the probe again');
     manager.close();
     assert.equal(exec.liveLinks, 0);
     assert.equal(exec.liveObjects, 0);
   });
 
-  it('keeps other probes running when one fails to load, and says why per profile', () => {
+  it('keeps other probes running when one fails to load, and says why per profile', async () => {
     const { manager, fakes } = setup();
     const verifierLog = 'R1 invalid mem access \'scalar\'\nprocessed 12 insns';
-    fakes.files.failLoad = new BpfError('load files.bpf.o: EACCES (Permission denied)', 13, 'EACCES', verifierLog);
-    const p1 = manager.register('p1', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A] });
-    const p2 = manager.register('p2', { probes: [{ name: 'files' }], targets: [B] });
+    fakes.files.failLoad = new BpfError('load files.bpf.o: EACCES (Permission denied)', 13, 'EACCES', verifierLog, undefined, 'loupe_open');
+    const p1 = await manager.register('p1', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A] });
+    const p2 = await manager.register('p2', { probes: [{ name: 'files' }], targets: [B] });
     assert.deepEqual(p1.active, ['exec']);
     assert.equal(p1.failed.length, 1);
     assert.equal(p1.failed[0]?.probe, 'files');
     assert.match(p1.failed[0]?.message ?? '', /^the kernel's verifier rejected a program of this probe.*\(load files\.bpf\.o: EACCES/);
-    assert.equal(p1.failed[0]?.verifierLog, verifierLog);
+    assert.equal(p1.failed[0]?.program, 'loupe_open');
+    assert.equal(p1.failed[0]?.verifierLog, 'R1 invalid mem access \'scalar\'', 'the reason, without the statistics');
     assert.deepEqual(p2.active, []);
     assert.equal(p2.failed[0]?.probe, 'files');
     assert.equal(fakes.files.liveObjects, 0, 'the failed object is closed');
@@ -220,36 +221,36 @@ describe('ProbeManager', () => {
     manager.collect();
     assert.deepEqual(execs(manager, 'p1'), { [String(A)]: 4 });
     fakes.files.failLoad = undefined;
-    assert.deepEqual(manager.update('p2', { probes: [{ name: 'files' }], targets: [B] }).active, ['files'], 'update retries');
+    assert.deepEqual((await manager.update('p2', { probes: [{ name: 'files' }], targets: [B] })).active, ['files'], 'update retries');
     assert.deepEqual(manager.state('p1').failed, [], 'a probe that loads clears the failure for every profile');
     manager.close();
   });
 
-  it('loads only the probes some profile asks for, and close() releases them all', () => {
+  it('loads only the probes some profile asks for, and close() releases them all', async () => {
     const { manager, fakes } = setup();
-    manager.register('p1', { probes: [{ name: 'exec' }, { name: 'tcp' }], targets: [A] });
+    await manager.register('p1', { probes: [{ name: 'exec' }, { name: 'tcp' }], targets: [A] });
     assert.deepEqual(manager.loadedProbes().sort(), ['exec', 'tcp']);
     assert.equal(fakes.syscalls.opened + fakes.files.opened, 0);
-    manager.update('p1', { probes: [{ name: 'tcp' }], targets: [A] });
+    await manager.update('p1', { probes: [{ name: 'tcp' }], targets: [A] });
     assert.equal(fakes.exec.liveObjects, 0);
     manager.close();
     for (const f of Object.values(fakes)) assert.equal(f.liveLinks + f.liveObjects, 0, f.name);
   });
 
-  it('hands rare events to the profiles whose bit was set when they happened', () => {
+  it('hands rare events to the profiles whose bit was set when they happened', async () => {
     const events: [ProbeEvent, string[]][] = [];
     const { manager, exec } = setup({ events });
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
-    manager.register('p2', { probes: [{ name: 'exec' }], targets: [B] });
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    await manager.register('p2', { probes: [{ name: 'exec' }], targets: [B] });
     exec.exec(A, 1);
     exec.exec(B, 1);
     assert.deepEqual(events.map(([e, ids]) => [e.cgroupId, ids]), [[A, ['p1']], [B, ['p1', 'p2']]]);
     manager.close();
   });
 
-  it('bounds accumulated top lists, folding the rest so totals stay exact', () => {
+  it('bounds accumulated top lists, folding the rest so totals stay exact', async () => {
     const { manager, exec } = setup({ maxTopKeys: 3 });
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
     for (let i = 1; i <= 5; i++) exec.exec(A, i, `/bin/cmd${i}`);
     manager.collect();
     exec.exec(A, 1, '/bin/cmd1');
@@ -264,35 +265,35 @@ describe('ProbeManager', () => {
     manager.close();
   });
 
-  it('loads nothing for a profile with no targets on this node', () => {
+  it('loads nothing for a profile with no targets on this node', async () => {
     const { manager, exec } = setup();
-    assert.deepEqual(manager.register('p1', { probes: [{ name: 'exec' }], targets: [] }).active, []);
+    assert.deepEqual((await manager.register('p1', { probes: [{ name: 'exec' }], targets: [] })).active, []);
     assert.equal(exec.opened, 0);
-    assert.deepEqual(manager.update('p1', { probes: [{ name: 'exec' }], targets: [A] }).active, ['exec']);
-    assert.deepEqual(manager.update('p1', { probes: [{ name: 'exec' }], targets: [] }).active, []);
+    assert.deepEqual((await manager.update('p1', { probes: [{ name: 'exec' }], targets: [A] })).active, ['exec']);
+    assert.deepEqual((await manager.update('p1', { probes: [{ name: 'exec' }], targets: [] })).active, []);
     assert.equal(exec.liveObjects, 0);
     manager.close();
   });
 
-  it('allows 64 profiles and says what to do about the 65th', () => {
+  it('allows 64 profiles and says what to do about the 65th', async () => {
     const { manager } = setup();
-    for (let i = 0; i < 64; i++) manager.register(`p${i}`, { probes: [{ name: 'exec' }], targets: [A] });
-    assert.throws(() => manager.register('p64', { probes: [{ name: 'exec' }], targets: [A] }), TooManyProfilesError);
+    for (let i = 0; i < 64; i++) await manager.register(`p${i}`, { probes: [{ name: 'exec' }], targets: [A] });
+    await assert.rejects(() => manager.register('p64', { probes: [{ name: 'exec' }], targets: [A] }), TooManyProfilesError);
     manager.close();
   });
 
-  it('refuses, changing nothing, a profile whose targets would not fit the targets map', () => {
+  it('refuses, changing nothing, a profile whose targets would not fit the targets map', async () => {
     const { manager, exec } = setup();
     exec.maxTargets = 3;
-    manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
-    assert.throws(() => manager.register('p2', { probes: [{ name: 'exec' }], targets: [C, D] }), (err: Error) => {
+    await manager.register('p1', { probes: [{ name: 'exec' }], targets: [A, B] });
+    await assert.rejects(() => manager.register('p2', { probes: [{ name: 'exec' }], targets: [C, D] }), (err: Error) => {
       assert.ok(err instanceof TooManyTargetsError);
       assert.equal(err.message, 'cannot trace profile p2: probe exec would need 4 target cgroups on this node, its targets map holds 3; narrow the profiles\' pod selectors');
       return true;
     });
     assert.throws(() => manager.state('p2'), /not registered/);
     assert.deepEqual([...exec.targets.entries.keys()], [A, B]);
-    manager.register('p2', { probes: [{ name: 'exec' }], targets: [A, C] });
+    await manager.register('p2', { probes: [{ name: 'exec' }], targets: [A, C] });
     assert.equal(exec.targets.entries.size, 3);
     manager.close();
   });
@@ -351,7 +352,7 @@ class OptionsProbe {
   open(): BpfObject {
     this.opened++;
     this.targets = new FakeTargetsMap(1024);
-    return { load: () => {}, map: () => this.targets, close: () => {} } as unknown as BpfObject;
+    return { loadAsync: async () => {}, map: () => this.targets, close: () => {} } as unknown as BpfObject;
   }
 }
 
@@ -376,11 +377,11 @@ function syscallsDelta(): SyscallsDelta {
 }
 
 describe('ProbeManager probe options', () => {
-  it('gives each profile sharing a probe its own filtered share, and sets the kernel side before targeting', () => {
+  it('gives each profile sharing a probe its own filtered share, and sets the kernel side before targeting', async () => {
     const { manager, probe } = optionsSetup('syscalls');
-    manager.register('all', { probes: [{ name: 'syscalls' }], targets: [A, B] });
+    await manager.register('all', { probes: [{ name: 'syscalls' }], targets: [A, B] });
     assert.equal(probe.targets.entries.get(A)?.flags, 0);
-    manager.register('only', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
+    await manager.register('only', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
     assert.equal(probe.opened, 1);
     assert.deepEqual(probe.applied, [
       { specs: [{ name: 'syscalls' }], targets: 0 },
@@ -403,10 +404,10 @@ describe('ProbeManager probe options', () => {
     manager.close();
   });
 
-  it('reports an unknown syscall as that profile’s failure, and keeps serving the others', () => {
+  it('reports an unknown syscall as that profile’s failure, and keeps serving the others', async () => {
     const { manager, probe } = optionsSetup('syscalls');
-    const bad = manager.register('bad', { probes: [{ name: 'syscalls', only: ['getppid', 'nosuchcall'] }], targets: [A] });
-    const good = manager.register('good', { probes: [{ name: 'syscalls' }], targets: [A] });
+    const bad = await manager.register('bad', { probes: [{ name: 'syscalls', only: ['getppid', 'nosuchcall'] }], targets: [A] });
+    const good = await manager.register('good', { probes: [{ name: 'syscalls' }], targets: [A] });
     assert.deepEqual(bad.active, []);
     assert.deepEqual(bad.failed, [{ probe: 'syscalls', message: 'syscalls.only: unknown syscall "nosuchcall" on this node (x86_64)' }]);
     assert.deepEqual(good.active, ['syscalls']);
@@ -415,39 +416,39 @@ describe('ProbeManager probe options', () => {
     manager.collect();
     assert.equal(manager.results('bad').syscalls, undefined);
     assert.equal(manager.results('good').syscalls?.get(A)?.calls, 7);
-    const fixed = manager.update('bad', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
+    const fixed = await manager.update('bad', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [A] });
     assert.deepEqual([fixed.active, fixed.failed], [['syscalls'], []]);
     manager.close();
   });
 
-  it('re-attaches the profile probe at the highest frequency asked, keeping its object and the results so far', () => {
+  it('re-attaches the profile probe at the highest frequency asked, keeping its object and the results so far', async () => {
     const { manager, probe } = optionsSetup('profile');
     const sample = { samples: 3, topFrames: [{ key: 'spin (app)', count: 3 }], topStacks: [{ key: 'app;main;spin', count: 3 }] };
-    manager.register('slow', { probes: [{ name: 'profile' }], targets: [A] });
+    await manager.register('slow', { probes: [{ name: 'profile' }], targets: [A] });
     probe.queue(A, sample);
     manager.collect();
-    manager.register('fast', { probes: [{ name: 'profile', frequency: 99 }], targets: [B] });
-    manager.register('slower', { probes: [{ name: 'profile', frequency: 5 }], targets: [B] });
+    await manager.register('fast', { probes: [{ name: 'profile', frequency: 99 }], targets: [B] });
+    await manager.register('slower', { probes: [{ name: 'profile', frequency: 5 }], targets: [B] });
     const rates = () => probe.attached.map((specs) => samplingFrequencyHz(specs as ProbeSpecOf<'profile'>[], 19));
     assert.deepEqual(rates(), [19, 99], 'a profile asking for less changes nothing');
     assert.equal(probe.opened, 1, 'the object stays loaded');
     assert.equal(probe.liveLinks, 1, 'the old links are gone');
-    manager.unregister('fast');
+    await manager.unregister('fast');
     assert.deepEqual(rates(), [19, 99, 19]);
     assert.equal(manager.results('slow').profile?.get(A)?.samples, 3);
     manager.close();
     assert.equal(probe.liveLinks, 0);
   });
 
-  it('detaches the probe and fails its profiles when re-attaching fails, until update() retries', () => {
+  it('detaches the probe and fails its profiles when re-attaching fails, until update() retries', async () => {
     const { manager, probe } = optionsSetup('profile');
     probe.failAttachAbove = 500;
-    manager.register('p1', { probes: [{ name: 'profile' }], targets: [A] });
-    const p2 = manager.register('p2', { probes: [{ name: 'profile', frequency: 999 }], targets: [B] });
+    await manager.register('p1', { probes: [{ name: 'profile' }], targets: [A] });
+    const p2 = await manager.register('p2', { probes: [{ name: 'profile', frequency: 999 }], targets: [B] });
     assert.deepEqual(p2.active, []);
     assert.deepEqual(manager.state('p1').failed, [{ probe: 'profile', message: 'perf_event_open: 999 Hz: Invalid argument' }]);
     assert.equal(probe.liveLinks, 0);
-    const retried = manager.update('p2', { probes: [{ name: 'profile', frequency: 499 }], targets: [B] });
+    const retried = await manager.update('p2', { probes: [{ name: 'profile', frequency: 499 }], targets: [B] });
     assert.deepEqual(retried.active, ['profile']);
     assert.deepEqual(manager.state('p1').active, ['profile']);
     manager.close();
