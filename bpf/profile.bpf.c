@@ -15,6 +15,18 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/*
+ * The perf_event program's context as the uapi fixes it (linux/bpf_perf_event.h),
+ * read without CO-RE: it is ABI, the verifier rewrites these loads, and a
+ * relocation against vmlinux.h's copy would make sampling, which needs no
+ * kernel type otherwise, fail on a kernel without BTF.
+ */
+struct loupe_perf_event_ctx {
+	bpf_user_pt_regs_t regs;
+	__u64 sample_period;
+	__u64 addr;
+};
+
 /* Distinct stacks between two drains; user space deletes the ones it read. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -38,7 +50,7 @@ static __always_inline void add_sample(struct profile_count *count, __u64 period
 }
 
 SEC("perf_event")
-int loupe_profile(struct bpf_perf_event_data *ctx)
+int loupe_profile(struct loupe_perf_event_ctx *ctx)
 {
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
 	struct profile_key key = {};
