@@ -100,6 +100,8 @@ test('profile probe: the hot function of a targeted pod, nothing of an untargete
     // 1.5 s on a CPU at 99 Hz: ~148 samples, give or take the sampling's jitter.
     const expected = SPIN_CPU_SECONDS * FREQUENCY_HZ;
     assert.ok(result.samples >= expected * 0.7 && result.samples <= expected * 1.3, `samples: ${result.samples}, expected ~${expected}`);
+    // Each sample carries the period it was taken with: 1e9 / 99 ns (cpu-clock counts nanoseconds).
+    assert.equal(result.cpuNs, result.samples * Math.floor(1e9 / FREQUENCY_HZ));
     assert.equal(result.topFrames[0]?.key, 'loupe_test_spin_here (spin)', JSON.stringify(result.topFrames.slice(0, 5)));
     assert.ok(result.topFrames[0]!.count >= result.samples * 0.8, JSON.stringify(result.topFrames.slice(0, 5)));
     assert.match(result.topStacks[0]!.key, /^spin;.*main;loupe_test_spin_here$/);
