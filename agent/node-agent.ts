@@ -18,12 +18,12 @@ import {
   type NodeTraceTarget,
 } from '../api/nodetraceplan.js';
 import type { ProbeName } from '../api/results.js';
-import { isNotFound } from '../operator/runtime/api-error.js';
-import { Informer, type InformerEvent } from '../operator/runtime/informer.js';
-import type { KubeObject } from '../operator/runtime/kube-object.js';
-import { kubeListWatch } from '../operator/runtime/list-watch.js';
-import type { ResourceClient } from '../operator/runtime/resource-client.js';
-import type { ResourceType } from '../operator/runtime/resource-type.js';
+import { isNotFound } from '../kube/api-error.js';
+import { Informer, type InformerEvent } from '../kube/informer.js';
+import type { KubeObject } from '../kube/kube-object.js';
+import { kubeListWatch } from '../kube/list-watch.js';
+import type { ResourceClient } from '../kube/resource-client.js';
+import type { ResourceType } from '../kube/resource-type.js';
 import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './cost/budget.js';
 import type { CostMeter } from './cost/cost-meter.js';
 import { eventsByProbe } from './cost/probe-events.js';

@@ -22,14 +22,14 @@ import { PlanStore, type PlanObject } from './reconcilers/plan-store.js';
 import { PodsByNode } from './reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from './reconcilers/profile-store.js';
-import { isConflict } from './runtime/api-error.js';
-import { systemClock, type Clock } from './runtime/clock.js';
-import type { InformerEvent } from './runtime/informer.js';
-import type { KubeObject } from './runtime/kube-object.js';
-import { keyOf, type ObjectReader } from './runtime/object-cache.js';
-import { Operator, resourceMeta, type OperatorOptions } from './runtime/operator.js';
-import type { ResourceType } from './runtime/resource-type.js';
-import type { WorkQueue } from './runtime/work-queue.js';
+import { isConflict } from '../kube/api-error.js';
+import { systemClock, type Clock } from '../kube/clock.js';
+import type { InformerEvent } from '../kube/informer.js';
+import type { KubeObject } from '../kube/kube-object.js';
+import { keyOf, type ObjectReader } from '../kube/object-cache.js';
+import { Operator, resourceMeta, type OperatorOptions } from '../kube/operator.js';
+import type { ResourceType } from '../kube/resource-type.js';
+import type { WorkQueue } from '../kube/work-queue.js';
 
 export const OPERATOR_NAME = 'loupe-operator';
 /** Held by every live TraceProfile so that deleting it first removes it from every node's plan. */

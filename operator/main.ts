@@ -3,7 +3,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { LoupeOperator, OPERATOR_NAME } from './loupe-operator.js';
-import { stopOnSignals } from './runtime/shutdown.js';
+import { stopOnSignals } from '../kube/shutdown.js';
 import { DEFAULT_LOUPE_NAMESPACE } from '../api/group.js';
 
 export interface LeaderElectionTiming {

@@ -7,8 +7,8 @@
 // from the informer cache.
 import type { NodeTraceTarget } from '../api/nodetraceplan.js';
 import type { TraceProfile } from '../api/traceprofile.js';
-import type { KubeObject } from './runtime/kube-object.js';
-import { matchesLabelSelector } from './runtime/label-selector.js';
+import type { KubeObject } from '../kube/kube-object.js';
+import { matchesLabelSelector } from '../kube/label-selector.js';
 
 interface ContainerStatus {
   name: string;

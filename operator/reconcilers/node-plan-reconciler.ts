@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { TraceProfile } from '../../api/traceprofile.js';
 import { desiredNodePlan, planNeedsWrite, profilesWithResults } from '../node-plan.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../kube/clock.js';
 import type { PlanStore } from './plan-store.js';
 import type { PodsByNode } from './pods-by-node.js';
 import type { ProfileStore } from './profile-store.js';

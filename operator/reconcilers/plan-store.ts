@@ -7,8 +7,8 @@ import {
   type NodeTracePlanSpec,
   type NodeTracePlanStatus,
 } from '../../api/nodetraceplan.js';
-import type { KubeObject } from '../runtime/kube-object.js';
-import type { ObjectReader } from '../runtime/object-cache.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ObjectReader } from '../../kube/object-cache.js';
 import type { NodeReport } from '../node-readiness.js';
 
 export type PlanObject = KubeObject & { spec?: unknown; status?: unknown };

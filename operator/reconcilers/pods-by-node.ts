@@ -1,8 +1,8 @@
 // An index of the pod cache by node, kept up to date from the pod informer's
 // events, so a node's plan is built from its own pods rather than a scan of
 // every pod in the cluster.
-import type { InformerEvent } from '../runtime/informer.js';
-import { keyOf, type ObjectReader } from '../runtime/object-cache.js';
+import type { InformerEvent } from '../../kube/informer.js';
+import { keyOf, type ObjectReader } from '../../kube/object-cache.js';
 import type { Pod } from '../pod-targets.js';
 
 export class PodsByNode {

@@ -8,10 +8,10 @@ import { profileTargets, type Pod } from '../pod-targets.js';
 import { computeProfileStatus, invalidProfileStatus } from '../profile-status.js';
 import { isProfileActive } from '../profile-session.js';
 import { sameJson } from '../same-json.js';
-import type { Clock } from '../runtime/clock.js';
-import type { EventType } from '../runtime/event-recorder.js';
-import type { KubeObject } from '../runtime/kube-object.js';
-import type { ObjectReader } from '../runtime/object-cache.js';
+import type { Clock } from '../../kube/clock.js';
+import type { EventType } from '../../kube/event-recorder.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ObjectReader } from '../../kube/object-cache.js';
 import type { PlanStore } from './plan-store.js';
 import type { ProfileStore } from './profile-store.js';
 

@@ -2,8 +2,8 @@
 // (defaults applied) once per stored version: cached objects are replaced,
 // never mutated, so the object itself keys the memo.
 import { parseTraceProfile, type TraceProfile } from '../../api/traceprofile.js';
-import type { KubeObject } from '../runtime/kube-object.js';
-import type { ObjectReader } from '../runtime/object-cache.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ObjectReader } from '../../kube/object-cache.js';
 
 export type ParsedProfile = { ok: true; profile: TraceProfile } | { ok: false; error: string };
 

@@ -21,9 +21,9 @@ import type { NodeProfileStatus, NodeTracePlanSpec, NodeTracePlanStatus } from '
 import type { ProbeResults } from '../../api/results.js';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
 import { CLEANUP_FINALIZER, nodeTracePlanResource, traceProfileResource } from '../../operator/loupe-operator.js';
-import { KubeHttp } from '../../operator/runtime/kube-http.js';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
-import { ResourceClient } from '../../operator/runtime/resource-client.js';
+import { KubeHttp } from '../../kube/kube-http.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import { ResourceClient } from '../../kube/resource-client.js';
 import { argoHealth, luaSkip } from '../support/argocd-health.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';

@@ -16,16 +16,16 @@ import type { NodeProfileStatus, NodeTracePlanSpec } from '../../api/nodetracepl
 import type { TraceProfileSpecInput, TraceProfileStatus } from '../../api/traceprofile.js';
 import { CLEANUP_FINALIZER, nodeTracePlanResource, podResource, secretResource, traceProfileResource, type LoupeOperator } from '../../operator/loupe-operator.js';
 import { startOperator } from '../../operator/main.js';
-import { KubeHttp } from '../../operator/runtime/kube-http.js';
-import { leaseResource } from '../../operator/runtime/lease-store.js';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
-import { ResourceClient } from '../../operator/runtime/resource-client.js';
+import { KubeHttp } from '../../kube/kube-http.js';
+import { leaseResource } from '../../kube/lease-store.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import { ResourceClient } from '../../kube/resource-client.js';
 import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
 import * as kubelet from '../support/fake-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
 import { decodedSecretData, otlpSecretCopyName } from '../../api/otlp-secrets.js';
-import type { ResourceType } from '../../operator/runtime/resource-type.js';
+import type { ResourceType } from '../../kube/resource-type.js';
 
 const eventResource: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events' };
 

@@ -1,8 +1,8 @@
 // The scheduler's and kubelet's part for a control plane that has neither:
 // Pods bound to a named node and reported Running with the container ids a
 // node agent resolves to cgroups. Used by cluster tests and the demo.
-import type { ResourceClient } from '../../operator/runtime/resource-client.js';
-import { resourcePath, type ResourceType } from '../../operator/runtime/resource-type.js';
+import type { ResourceClient } from '../../kube/resource-client.js';
+import { resourcePath, type ResourceType } from '../../kube/resource-type.js';
 
 export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
 

@@ -11,9 +11,9 @@ import { PlanStore, type PlanObject } from '../../operator/reconcilers/plan-stor
 import { PodsByNode } from '../../operator/reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from '../../operator/reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from '../../operator/reconcilers/profile-store.js';
-import { ManualClock } from '../../operator/runtime/clock.js';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
-import { ObjectCache } from '../../operator/runtime/object-cache.js';
+import { ManualClock } from '../../kube/clock.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import { ObjectCache } from '../../kube/object-cache.js';
 import { execReport, pod, profile } from './operator-fixtures.js';
 
 const logger = pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelayMs, watchRestartBackoff } from '../../operator/runtime/backoff.js';
+import { backoffDelayMs, watchRestartBackoff } from '../../kube/backoff.js';
 
 describe('backoffDelayMs', () => {
   const policy = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 };

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../operator/runtime/api-error.js';
-import { ManualClock } from '../../operator/runtime/clock.js';
-import { EventRecorder } from '../../operator/runtime/event-recorder.js';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
-import type { ResourceClient } from '../../operator/runtime/resource-client.js';
+import { ApiError } from '../../kube/api-error.js';
+import { ManualClock } from '../../kube/clock.js';
+import { EventRecorder } from '../../kube/event-recorder.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ResourceClient } from '../../kube/resource-client.js';
 
 type Writer = Pick<ResourceClient, 'create' | 'mergePatch'>;
 

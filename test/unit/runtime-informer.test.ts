@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApiError } from '../../operator/runtime/api-error.js';
-import { ManualClock } from '../../operator/runtime/clock.js';
-import { Informer, type InformerEvent, type ListWatchSource } from '../../operator/runtime/informer.js';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
+import { ApiError } from '../../kube/api-error.js';
+import { ManualClock } from '../../kube/clock.js';
+import { Informer, type InformerEvent, type ListWatchSource } from '../../kube/informer.js';
+import type { KubeObject } from '../../kube/kube-object.js';
 
 function cm(name: string, resourceVersion: string, labels: Record<string, string> = {}): KubeObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns', resourceVersion, labels } };

@@ -6,8 +6,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
-import { ApiError, isGone } from '../../operator/runtime/api-error.js';
-import { KubeHttp, watchIdleTimeoutMs } from '../../operator/runtime/kube-http.js';
+import { ApiError, isGone } from '../../kube/api-error.js';
+import { KubeHttp, watchIdleTimeoutMs } from '../../kube/kube-http.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 

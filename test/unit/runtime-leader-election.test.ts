@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock } from '../../operator/runtime/clock.js';
+import { ManualClock } from '../../kube/clock.js';
 import {
   LeaderElector,
   LeaseConflictError,
@@ -8,7 +8,7 @@ import {
   type LeaseRecord,
   type LeaseStore,
   type StoredLease,
-} from '../../operator/runtime/leader-election.js';
+} from '../../kube/leader-election.js';
 
 /** One Lease in memory with the API server's compare-and-swap semantics; can be made unreachable. */
 class FakeLeaseStore implements LeaseStore {

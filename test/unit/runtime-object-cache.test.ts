@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KubeObject } from '../../operator/runtime/kube-object.js';
-import { matchesLabelSelector } from '../../operator/runtime/label-selector.js';
-import { ObjectCache } from '../../operator/runtime/object-cache.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import { matchesLabelSelector } from '../../kube/label-selector.js';
+import { ObjectCache } from '../../kube/object-cache.js';
 
 const pod = (namespace: string | undefined, name: string, labels: Record<string, string>): KubeObject => ({ metadata: { namespace, name, labels } });
 

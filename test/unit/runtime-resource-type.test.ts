@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { microTime } from '../../operator/runtime/kube-object.js';
-import { objectKey, parseObjectKey, resourcePath } from '../../operator/runtime/resource-type.js';
+import { microTime } from '../../kube/kube-object.js';
+import { objectKey, parseObjectKey, resourcePath } from '../../kube/resource-type.js';
 
 describe('resourcePath', () => {
   it('puts the core group under /api and others under /apis', () => {

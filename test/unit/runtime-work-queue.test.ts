@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ManualClock, settle } from '../../operator/runtime/clock.js';
-import { WorkQueue } from '../../operator/runtime/work-queue.js';
+import { ManualClock, settle } from '../../kube/clock.js';
+import { WorkQueue } from '../../kube/work-queue.js';
 
 /** A reconcile whose calls stay open until the test finishes them. */
 function controlledReconcile() {
