@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // `loupe <command>`: the one entry point, for people (trace) and for the
 // images (agent, operator).
-import { agentCommand } from '../agent/agent-command.js';
-import { traceCommand } from '../agent/trace-command.js';
-import { operatorCommand } from '../operator/operator-command.js';
+import { agentCommand } from './agent-command.js';
+import { traceCommand } from './trace-command.js';
+import { operatorCommand } from './operator-command.js';
 
 const USAGE = `Usage: loupe <command> [options]
 

@@ -1,4 +1,4 @@
-// Starting the operator: `loupe operator` (operator/operator-command.ts) and
+// Starting the operator: `loupe operator` (cli/operator-command.ts) and
 // the tests call startOperator().
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseAgentOptions } from '../../agent/agent-command.js';
+import { parseAgentOptions } from '../../cli/agent-command.js';
 
 describe('loupe agent options', () => {
   it('takes the node name from --node-name, else from NODE_NAME (the downward API)', () => {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { traceBlocker } from '../../agent/trace-command.js';
+import { traceBlocker } from '../../cli/trace-command.js';
 import { parseTraceOptions, UsageError } from '../../agent/trace-options.js';
 import { PROBE_NAMES } from '../../api/results.js';
 

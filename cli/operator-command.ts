@@ -7,8 +7,8 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { OPERATOR_NAME, type LoupeOperator } from './loupe-operator.js';
-import { startOperator } from './main.js';
+import { OPERATOR_NAME, type LoupeOperator } from '../operator/loupe-operator.js';
+import { startOperator } from '../operator/main.js';
 
 export const OPERATOR_USAGE = `Usage: loupe operator [options]
 
