@@ -21,6 +21,7 @@ import {
   type ProbeResult,
   type ProbeSpecOf,
 } from './probes/probe.js';
+import { encodeTargetValue as encodeTarget } from './probes/target-value.js';
 import { probeFailure, type ProbeFailure } from './probe-failure.js';
 import { SlotAllocator } from './slot-allocator.js';
 
@@ -118,13 +119,9 @@ export function encodeTargetKey(cgroupId: bigint): Buffer {
   return key;
 }
 
-/** struct loupe_target in bpf/loupe.h: u64 profiles, u32 slot, u32 flags. */
+/** struct loupe_target in bpf/loupe.h. */
 export function encodeTargetValue(entry: TargetEntry): Buffer {
-  const value = Buffer.alloc(16);
-  value.writeBigUInt64LE(entry.mask, 0);
-  value.writeUInt32LE(entry.slot, 8);
-  value.writeUInt32LE(entry.flags, 12);
-  return value;
+  return encodeTarget({ profiles: entry.mask, slot: entry.slot, flags: entry.flags });
 }
 
 /** The profile's options for a probe; undefined when it does not ask for it. */

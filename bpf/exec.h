@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /* Events of the exec probe, shared with agent/probes/exec-decode.ts through
- * layouts.generated.ts (bpf/contract.bpf.c lists them). */
+ * layouts.generated.ts (bpf/contract.c lists them). */
 #ifndef __EXEC_H
 #define __EXEC_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /* Map layouts of the files probe, shared with agent/probes/files-decode.ts through
- * layouts.generated.ts (bpf/contract.bpf.c lists them). */
+ * layouts.generated.ts (bpf/contract.c lists them). */
 #ifndef __FILES_H
 #define __FILES_H
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /* Events of the oomkill probe, shared with agent/probes/oomkill-decode.ts through
- * layouts.generated.ts (bpf/contract.bpf.c lists them). */
+ * layouts.generated.ts (bpf/contract.c lists them). */
 #ifndef __OOMKILL_H
 #define __OOMKILL_H
 

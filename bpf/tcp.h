@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /* Events of the tcp probe, shared with agent/probes/tcp-decode.ts through
- * layouts.generated.ts (bpf/contract.bpf.c lists them). */
+ * layouts.generated.ts (bpf/contract.c lists them). */
 #ifndef __TCP_H
 #define __TCP_H
 

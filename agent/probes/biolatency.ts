@@ -10,10 +10,10 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { BiolatencyResult } from '../../api/results.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { decodeCgroupId, expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
+import { expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
-import { decodeTargetValue } from './syscalls.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from './slot-counters.js';
 import { TopList } from './top-list.js';
 
 /** Device entries per target slot that the devices map has room for. */
@@ -115,84 +115,51 @@ export interface BioSnapshot {
   devices: ReadonlyMap<number, ReadonlyMap<number, BioCount>>;
 }
 
-/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
-function grown(now: bigint, before: bigint | undefined): number {
-  return Number(before === undefined || now < before ? now : now - before);
-}
-
-/**
- * Turns cumulative snapshots into per-cgroup deltas: totals are remembered per
- * slot for as long as this lives (the per-CPU array keeps them when a slot
- * changes hands), per-device counts only while a slot is mapped (the reader
- * deletes a free slot's entries from the kernel).
- */
+/** Per-cgroup deltas of cumulative snapshots (see SlotDeltas: counts by device are the slots' details). */
 export class BioDeltas {
-  private readonly totals = new Map<number, BioTotals>();
-  private devices = new Map<number, ReadonlyMap<number, BioCount>>();
+  private readonly slots: SlotDeltas<BioTotals, ReadonlyMap<number, BioCount>, BiolatencyResult>;
 
-  constructor(private readonly nameOf: (dev: number) => string = deviceName) {}
-
-  next(snapshot: BioSnapshot): Map<bigint, BiolatencyResult> {
-    const results = new Map<bigint, BiolatencyResult>();
-    const devices = new Map<number, ReadonlyMap<number, BioCount>>();
-    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
-      const nowDevices = snapshot.devices.get(slot) ?? new Map<number, BioCount>();
-      devices.set(slot, nowDevices);
-      const now = snapshot.totals.get(slot);
-      if (now === undefined) continue;
-      const before = this.totals.get(slot);
-      this.totals.set(slot, now);
+  constructor(nameOf: (dev: number) => string = deviceName) {
+    this.slots = new SlotDeltas((now, before, devices, devicesBefore) => {
       const ios = grown(now.ios, before?.ios);
       const bytesRead = grown(now.bytesRead, before?.bytesRead);
       const bytesWritten = grown(now.bytesWritten, before?.bytesWritten);
-      if (ios === 0 && bytesRead === 0 && bytesWritten === 0) continue;
-      const beforeDevices = this.devices.get(slot);
+      if (ios === 0 && bytesRead === 0 && bytesWritten === 0) return undefined;
       const top = new TopList(true);
-      for (const [dev, c] of nowDevices) {
-        const b = beforeDevices?.get(dev);
+      for (const [dev, c] of devices ?? []) {
+        const b = devicesBefore?.get(dev);
         const n = grown(c.ios, b?.ios);
-        if (n > 0) top.add(this.nameOf(dev), n, grown(c.errors, b?.errors));
+        if (n > 0) top.add(nameOf(dev), n, grown(c.errors, b?.errors));
       }
-      results.set(cgroupId, {
+      return {
         ios,
         errors: grown(now.errors, before?.errors),
         bytesRead,
         bytesWritten,
         latencyNs: summarizeLatency(histogramFromCounts(grown(now.zero, before?.zero), now.latency.map((c, k) => grown(c, before?.latency[k])))),
         topDevices: top.entries(),
-      });
-    }
-    this.devices = devices;
-    return results;
+      };
+    });
   }
-}
 
-function keyU32(n: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(n);
-  return key;
+  next(snapshot: BioSnapshot): Map<bigint, BiolatencyResult> {
+    return this.slots.next(snapshot.cgroupBySlot, snapshot.totals, snapshot.devices);
+  }
 }
 
 /** Reads the kernel's counters; deletes the per-device entries of slots no target holds. */
 function readSnapshot(targets: BpfMap, totalsMap: BpfMap, devicesMap: BpfMap): BioSnapshot {
-  const cgroupBySlot = new Map<number, bigint>();
-  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
-  const devices = new Map<number, Map<number, BioCount>>();
-  for (const [key, value] of devicesMap.entries()) {
-    const { slot, dev } = decodeBioKey(key);
-    if (!cgroupBySlot.has(slot)) {
-      devicesMap.delete(key);
-      continue;
-    }
-    let byDevice = devices.get(slot);
-    if (byDevice === undefined) devices.set(slot, (byDevice = new Map()));
-    byDevice.set(dev, sumBioCounts(devicesMap.perCpuValues(value).map(decodeBioCount)));
-  }
-  const totals = new Map<number, BioTotals>();
-  for (const slot of cgroupBySlot.keys()) {
-    const value = totalsMap.lookup(keyU32(slot));
-    if (value !== undefined) totals.set(slot, sumBioTotals(totalsMap.perCpuValues(value).map(decodeBioTotals)));
-  }
+  const cgroupBySlot = cgroupsBySlot(targets);
+  const devices = readSlotDetails(
+    devicesMap,
+    cgroupBySlot,
+    (key) => {
+      const { slot, dev } = decodeBioKey(key);
+      return { slot, detail: dev };
+    },
+    (perCpu) => sumBioCounts(perCpu.map(decodeBioCount)),
+  );
+  const totals = readSlotTotals(totalsMap, cgroupBySlot.keys(), (perCpu) => sumBioTotals(perCpu.map(decodeBioTotals)));
   return { cgroupBySlot, totals, devices };
 }
 

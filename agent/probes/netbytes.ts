@@ -8,10 +8,10 @@ import { z } from 'zod';
 import type { NetbytesResult, TopEntry } from '../../api/results.js';
 import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
 import { findCgroup2Mount } from '../cgroup/mount.js';
-import { decodeCgroupId, expectSize, readU64, readU64s } from './kernel-decode.js';
+import { expectSize, readU64, readU64s } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
-import { decodeTargetValue } from './syscalls.js';
+import { cgroupsBySlot, grown, readSlotTotals, SlotDeltas } from './slot-counters.js';
 
 /** enum netbytes_protocol in bpf/netbytes.h, by index. */
 export const NET_PROTOCOLS = ['tcp', 'udp', 'icmp', 'other'] as const;
@@ -68,55 +68,32 @@ export interface NetSnapshot {
   totals: ReadonlyMap<number, NetTotals>;
 }
 
-/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
-function grown(now: bigint, before: bigint | undefined): number {
-  return Number(before === undefined || now < before ? now : now - before);
-}
-
-/** Turns cumulative snapshots into per-cgroup deltas; totals are remembered per slot (the array keeps them). */
+/** Per-cgroup deltas of cumulative snapshots (see SlotDeltas; netbytes has no per-slot details). */
 export class NetDeltas {
-  private readonly totals = new Map<number, NetTotals>();
+  private readonly slots = new SlotDeltas<NetTotals, never, NetbytesResult>((now, before) => {
+    const packetsSent = grown(now.packetsSent, before?.packetsSent);
+    const packetsReceived = grown(now.packetsReceived, before?.packetsReceived);
+    if (packetsSent === 0 && packetsReceived === 0) return undefined;
+    const topProtocols: TopEntry[] = NET_PROTOCOLS.map((key, i) => ({ key, count: grown(now.protocols[i]!, before?.protocols[i]) }))
+      .filter((e) => e.count > 0)
+      .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
+    return {
+      bytesSent: grown(now.bytesSent, before?.bytesSent),
+      bytesReceived: grown(now.bytesReceived, before?.bytesReceived),
+      packetsSent,
+      packetsReceived,
+      topProtocols,
+    };
+  });
 
   next(snapshot: NetSnapshot): Map<bigint, NetbytesResult> {
-    const results = new Map<bigint, NetbytesResult>();
-    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
-      const now = snapshot.totals.get(slot);
-      if (now === undefined) continue;
-      const before = this.totals.get(slot);
-      this.totals.set(slot, now);
-      const packetsSent = grown(now.packetsSent, before?.packetsSent);
-      const packetsReceived = grown(now.packetsReceived, before?.packetsReceived);
-      if (packetsSent === 0 && packetsReceived === 0) continue;
-      const topProtocols: TopEntry[] = NET_PROTOCOLS.map((key, i) => ({ key, count: grown(now.protocols[i]!, before?.protocols[i]) }))
-        .filter((e) => e.count > 0)
-        .sort((a, b) => b.count - a.count || (a.key < b.key ? -1 : 1));
-      results.set(cgroupId, {
-        bytesSent: grown(now.bytesSent, before?.bytesSent),
-        bytesReceived: grown(now.bytesReceived, before?.bytesReceived),
-        packetsSent,
-        packetsReceived,
-        topProtocols,
-      });
-    }
-    return results;
+    return this.slots.next(snapshot.cgroupBySlot, snapshot.totals, new Map<number, never>());
   }
-}
-
-function keyU32(n: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(n);
-  return key;
 }
 
 function readSnapshot(targets: BpfMap, totalsMap: BpfMap): NetSnapshot {
-  const cgroupBySlot = new Map<number, bigint>();
-  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
-  const totals = new Map<number, NetTotals>();
-  for (const slot of cgroupBySlot.keys()) {
-    const value = totalsMap.lookup(keyU32(slot));
-    if (value !== undefined) totals.set(slot, sumNetTotals(totalsMap.perCpuValues(value).map(decodeNetTotals)));
-  }
-  return { cgroupBySlot, totals };
+  const cgroupBySlot = cgroupsBySlot(targets);
+  return { cgroupBySlot, totals: readSlotTotals(totalsMap, cgroupBySlot.keys(), (perCpu) => sumNetTotals(perCpu.map(decodeNetTotals))) };
 }
 
 export const netbytes: ProbeDefinition<'netbytes'> = {

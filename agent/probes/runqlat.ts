@@ -8,10 +8,10 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { RunqlatResult } from '../../api/results.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { decodeCgroupId, expectSize, readChars, readU32, readU64, readU64s } from './kernel-decode.js';
+import { expectSize, readChars, readU32, readU64, readU64s } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
-import { decodeTargetValue } from './syscalls.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from './slot-counters.js';
 import { TopList } from './top-list.js';
 import { configureTargetStorage, syncTargetStorage } from './target-storage.js';
 
@@ -60,51 +60,23 @@ export interface RunqlatSnapshot {
   waits: ReadonlyMap<number, ReadonlyMap<string, bigint>>;
 }
 
-/** A counter's growth since the previous read; one that shrank was recreated, so all of it is new. */
-function grown(now: bigint, before: bigint | undefined): number {
-  return Number(before === undefined || now < before ? now : now - before);
-}
-
-/**
- * Turns cumulative snapshots into per-cgroup deltas: totals are remembered per
- * slot for as long as this lives (the per-CPU array keeps them when a slot
- * changes hands), per-name waits only while a slot is mapped (the reader
- * deletes a free slot's entries from the kernel).
- */
+/** Per-cgroup deltas of cumulative snapshots (see SlotDeltas: waits by thread name are the slots' details). */
 export class RunqlatDeltas {
-  private readonly totals = new Map<number, RunqlatTotals>();
-  private waits = new Map<number, ReadonlyMap<string, bigint>>();
+  private readonly slots = new SlotDeltas<RunqlatTotals, ReadonlyMap<string, bigint>, RunqlatResult>((now, before, waits, waitsBefore) => {
+    const zero = grown(now.zero, before?.zero);
+    const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
+    if (latency.reduce((a, b) => a + b, zero) === 0) return undefined;
+    const top = new TopList(false);
+    for (const [comm, c] of waits ?? []) {
+      const n = grown(c, waitsBefore?.get(comm));
+      if (n > 0) top.add(comm, n);
+    }
+    return { latencyNs: summarizeLatency(histogramFromCounts(zero, latency)), topCommands: top.entries() };
+  });
 
   next(snapshot: RunqlatSnapshot): Map<bigint, RunqlatResult> {
-    const results = new Map<bigint, RunqlatResult>();
-    const waits = new Map<number, ReadonlyMap<string, bigint>>();
-    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
-      const nowWaits = snapshot.waits.get(slot) ?? new Map<string, bigint>();
-      waits.set(slot, nowWaits);
-      const now = snapshot.totals.get(slot);
-      if (now === undefined) continue;
-      const before = this.totals.get(slot);
-      this.totals.set(slot, now);
-      const zero = grown(now.zero, before?.zero);
-      const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
-      if (latency.reduce((a, b) => a + b, zero) === 0) continue;
-      const beforeWaits = this.waits.get(slot);
-      const top = new TopList(false);
-      for (const [comm, c] of nowWaits) {
-        const n = grown(c, beforeWaits?.get(comm));
-        if (n > 0) top.add(comm, n);
-      }
-      results.set(cgroupId, { latencyNs: summarizeLatency(histogramFromCounts(zero, latency)), topCommands: top.entries() });
-    }
-    this.waits = waits;
-    return results;
+    return this.slots.next(snapshot.cgroupBySlot, snapshot.totals, snapshot.waits);
   }
-}
-
-function keyU32(n: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(n);
-  return key;
 }
 
 function sumU64(perCpu: readonly Buffer[]): bigint {
@@ -116,24 +88,18 @@ function sumU64(perCpu: readonly Buffer[]): bigint {
 
 /** Reads the kernel's counters; deletes the per-name entries of slots no target holds. */
 function readSnapshot(targets: BpfMap, totalsMap: BpfMap, waitsMap: BpfMap): RunqlatSnapshot {
-  const cgroupBySlot = new Map<number, bigint>();
-  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
-  const waits = new Map<number, Map<string, bigint>>();
-  for (const [key, value] of waitsMap.entries()) {
-    const { slot, comm } = decodeRunqlatKey(key);
-    if (!cgroupBySlot.has(slot)) {
-      waitsMap.delete(key);
-      continue;
-    }
-    let byComm = waits.get(slot);
-    if (byComm === undefined) waits.set(slot, (byComm = new Map()));
-    byComm.set(comm, (byComm.get(comm) ?? 0n) + sumU64(waitsMap.perCpuValues(value)));
-  }
-  const totals = new Map<number, RunqlatTotals>();
-  for (const slot of cgroupBySlot.keys()) {
-    const value = totalsMap.lookup(keyU32(slot));
-    if (value !== undefined) totals.set(slot, sumRunqlatTotals(totalsMap.perCpuValues(value).map(decodeRunqlatTotals)));
-  }
+  const cgroupBySlot = cgroupsBySlot(targets);
+  const waits = readSlotDetails(
+    waitsMap,
+    cgroupBySlot,
+    (key) => {
+      const { slot, comm } = decodeRunqlatKey(key);
+      return { slot, detail: comm };
+    },
+    sumU64,
+    (a, b) => a + b,
+  );
+  const totals = readSlotTotals(totalsMap, cgroupBySlot.keys(), (perCpu) => sumRunqlatTotals(perCpu.map(decodeRunqlatTotals)));
   return { cgroupBySlot, totals, waits };
 }
 

@@ -13,9 +13,10 @@ import type { SyscallsResult } from '../../api/results.js';
 import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from '../../api/syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from './attach-programs.js';
-import { decodeCgroupId, expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
+import { expectSize, readU32, readU64, readU64s } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from './probe.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, slotKey, SlotDeltas } from './slot-counters.js';
 import { NODE_SYSCALL_ARCH, syscallName } from './syscall-names.js';
 import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from './target-storage.js';
 import { TopList } from './top-list.js';
@@ -27,7 +28,7 @@ export const TARGET_OWN_LATENCY = 1;
 /** Per-syscall counter entries per target slot that the counts map has room for. */
 const COUNT_ENTRIES_PER_TARGET = 64;
 
-const { syscalls_totals: TOTALS, syscalls_key: COUNT_KEY, syscalls_count: COUNT, syscalls_latency: LATENCY, loupe_target: TARGET } = layouts;
+const { syscalls_totals: TOTALS, syscalls_key: COUNT_KEY, syscalls_count: COUNT, syscalls_latency: LATENCY } = layouts;
 export const TOTALS_SIZE = TOTALS.size;
 export const COUNT_SIZE = COUNT.size;
 export const LATENCY_SIZE = LATENCY.size;
@@ -54,9 +55,6 @@ const LatencySchema = z.object({ zero: u64, latency: z.array(u64).length(HISTOGR
 /** Cumulative latency of one (slot, syscall) (struct syscalls_latency). */
 export type Latency = z.infer<typeof LatencySchema>;
 
-const TargetValueSchema = z.object({ profiles: u64, slot: u32, flags: u32 });
-export type TargetValue = z.infer<typeof TargetValueSchema>;
-
 export function decodeTotals(buf: Buffer): Totals {
   expectSize(buf, TOTALS.size, 'struct syscalls_totals');
   const f = TOTALS.fields;
@@ -76,12 +74,6 @@ export function decodeCount(buf: Buffer): Count {
 export function decodeLatency(buf: Buffer): Latency {
   expectSize(buf, LATENCY.size, 'struct syscalls_latency');
   return LatencySchema.parse({ zero: readU64(buf, LATENCY.fields.zero), latency: readU64s(buf, LATENCY.fields.latency) });
-}
-
-export function decodeTargetValue(buf: Buffer): TargetValue {
-  expectSize(buf, TARGET.size, 'struct loupe_target');
-  const f = TARGET.fields;
-  return TargetValueSchema.parse({ profiles: readU64(buf, f.profiles), slot: readU32(buf, f.slot), flags: readU32(buf, f.flags) });
 }
 
 export function sumTotals(perCpu: readonly Totals[]): Totals {
@@ -139,108 +131,65 @@ export function syscallNumber(name: string, arch: SyscallArch = NODE_SYSCALL_ARC
   return SYSCALL_NUMBERS.get(arch)?.get(name);
 }
 
-/**
- * A counter's growth since the previous read. Kernel counters only grow, so
- * one that shrank was deleted and recreated: all of it is new.
- */
-function grown(now: bigint, before: bigint | undefined): number {
-  return Number(before === undefined || now < before ? now : now - before);
+/** A slot's per-syscall counters and latencies: the details SlotDeltas keeps for it. */
+interface SyscallDetails {
+  counts: ReadonlyMap<number, Count>;
+  latencies: ReadonlyMap<number, Latency>;
 }
 
-/**
- * Turns cumulative snapshots into per-cgroup deltas. It remembers totals per
- * slot for as long as it lives (the per-CPU array keeps them when a slot
- * changes hands), and per-syscall counts only while a slot is mapped (the
- * reader deletes a free slot's entries from the kernel).
- */
+/** Per-cgroup deltas of cumulative snapshots (see SlotDeltas: per-syscall counts and latencies are the slots' details). */
 export class SyscallsDeltas {
-  private readonly totals = new Map<number, Totals>();
-  private counts = new Map<number, ReadonlyMap<number, Count>>();
-  private latencies = new Map<number, ReadonlyMap<number, Latency>>();
+  private readonly slots = new SlotDeltas<Totals, SyscallDetails, SyscallsDelta>((now, before, details, detailsBefore) => {
+    const zero = grown(now.zero, before?.zero);
+    const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
+    const calls = latency.reduce((a, b) => a + b, zero);
+    if (calls === 0) return undefined;
+    const top = new TopList(true);
+    for (const [nr, c] of details?.counts ?? []) {
+      const b = detailsBefore?.counts.get(nr);
+      const n = grown(c.calls, b?.calls);
+      if (n > 0) top.add(nr === OTHER_SYSCALL_NR ? OTHER_TOP_KEY : syscallName(nr), n, grown(c.errors, b?.errors));
+    }
+    const delta: SyscallsDelta = {
+      calls,
+      errors: grown(now.errors, before?.errors),
+      latencyNs: summarizeLatency(histogramFromCounts(zero, latency)),
+      topSyscalls: top.entries(),
+    };
+    const latencyBySyscall = latencyDeltas(details?.latencies, detailsBefore?.latencies);
+    if (latencyBySyscall.size > 0) delta.latencyBySyscall = latencyBySyscall;
+    return delta;
+  });
 
   next(snapshot: SyscallsSnapshot): Map<bigint, SyscallsDelta> {
-    const results = new Map<bigint, SyscallsDelta>();
-    const counts = new Map<number, ReadonlyMap<number, Count>>();
-    const latencies = new Map<number, ReadonlyMap<number, Latency>>();
-    for (const [slot, cgroupId] of snapshot.cgroupBySlot) {
-      const now = snapshot.totals.get(slot);
-      const nowCounts = snapshot.counts.get(slot) ?? new Map<number, Count>();
-      const nowLatencies = snapshot.latencies.get(slot) ?? new Map<number, Latency>();
-      counts.set(slot, nowCounts);
-      latencies.set(slot, nowLatencies);
-      if (now === undefined) continue;
-      const before = this.totals.get(slot);
-      this.totals.set(slot, now);
-      const beforeCounts = this.counts.get(slot);
-      const zero = grown(now.zero, before?.zero);
-      const latency = now.latency.map((c, k) => grown(c, before?.latency[k]));
-      const calls = latency.reduce((a, b) => a + b, zero);
-      if (calls === 0) continue;
-      const top = new TopList(true);
-      for (const [nr, c] of nowCounts) {
-        const b = beforeCounts?.get(nr);
-        const n = grown(c.calls, b?.calls);
-        if (n > 0) top.add(nr === OTHER_SYSCALL_NR ? OTHER_TOP_KEY : syscallName(nr), n, grown(c.errors, b?.errors));
-      }
-      const delta: SyscallsDelta = {
-        calls,
-        errors: grown(now.errors, before?.errors),
-        latencyNs: summarizeLatency(histogramFromCounts(zero, latency)),
-        topSyscalls: top.entries(),
-      };
-      const latencyBySyscall = this.latencyDeltas(nowLatencies, this.latencies.get(slot));
-      if (latencyBySyscall.size > 0) delta.latencyBySyscall = latencyBySyscall;
-      results.set(cgroupId, delta);
+    const details = new Map<number, SyscallDetails>();
+    for (const slot of snapshot.cgroupBySlot.keys()) {
+      details.set(slot, { counts: snapshot.counts.get(slot) ?? new Map(), latencies: snapshot.latencies.get(slot) ?? new Map() });
     }
-    this.counts = counts;
-    this.latencies = latencies;
-    return results;
-  }
-
-  private latencyDeltas(now: ReadonlyMap<number, Latency>, before: ReadonlyMap<number, Latency> | undefined): Map<string, Log2Histogram> {
-    const bySyscall = new Map<string, Log2Histogram>();
-    for (const [nr, l] of now) {
-      const b = before?.get(nr);
-      const histogram = histogramFromCounts(grown(l.zero, b?.zero), l.latency.map((c, k) => grown(c, b?.latency[k])));
-      if (histogram.zeroCount > 0 || histogram.buckets.length > 0) bySyscall.set(syscallName(nr), histogram);
-    }
-    return bySyscall;
+    return this.slots.next(snapshot.cgroupBySlot, snapshot.totals, details);
   }
 }
 
-function keyU32(n: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeUInt32LE(n);
-  return key;
-}
-
-/** Slot → syscall number → the entry's value, CPUs summed; deletes the entries of slots no target holds. */
-function readPerSyscall<V>(map: BpfMap, cgroupBySlot: ReadonlyMap<number, bigint>, sum: (perCpu: Buffer[]) => V): Map<number, Map<number, V>> {
-  const bySlot = new Map<number, Map<number, V>>();
-  for (const [key, value] of map.entries()) {
-    const { slot, nr } = decodeCountKey(key);
-    if (!cgroupBySlot.has(slot)) {
-      map.delete(key);
-      continue;
-    }
-    let bySyscall = bySlot.get(slot);
-    if (bySyscall === undefined) bySlot.set(slot, (bySyscall = new Map()));
-    bySyscall.set(nr, sum(map.perCpuValues(value)));
+function latencyDeltas(now: ReadonlyMap<number, Latency> | undefined, before: ReadonlyMap<number, Latency> | undefined): Map<string, Log2Histogram> {
+  const bySyscall = new Map<string, Log2Histogram>();
+  for (const [nr, l] of now ?? []) {
+    const b = before?.get(nr);
+    const histogram = histogramFromCounts(grown(l.zero, b?.zero), l.latency.map((c, k) => grown(c, b?.latency[k])));
+    if (histogram.zeroCount > 0 || histogram.buckets.length > 0) bySyscall.set(syscallName(nr), histogram);
   }
-  return bySlot;
+  return bySyscall;
 }
 
 /** Reads the kernel's counters; deletes the per-syscall entries of slots no target holds. */
 function readSnapshot(targets: BpfMap, totalsMap: BpfMap, countsMap: BpfMap, latencyMap: BpfMap): SyscallsSnapshot {
-  const cgroupBySlot = new Map<number, bigint>();
-  for (const [key, value] of targets.entries()) cgroupBySlot.set(decodeTargetValue(value).slot, decodeCgroupId(key));
-  const counts = readPerSyscall(countsMap, cgroupBySlot, (perCpu) => sumCounts(perCpu.map(decodeCount)));
-  const latencies = readPerSyscall(latencyMap, cgroupBySlot, (perCpu) => sumLatencies(perCpu.map(decodeLatency)));
-  const totals = new Map<number, Totals>();
-  for (const slot of cgroupBySlot.keys()) {
-    const value = totalsMap.lookup(keyU32(slot));
-    if (value !== undefined) totals.set(slot, sumTotals(totalsMap.perCpuValues(value).map(decodeTotals)));
-  }
+  const cgroupBySlot = cgroupsBySlot(targets);
+  const bySyscall = (key: Buffer) => {
+    const { slot, nr } = decodeCountKey(key);
+    return { slot, detail: nr };
+  };
+  const counts = readSlotDetails(countsMap, cgroupBySlot, bySyscall, (perCpu) => sumCounts(perCpu.map(decodeCount)));
+  const latencies = readSlotDetails(latencyMap, cgroupBySlot, bySyscall, (perCpu) => sumLatencies(perCpu.map(decodeLatency)));
+  const totals = readSlotTotals(totalsMap, cgroupBySlot.keys(), (perCpu) => sumTotals(perCpu.map(decodeTotals)));
   return { cgroupBySlot, totals, counts, latencies };
 }
 
@@ -280,7 +229,7 @@ export function syscallsProbe(options: TargetStorageOptions = {}): ProbeDefiniti
       for (let nr = 0; nr < OTHER_SYSCALL_NR; nr++) {
         const value = Buffer.alloc(4);
         value.writeUInt32LE(marked.has(nr) ? 1 : 0);
-        flags.update(keyU32(nr), value);
+        flags.update(slotKey(nr), value);
       }
     },
 

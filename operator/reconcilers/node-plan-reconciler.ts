@@ -32,7 +32,7 @@ export class NodePlanReconciler {
   constructor(private readonly deps: NodePlanReconcilerDeps) {}
 
   async reconcile(nodeName: string): Promise<PlanAction> {
-    const { profiles, plans, pods, writer, clock, logger } = this.deps;
+    const { plans, pods, writer, clock, logger } = this.deps;
     const current = plans.get(nodeName);
     const podsOnNode = pods.podsOn(nodeName);
     const desired = desiredNodePlan({

@@ -19,7 +19,6 @@ import { promisify } from 'node:util';
 import { requireKernel } from '../support/privileged.js';
 import {
   AGENT_IMAGE,
-  BUILD_IMAGES_COMMAND,
   buildah,
   loupeImagesBlocker,
   OPERATOR_IMAGE,

@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { NodeTracePlan } from '../../api/nodetraceplan.js';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
@@ -59,7 +59,6 @@ describe('Loupe deployed on a real node with kubectl apply -k', { skip: suiteSki
   let controlPlane: ControlPlane | undefined;
   let node: RealNode | undefined;
   let core: CoreV1Api;
-  let apps: AppsV1Api;
   let leases: CoordinationV1Api;
 
   before(async () => {
@@ -68,7 +67,6 @@ describe('Loupe deployed on a real node with kubectl apply -k', { skip: suiteSki
     const admin = new KubeConfig();
     admin.loadFromFile(controlPlane.kubeconfigPath);
     core = admin.makeApiClient(CoreV1Api);
-    apps = admin.makeApiClient(AppsV1Api);
     leases = admin.makeApiClient(CoordinationV1Api);
     await deployLoupe(controlPlane, node);
   });

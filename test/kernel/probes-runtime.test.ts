@@ -17,7 +17,7 @@ import { oomkill } from '../../agent/probes/oomkill.js';
 import { runqlat } from '../../agent/probes/runqlat.js';
 import { requireKernel } from '../support/privileged.js';
 import { FakePod } from '../support/fake-pods.js';
-import { runProbeCases, sleep, type ProbeCase } from '../support/probe-cases.js';
+import { runProbeCases, sleep } from '../support/probe-cases.js';
 
 interface Exit {
   pid: number;

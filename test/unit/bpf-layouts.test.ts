@@ -1,6 +1,6 @@
 // The C <-> TypeScript contract: agent/probes/layouts.generated.ts is what
-// hack/gen-layouts.ts makes from the BTF of bpf/contract.bpf.c as the headers
-// are now, bpf/contract.bpf.c lists every struct the headers share with user
+// hack/gen-layouts.ts makes from the BTF of bpf/contract.c as the headers
+// are now, bpf/contract.c lists every struct the headers share with user
 // space, a drifted struct is told apart, and a decoder reading a member at a
 // width C no longer has throws instead of misreading.
 import assert from 'node:assert/strict';
@@ -20,14 +20,14 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/drifted-contract.bpf.c', impor
 describe('the C <-> TypeScript layout contract', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'loupe-layouts-'));
   after(() => rmSync(out, { recursive: true, force: true }));
-  const contract = path.join(out, 'contract.bpf.o');
+  const contract = path.join(out, 'contract.o');
   execFileSync('make', ['-s', '-C', BPF_DIR, `BUILD=${out}`, contract], { stdio: ['ignore', 'ignore', 'pipe'] });
 
   it('layouts.generated.ts is what the headers give now (npm run layouts)', () => {
     assert.equal(readFileSync(LAYOUTS_FILE, 'utf8'), layoutsSource(layoutsFromObject(contract)));
   });
 
-  it('bpf/contract.bpf.c lists every named struct of the shared headers', () => {
+  it('bpf/contract.c lists every named struct of the shared headers', () => {
     const declared = readdirSync(BPF_DIR)
       .filter((f) => f.endsWith('.h') && f !== 'syscall_arch.h')
       .flatMap((f) => [...readFileSync(path.join(BPF_DIR, f), 'utf8').matchAll(/^struct (\w+) \{/gm)].map((m) => m[1]));

@@ -12,7 +12,6 @@ import {
   TOTALS_SIZE,
   decodeCount,
   decodeCountKey,
-  decodeTargetValue,
   decodeTotals,
   sumCounts,
   sumTotals,
@@ -20,6 +19,7 @@ import {
   type SyscallsSnapshot,
   type Totals,
 } from '../../agent/probes/syscalls.js';
+import { decodeTargetValue } from '../../agent/probes/target-value.js';
 
 const GETPPID = 110;
 const CLOSE = 3;
