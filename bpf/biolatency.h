@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * The biolatency probe's maps, shared with agent/probes/biolatency.ts, which
- * decodes them at these offsets. All counters are cumulative; user space
- * takes deltas between reads.
+ * reads them at the offsets of layouts.generated.ts (bpf/contract.c lists
+ * them). All counters are cumulative; user space takes deltas between reads.
  */
 #ifndef __BIOLATENCY_H
 #define __BIOLATENCY_H

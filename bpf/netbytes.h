@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * The netbytes probe's map, shared with agent/probes/netbytes.ts, which
- * decodes it at these offsets. All counters are cumulative; user space takes
- * deltas between reads.
+ * reads it at the offsets of layouts.generated.ts (bpf/contract.c lists
+ * them). All counters are cumulative; user space takes deltas between reads.
  */
 #ifndef __NETBYTES_H
 #define __NETBYTES_H

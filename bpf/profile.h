@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * The profile probe's maps, shared with agent/probes/profile-decode.ts,
- * which decodes them at these offsets.
+ * The profile probe's maps, shared with agent/probes/profile-decode.ts
+ * through layouts.generated.ts (bpf/contract.c lists them).
  */
 #ifndef __PROFILE_H
 #define __PROFILE_H
@@ -10,7 +10,7 @@
 /* Frames kept per stack: the kernel's own limit (sysctl kernel.perf_event_max_stack). */
 #define PROFILE_MAX_DEPTH 127
 
-/* Key of the sample counts (40 bytes, no implicit padding). */
+/* Key of the sample counts (no implicit padding). */
 struct profile_key {
 	__u64 cgroup_id;
 	__u32 tgid;
@@ -19,8 +19,6 @@ struct profile_key {
 	__u32 pad;             /* 0 */
 	char comm[PROFILE_COMM_LEN];
 };
-
-_Static_assert(sizeof(struct profile_key) == 40, "agent/probes/profile-decode.ts expects 40 bytes");
 
 /*
  * Value of the sample counts: the samples and their periods summed. The rate
@@ -32,6 +30,5 @@ struct profile_count {
 	__u64 cpu_ns; /* sum of the samples' sample_period: cpu-clock counts nanoseconds */
 };
 
-_Static_assert(sizeof(struct profile_count) == 16, "agent/probes/profile-decode.ts expects 16 bytes");
 
 #endif /* __PROFILE_H */

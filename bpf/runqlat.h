@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
- * The runqlat probe's maps, shared with agent/probes/runqlat.ts, which
- * decodes them at these offsets. All counters are cumulative; user space
- * takes deltas between reads.
+ * The runqlat probe's maps, shared with agent/probes/runqlat.ts, which reads
+ * them at the offsets of layouts.generated.ts (bpf/contract.c lists them).
+ * All counters are cumulative; user space takes deltas between reads.
  */
 #ifndef __RUNQLAT_H
 #define __RUNQLAT_H

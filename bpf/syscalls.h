@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
 /*
  * The syscalls probe's maps, shared with agent/probes/syscalls.ts, which
- * decodes them at these offsets. All counters are cumulative; user space
- * takes deltas between reads.
+ * reads them at the offsets of layouts.generated.ts (bpf/contract.c lists
+ * them). All counters are cumulative; user space takes deltas between reads.
  */
 #ifndef __SYSCALLS_H
 #define __SYSCALLS_H

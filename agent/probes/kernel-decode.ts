@@ -16,6 +16,7 @@ function width(field: Field, size: number): number {
 
 export const readU64 = (buf: Buffer, field: Field): bigint => buf.readBigUInt64LE(width(field, 8));
 export const readU32 = (buf: Buffer, field: Field): number => buf.readUInt32LE(width(field, 4));
+export const readI32 = (buf: Buffer, field: Field): number => buf.readInt32LE(width(field, 4));
 export const readU16 = (buf: Buffer, field: Field): number => buf.readUInt16LE(width(field, 2));
 /** A char[N] member as a string (see cString). */
 export const readChars = (buf: Buffer, field: Field): string => cString(buf, field.offset, field.size);

@@ -1,11 +1,11 @@
 // bpf/profile.h's maps → checked values: the sample-count key and value and
 // the stack trace map's frames.
 import { z } from 'zod';
-import { cString, expectSize, readU64 } from './kernel-decode.js';
+import { expectSize, readChars, readI32, readU32, readU64 } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 
-/** sizeof(struct profile_key); offsets below follow bpf/profile.h. */
-export const PROFILE_KEY_SIZE = 40;
+const KEY = layouts.profile_key;
+export const PROFILE_KEY_SIZE = KEY.size;
 /** PROFILE_MAX_DEPTH: addresses per stack trace map value. */
 export const PROFILE_MAX_DEPTH = 127;
 const EFAULT = 14;
@@ -21,13 +21,14 @@ const ProfileKeySchema = z.object({
 export type ProfileKey = z.infer<typeof ProfileKeySchema>;
 
 export function decodeProfileKey(buf: Buffer): ProfileKey {
-  expectSize(buf, PROFILE_KEY_SIZE, 'struct profile_key');
+  expectSize(buf, KEY.size, 'struct profile_key');
+  const f = KEY.fields;
   return ProfileKeySchema.parse({
-    cgroupId: buf.readBigUInt64LE(0),
-    tgid: buf.readUInt32LE(8),
-    userStackId: buf.readInt32LE(12),
-    kernelStackId: buf.readInt32LE(16),
-    comm: cString(buf, 24, 16),
+    cgroupId: readU64(buf, f.cgroup_id),
+    tgid: readU32(buf, f.tgid),
+    userStackId: readI32(buf, f.user_stack_id),
+    kernelStackId: readI32(buf, f.kernel_stack_id),
+    comm: readChars(buf, f.comm),
   });
 }
 
