@@ -24,13 +24,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { NodeTracePlan } from '../../api/nodetraceplan.js';
+import type { NodeProfileStatus, NodeTracePlan } from '../../api/nodetraceplan.js';
 import type { ProbeName } from '../../api/results.js';
 import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
-import { AGENT_SELECTOR, containerPids, deployLoupe, kubectlOk, SYSTEM_NAMESPACE } from '../support/loupe-deployment.js';
+import { AGENT_SELECTOR, containerPids, deployLoupe, kubectlOk, SYSTEM_NAMESPACE, workloadDeployment } from '../support/loupe-deployment.js';
 import { loupeImagesBlocker } from '../support/loupe-images.js';
 import { mounts } from '../support/node-leftovers.js';
-import { LOAD, realNodeBlocker, startRealNode, WORKLOAD_IMAGE, type RealNode } from '../support/real-node.js';
+import { LOAD, realNodeBlocker, startRealNode, type RealNode } from '../support/real-node.js';
+import { waitFor } from '../support/wait-for.js';
 
 const run = promisify(execFile);
 const SECONDS = Number(process.argv[2] ?? 60);
@@ -178,27 +179,8 @@ async function main(): Promise<void> {
     const results = [await samplePhase('idle, no profiles', files)];
 
     await kubectlOk(cp, ['create', 'namespace', NAMESPACE]);
-    await kubectlOk(cp, ['apply', '-f', '-'], stringify({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: 'load', namespace: NAMESPACE },
-      spec: {
-        replicas: PODS,
-        selector: { matchLabels: { app: 'load' } },
-        template: {
-          metadata: { labels: { app: 'load' } },
-          spec: {
-            terminationGracePeriodSeconds: 2,
-            containers: [{
-              name: 'main',
-              image: WORKLOAD_IMAGE,
-              imagePullPolicy: 'Never',
-              command: [LOAD, String(EXECS_PER_SECOND / PODS), String(SYSCALLS_PER_SECOND / PODS)],
-            }],
-          },
-        },
-      },
-    }));
+    const load = workloadDeployment(NAMESPACE, 'load', PODS, [LOAD, String(EXECS_PER_SECOND / PODS), String(SYSCALLS_PER_SECOND / PODS)]);
+    await kubectlOk(cp, ['apply', '-f', '-'], stringify(load));
     await kubectlOk(cp, ['rollout', 'status', '-n', NAMESPACE, 'deployment/load', '--timeout=300s']);
     results.push(await samplePhase(`busy node (${PODS} pods: ${EXECS_PER_SECOND} execs/s, ${SYSCALLS_PER_SECOND} syscalls/s), no profiles`, files));
 
@@ -210,15 +192,14 @@ async function main(): Promise<void> {
         spec: { selector: { matchLabels: { app: 'load' } }, probes: probes.map((probe) => ({ name: probe })), duration: '1h' },
       }));
     }
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      const plan = JSON.parse(await kubectlOk(cp, ['get', 'nodetraceplan', node.name, '-o', 'json'])) as NodeTracePlan;
-      const entries = plan.status?.profiles ?? [];
+    const nodeName = node.name;
+    let entries: NodeProfileStatus[] = [];
+    await waitFor(`the ${Object.keys(PROFILES).length} profiles to attach to the ${PODS} pods`, async () => {
+      const plan = JSON.parse(await kubectlOk(cp, ['get', 'nodetraceplan', nodeName, '-o', 'json'])) as NodeTracePlan;
+      entries = plan.status?.profiles ?? [];
       const loaded = entries.filter((e) => e.targets.resolved === PODS && e.probesLoaded.length > 0);
-      if (plan.status?.observedGeneration === plan.metadata.generation && loaded.length === Object.keys(PROFILES).length) break;
-      if (Date.now() > deadline) throw new Error(`profiles not attached to ${PODS} pods: ${JSON.stringify(entries.map((e) => [e.targets, e.errors]))}`);
-      await sleep(1000);
-    }
+      return plan.status?.observedGeneration === plan.metadata.generation && loaded.length === Object.keys(PROFILES).length;
+    }, { timeoutMs: 120_000, intervalMs: 1000, diagnostics: () => JSON.stringify(entries.map((e) => [e.targets, e.errors])) });
     await sleep(10_000);
     const countsAt = async () => {
       const profile = JSON.parse(await kubectlOk(cp, ['get', 'traceprofile', '-n', NAMESPACE, 'exec-syscalls', '-o', 'json'])) as {

@@ -63,11 +63,10 @@ export async function deployLoupe(controlPlane: ControlPlane, node: RealNode, ti
 export interface GroundTruthRound { execs: number; opens: number; connects: number }
 
 /**
- * A Deployment of pods labelled app=<name> whose one container runs
- * images/ground-truth.c: each SIGUSR1 is one round of exactly `round`'s execs,
- * opens and connects; SIGUSR2 crashes it.
+ * A Deployment of pods labelled app=<name> whose one container, `main`, runs
+ * `command` from WORKLOAD_IMAGE (imported into the node, so never pulled).
  */
-export function groundTruthDeployment(namespace: string, name: string, replicas: number, round: GroundTruthRound): V1Deployment {
+export function workloadDeployment(namespace: string, name: string, replicas: number, command: string[]): V1Deployment {
   const labels = { app: name, 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'shop' };
   return {
     apiVersion: 'apps/v1',
@@ -84,12 +83,20 @@ export function groundTruthDeployment(namespace: string, name: string, replicas:
             name: 'main',
             image: WORKLOAD_IMAGE,
             imagePullPolicy: 'Never',
-            command: [GROUND_TRUTH, String(round.execs), String(round.opens), String(round.connects)],
+            command,
           }],
         },
       },
     },
   };
+}
+
+/**
+ * Pods that run images/ground-truth.c: each SIGUSR1 is one round of exactly
+ * `round`'s execs, opens and connects; SIGUSR2 crashes it.
+ */
+export function groundTruthDeployment(namespace: string, name: string, replicas: number, round: GroundTruthRound): V1Deployment {
+  return workloadDeployment(namespace, name, replicas, [GROUND_TRUTH, String(round.execs), String(round.opens), String(round.connects)]);
 }
 
 /** The bare id of a container of the pod (containerStatuses' containerd://<id>), or undefined before it runs. */
