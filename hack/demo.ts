@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../kube/kube-http.js';
 import { ResourceClient } from '../kube/resource-client.js';
-import { startControlPlane } from '../test/support/control-plane.js';
+import { startControlPlane } from './local-cluster/control-plane.js';
 import { waitForCrdsEstablished } from '../test/support/crds.js';
 import { FakePod } from '../test/support/fake-pods.js';
 import { createPod, reportRunning } from '../test/support/fake-kubelet.js';

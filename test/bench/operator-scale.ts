@@ -16,8 +16,8 @@ import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import { kubeListWatch } from '../../kube/list-watch.js';
 import { ResourceClient } from '../../kube/resource-client.js';
-import { controlPlaneBlocker } from '../support/control-plane-binaries.js';
-import { startControlPlane } from '../support/control-plane.js';
+import { controlPlaneBlocker } from '../support/control-plane-blocker.js';
+import { startControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { restartContainer, runPod } from '../support/fake-kubelet.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 200);

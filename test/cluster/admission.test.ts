@@ -12,7 +12,8 @@ import { summarizeLatency } from '../../api/histogram.js';
 import type { ProbeResults } from '../../api/results.js';
 import { fitStatusToBudget } from '../../api/status-budget.js';
 import { MAX_STATUS_PODS, type TraceProfileStatus } from '../../api/traceprofile.js';
-import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCollector, type Collector } from '../support/collector.js';
-import { controlPlaneSuiteSkip } from '../support/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 
 const resource = { attributes: [{ key: 'k8s.pod.name', value: { stringValue: 'checkout-7d9f' } }] };
 const nowNanos = () => (BigInt(Date.now()) * 1_000_000n).toString();

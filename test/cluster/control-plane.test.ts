@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { controlPlaneSuiteSkip, serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
 
 const run = promisify(execFile);

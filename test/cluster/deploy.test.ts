@@ -21,7 +21,8 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import { agentVersion } from '../../agent/agent-version.js';
 import { startOperator } from '../../operator/main.js';
 import type { LoupeOperator } from '../../operator/loupe-operator.js';
-import { controlPlaneSuiteSkip, serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { requireKernel } from '../support/privileged.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
 

@@ -13,7 +13,7 @@ import { createOtlpSink, type OtlpSink, type OtlpTargetEvent, type OtlpTargetRes
 import type { OtlpTarget } from '../../agent/otlp/resource.js';
 import type { ProbeEvent } from '../../agent/probes/probe.js';
 import { startCollector, type Collector, type OtlpKeyValue, type OtlpMetricsData } from '../support/collector.js';
-import { controlPlaneSuiteSkip } from '../support/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { TcpRelay } from '../support/tcp-relay.js';
 
 const profile = { namespace: 'shop', name: 'checkout-latency' };

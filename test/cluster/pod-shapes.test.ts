@@ -19,7 +19,8 @@ import { startOperator } from '../../operator/main.js';
 import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import { ResourceClient } from '../../kube/resource-client.js';
-import { controlPlaneSuiteSkip, startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../support/crds.js';
 

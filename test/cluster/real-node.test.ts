@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { kubepodsCgroups, mounts, nodeLeftovers, removeNodeLeftovers } from '../support/node-leftovers.js';
 import { readSysctls } from '../support/node-sysctls.js';
 import { realNodeSuiteSkip, startRealNode, WORKLOAD_IMAGE, type RealNode } from '../support/real-node.js';

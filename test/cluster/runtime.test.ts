@@ -16,7 +16,8 @@ import { kubeListWatch } from '../../kube/list-watch.js';
 import { Operator, type ResourceEvent } from '../../kube/operator.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import type { ResourceType } from '../../kube/resource-type.js';
-import { requireControlPlane, startControlPlane } from '../support/control-plane.js';
+import { startControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { requireControlPlane } from '../support/control-plane-blocker.js';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'error' });
 const configMaps: ResourceType = { group: '', version: 'v1', plural: 'configmaps' };

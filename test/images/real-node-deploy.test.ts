@@ -24,7 +24,7 @@ import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernete
 import { parseAllDocuments, stringify } from 'yaml';
 import type { NodeTracePlan } from '../../api/nodetraceplan.js';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
-import { startControlPlane, type ControlPlane } from '../support/control-plane.js';
+import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { AGENT_IMAGE, loupeImagesBlocker, OPERATOR_IMAGE } from '../support/loupe-images.js';
 import {
   AGENT_SELECTOR,

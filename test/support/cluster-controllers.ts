@@ -3,9 +3,9 @@
 // the controllers a workload on one node needs run; both talk to the API server
 // as its admin, serve nothing (--secure-port=0) and do not elect a leader.
 import { join } from 'node:path';
-import { controlPlaneBinary } from './control-plane-binaries.js';
-import type { ControlPlane } from './control-plane.js';
-import { startServerProcess, type ServerProcess } from './control-plane-process.js';
+import { controlPlaneBinary } from '../../hack/local-cluster/control-plane-binaries.js';
+import type { ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import { startServerProcess, type ServerProcess } from '../../hack/local-cluster/server-process.js';
 
 export const CONTROLLERS = [
   'daemonset-controller',

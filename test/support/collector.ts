@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { controlPlaneBinary } from './control-plane-binaries.js';
-import { freeLoopbackPorts } from './control-plane-ports.js';
-import { startServerProcess } from './control-plane-process.js';
+import { controlPlaneBinary } from '../../hack/local-cluster/control-plane-binaries.js';
+import { freeLoopbackPorts } from '../../hack/local-cluster/loopback-ports.js';
+import { startServerProcess } from '../../hack/local-cluster/server-process.js';
 
 /** OTLP/JSON AnyValue: exactly one field is set. */
 export interface OtlpAnyValue {

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
-import type { ControlPlane } from './control-plane.js';
+import type { ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { AGENT_IMAGE, OPERATOR_IMAGE } from './loupe-images.js';
 import { mounts } from './node-leftovers.js';
 import { GROUND_TRUTH, WORKLOAD_IMAGE, type RealNode } from './real-node.js';

@@ -1,31 +1,20 @@
-// Where the real control plane's binaries are (built by
-// hack/build-controlplane.sh into the user's cache, outside the repo), and
-// whether cluster tests can run: outside CI they skip with the reason when
-// the binaries are missing and cannot be built; with CI=true they fail.
+// Whether cluster tests can run: outside CI they skip with the reason when
+// the control plane's binaries are missing and cannot be built; with CI=true
+// they fail.
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
+import { controlPlaneBinary, controlPlaneBinDir, type ControlPlaneBinary } from '../../hack/local-cluster/control-plane-binaries.js';
 import { requireRunnable, suiteSkip } from './privileged.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
 
-export type ControlPlaneBinary = 'etcd' | 'kube-apiserver' | 'otelcol' | NodeBinary;
-/** What a real node adds (test/support/real-node.ts): built by the same script. */
-export type NodeBinary = 'kube-controller-manager' | 'kube-scheduler' | 'kubelet';
 const CONTROL_PLANE_BINARIES: ControlPlaneBinary[] = ['etcd', 'kube-apiserver', 'otelcol'];
+/** What a real node (real-node.ts) needs: the control plane's binaries and its own. */
 export const NODE_BINARIES: ControlPlaneBinary[] = [...CONTROL_PLANE_BINARIES, 'kube-controller-manager', 'kube-scheduler', 'kubelet'];
-
-export function controlPlaneBinDir(): string {
-  return join(process.env.LOUPE_CACHE ?? join(homedir(), '.cache', 'loupe'), 'bin');
-}
-
-export function controlPlaneBinary(name: ControlPlaneBinary): string {
-  return join(controlPlaneBinDir(), name);
-}
 
 function missingBinaries(needed: ControlPlaneBinary[]): ControlPlaneBinary[] {
   return needed.filter((name) => {

@@ -1,6 +1,7 @@
-// A server process started by a test (etcd, kube-apiserver, otelcol): output
-// goes to a log file whose tail explains a failed start, and stop() returns
-// only once the process is gone, so no test leaves a server behind.
+// A server process on this machine (etcd, kube-apiserver, otelcol, a real
+// node's kubelet): output goes to a log file whose tail explains a failed
+// start, and stop() returns only once the process is gone, so neither the
+// demo nor a test leaves a server behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
@@ -16,7 +17,7 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
-// If the test process dies without calling stop(), its servers must not outlive it.
+// If the process that started them dies without calling stop(), its servers must not outlive it.
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');

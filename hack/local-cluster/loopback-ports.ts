@@ -1,6 +1,7 @@
-// Free loopback ports for the servers a test starts. All listeners are held
-// open together so one call never returns the same port twice; the small race
-// with other processes between close and the server's bind is accepted.
+// Free loopback ports for the servers the demo or a test starts. All listeners
+// are held open together so one call never returns the same port twice; the
+// small race with other processes between close and the server's bind is
+// accepted.
 import { createServer, type Server } from 'node:net';
 
 export async function freeLoopbackPorts(count: number): Promise<number[]> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startControlPlane } from './control-plane.js';
 
 // Builds only what is missing or stale; shows progress, since a first build takes minutes.
-const build = spawnSync('bash', [join(import.meta.dirname, '..', '..', 'hack', 'build-controlplane.sh')], { stdio: 'inherit' });
+const build = spawnSync('bash', [join(import.meta.dirname, '..', 'build-controlplane.sh')], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const controlPlane = await startControlPlane();
 console.log(`# kube-apiserver ready at ${controlPlane.server} (logs in ${controlPlane.workDir})`);

@@ -1,9 +1,10 @@
-// A real Kubernetes control plane for cluster tests: etcd and kube-apiserver
-// as processes on loopback, flags modelled on controller-runtime's envtest
-// (RBAC on, service-account keys, self-signed serving cert, no controllers).
-// The admin is a static token in group system:masters; service accounts get
-// tokens from the TokenRequest API, so RBAC can be tested as the operator and
-// agents will really run.
+// A real Kubernetes control plane on this machine, for the demo, `npm run
+// controlplane` and the cluster tests: etcd and kube-apiserver as processes on
+// loopback, flags modelled on controller-runtime's envtest (RBAC on,
+// service-account keys, self-signed serving cert, no controllers). The admin
+// is a static token in group system:masters; service accounts get tokens from
+// the TokenRequest API, so the operator and agents can run with the RBAC they
+// really get.
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,10 +15,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiException, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { controlPlaneBinary } from './control-plane-binaries.js';
-import { freeLoopbackPorts } from './control-plane-ports.js';
-import { startServerProcess, type ServerProcess } from './control-plane-process.js';
-
-export { controlPlaneSuiteSkip, requireControlPlane } from './control-plane-binaries.js';
+import { freeLoopbackPorts } from './loopback-ports.js';
+import { startServerProcess, type ServerProcess } from './server-process.js';
 
 export interface ControlPlane {
   /** Admin kubeconfig (system:masters), usable by kubectl and KubeConfig.loadFromFile. */
@@ -172,10 +171,10 @@ async function writeKubeconfig(path: string, { server, caPem, user, token, names
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name: 'loupe-test', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    clusters: [{ name: 'loupe-local', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
     users: [{ name: user, user: { token } }],
-    contexts: [{ name: 'loupe-test', context: { cluster: 'loupe-test', user, namespace } }],
-    'current-context': 'loupe-test',
+    contexts: [{ name: 'loupe-local', context: { cluster: 'loupe-local', user, namespace } }],
+    'current-context': 'loupe-local',
   };
   await writeFile(path, stringify(kubeconfig), { mode: 0o600 });
 }
