@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../kube/kube-http.js';
 import { ResourceClient } from '../kube/resource-client.js';
 import { startControlPlane } from './local-cluster/control-plane.js';
-import { waitForCrdsEstablished } from '../test/support/crds.js';
+import { waitForCrdsEstablished } from './local-cluster/crds-established.js';
 import { FakePod } from '../test/support/fake-pods.js';
 import { createPod, reportRunning } from '../test/support/fake-kubelet.js';
 

@@ -14,7 +14,7 @@ import { fitStatusToBudget } from '../../api/status-budget.js';
 import { MAX_STATUS_PODS, type TraceProfileStatus } from '../../api/traceprofile.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');

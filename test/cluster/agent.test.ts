@@ -25,7 +25,7 @@ import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/c
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 import { DEFAULT_LOUPE_NAMESPACE } from '../../api/group.js';
 import { otlpSecretCopyName } from '../../api/otlp-secrets.js';
 

@@ -10,7 +10,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
 const run = promisify(execFile);
 

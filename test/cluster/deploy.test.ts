@@ -24,7 +24,7 @@ import type { LoupeOperator } from '../../operator/loupe-operator.js';
 import { serviceAccountKubeconfig, startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { requireKernel } from '../support/privileged.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');

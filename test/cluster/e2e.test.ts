@@ -34,7 +34,7 @@ import { FakePod } from '../support/fake-pods.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 import { TcpRelay } from '../support/tcp-relay.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');

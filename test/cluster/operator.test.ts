@@ -24,7 +24,7 @@ import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/c
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import * as kubelet from '../support/fake-kubelet.js';
 import { waitFor } from '../support/wait-for.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 import { decodedSecretData, otlpSecretCopyName } from '../../api/otlp-secrets.js';
 import type { ResourceType } from '../../kube/resource-type.js';
 

@@ -22,7 +22,7 @@ import { ResourceClient } from '../../kube/resource-client.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { waitFor } from '../support/wait-for.js';
-import { waitForCrdsEstablished } from '../support/crds.js';
+import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');
