@@ -16,7 +16,7 @@ import { ResourceClient } from '../kube/resource-client.js';
 import { startControlPlane } from './local-cluster/control-plane.js';
 import { waitForCrdsEstablished } from './local-cluster/crds-established.js';
 import { FakePod } from '../test/support/fake-pods.js';
-import { createPod, reportRunning } from '../test/support/fake-kubelet.js';
+import { createPod, reportRunning } from './local-cluster/pod-lifecycle.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node = hostname();

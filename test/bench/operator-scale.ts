@@ -18,7 +18,7 @@ import { kubeListWatch } from '../../kube/list-watch.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import { controlPlaneBlocker } from '../support/control-plane-blocker.js';
 import { startControlPlane } from '../../hack/local-cluster/control-plane.js';
-import { restartContainer, runPod } from '../support/fake-kubelet.js';
+import { restartContainer, runPod } from '../../hack/local-cluster/pod-lifecycle.js';
 
 const NODES = Number(process.env.BENCH_NODES ?? 200);
 const PODS = Number(process.env.BENCH_PODS ?? 6000);

@@ -29,7 +29,7 @@ import { bpfHandlesOf, kernelPrograms, remainingAfterRelease, type BpfHandles } 
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
-import { createPod, deletePod, reportRunning } from '../support/fake-kubelet.js';
+import { createPod, deletePod, reportRunning } from '../../hack/local-cluster/pod-lifecycle.js';
 import { FakePod } from '../support/fake-pods.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';

@@ -22,7 +22,7 @@ import type { KubeObject } from '../../kube/kube-object.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
-import * as kubelet from '../support/fake-kubelet.js';
+import * as kubelet from '../../hack/local-cluster/pod-lifecycle.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 import { decodedSecretData, otlpSecretCopyName } from '../../api/otlp-secrets.js';
@@ -82,7 +82,7 @@ async function leaseHolder(): Promise<string | undefined> {
 let containerSerial = 0;
 const newContainerId = (pod: string) => `containerd://${pod}-${(++containerSerial).toString(16).padStart(8, '0')}`;
 
-/** Runs a pod on a node (support/fake-kubelet.ts) with fresh container ids; returns them by container name. */
+/** Runs a pod on a node (hack/local-cluster/pod-lifecycle.ts) with fresh container ids; returns them by container name. */
 async function runPod(name: string, node: string, labels: Record<string, string>, containers = ['app']): Promise<Record<string, string>> {
   const ids = Object.fromEntries(containers.map((c) => [c, newContainerId(name)]));
   await kubelet.runPod(client, { namespace: NS, name, node, labels, containers: ids });

@@ -1,12 +1,13 @@
-// The scheduler's and kubelet's part for a control plane that has neither:
-// Pods bound to a named node and reported Running with the container ids a
-// node agent resolves to cgroups. Used by cluster tests and the demo.
+// The scheduler's and kubelet's part of a Pod's life, for a control plane that
+// has neither: Pods bound to a named node and reported Running with the
+// container ids a node agent resolves to cgroups. Used by the demo and the
+// cluster tests.
 import type { ResourceClient } from '../../kube/resource-client.js';
 import { resourcePath, type ResourceType } from '../../kube/resource-type.js';
 
-export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
 
-export interface FakePodSpec {
+export interface RunningPod {
   namespace: string;
   name: string;
   node: string;
@@ -31,7 +32,7 @@ function containerStatus(name: string, containerID: string, restartCount = 0) {
 }
 
 /** Creates the pod bound to its node, as the scheduler would; returns its uid, which names its cgroup. */
-export async function createPod(client: ResourceClient, pod: Omit<FakePodSpec, 'containers'> & { containers: string[] }): Promise<string> {
+export async function createPod(client: ResourceClient, pod: Omit<RunningPod, 'containers'> & { containers: string[] }): Promise<string> {
   const created = await client.create(podResource, {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -52,7 +53,7 @@ export async function reportRunning(client: ResourceClient, namespace: string, n
 }
 
 /** Creates the pod bound to its node, then reports it Running with its containers. */
-export async function runPod(client: ResourceClient, pod: FakePodSpec): Promise<void> {
+export async function runPod(client: ResourceClient, pod: RunningPod): Promise<void> {
   await createPod(client, { ...pod, containers: Object.keys(pod.containers) });
   await reportRunning(client, pod.namespace, pod.name, pod.containers);
 }
