@@ -15,7 +15,7 @@ import { KubeHttp } from '../kube/kube-http.js';
 import { ResourceClient } from '../kube/resource-client.js';
 import { startControlPlane } from './local-cluster/control-plane.js';
 import { waitForCrdsEstablished } from './local-cluster/crds-established.js';
-import { FakePod } from '../test/support/fake-pods.js';
+import { LocalPod } from './local-cluster/local-pod.js';
 import { createPod, reportRunning } from './local-cluster/pod-lifecycle.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -26,7 +26,7 @@ const say = (line: string) => process.stdout.write(`\x1b[1mdemo:\x1b[0m ${line}\
 
 const loupeProcesses: ChildProcess[] = [];
 const workloads: ChildProcess[] = [];
-const pods: FakePod[] = [];
+const pods: LocalPod[] = [];
 let cleanup: (() => Promise<void>) | undefined;
 let cleanupFailed = false;
 let stopping = false;
@@ -50,7 +50,7 @@ function loupe(command: string, args: string[]): ChildProcess {
 }
 
 /** The workload of one pod: execs, file opens and TCP connects, a few a second. */
-function workload(pod: FakePod, port: number): ChildProcess {
+function workload(pod: LocalPod, port: number): ChildProcess {
   const script = `while :; do /bin/true; cat /etc/hostname >/dev/null; (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; sleep 0.3; done`;
   const child = spawn('/bin/bash', ['-c', `echo $$ > '${pod.dir}/cgroup.procs' && exec /bin/bash -c '${script}'`], {
     detached: true,
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
   const client = new ResourceClient(new KubeHttp(loadKubeConfig(cp.kubeconfigPath)));
   for (const [name, app] of [['checkout-1', 'checkout'], ['checkout-2', 'checkout'], ['payments-1', 'payments']] as const) {
     const uid = await createPod(client, { namespace, name, node, labels: { app }, containers: ['app'] });
-    const pod = new FakePod('burstable', undefined, uid);
+    const pod = new LocalPod('burstable', undefined, uid);
     pods.push(pod);
     workload(pod, port);
     await reportRunning(client, namespace, name, { app: pod.containerRef });
@@ -158,7 +158,7 @@ async function stopProcesses(processes: readonly ChildProcess[]): Promise<void> 
 }
 
 /** Empties a pod's cgroup (its shells leave children such as sleep behind), then removes its directories. */
-async function removePod(pod: FakePod): Promise<void> {
+async function removePod(pod: LocalPod): Promise<void> {
   await pod.killAll();
   pod.remove();
 }

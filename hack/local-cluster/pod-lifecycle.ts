@@ -1,7 +1,7 @@
 // The scheduler's and kubelet's part of a Pod's life, for a control plane that
 // has neither: Pods bound to a named node and reported Running with the
-// container ids a node agent resolves to cgroups. Used by the demo and the
-// cluster tests.
+// container ids a node agent resolves to cgroups; a LocalPod (local-pod.ts)
+// gives such an id a real cgroup. Used by the demo and the cluster tests.
 import type { ResourceClient } from '../../kube/resource-client.js';
 import { resourcePath, type ResourceType } from '../../kube/resource-type.js';
 

@@ -23,7 +23,7 @@ import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
 import { syscallsProbe } from '../../agent/probes/syscalls.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const rounds = Number(process.argv[2] ?? 15);
 const calls = Number(process.argv[3] ?? 500_000);
@@ -35,7 +35,7 @@ type Detach = () => Promise<void>;
 
 interface Variant {
   name: string;
-  pod: FakePod;
+  pod: LocalPod;
   attach(): Promise<Detach>;
 }
 
@@ -64,7 +64,7 @@ function buildLoop(dir: string): string {
 }
 
 /** One run of the loop in pod: ns per call. */
-function runLoop(binary: string, pod: FakePod): Promise<number> {
+function runLoop(binary: string, pod: LocalPod): Promise<number> {
   const child = spawn(binary, [pod.dir, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -90,7 +90,7 @@ const BPFTRACE_READY = 'loupe-bench: attached';
  * probes" comes before the attach calls; BEGIN fires after them, so its line
  * says the probes are in.
  */
-function attachBpftrace(pod: FakePod): Promise<Detach> {
+function attachBpftrace(pod: LocalPod): Promise<Detach> {
   const script =
     `BEGIN { printf("${BPFTRACE_READY}\\n"); } ` +
     `tracepoint:raw_syscalls:sys_enter /cgroup == cgroupid("${pod.dir}")/ { @s[tid] = nsecs } ` +
@@ -133,7 +133,7 @@ async function openLoaded(file: string, configure?: (obj: BpfObject) => void): P
 }
 
 /** The syscalls probe loaded with the targeted pod in its targets (profile bit 0, slot 0), and its reader. */
-async function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: FakePod): Promise<{ obj: BpfObject; reader: ProbeReader<'syscalls'> }> {
+async function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: LocalPod): Promise<{ obj: BpfObject; reader: ProbeReader<'syscalls'> }> {
   const obj = await openLoaded(definition.objectFile, (o) => definition.configure?.(o));
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(targeted.cgroupId);
@@ -151,8 +151,8 @@ function fmt(x: number | undefined, digits = 1): string {
 async function main(): Promise<void> {
   preflight();
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-'));
-  const targeted = new FakePod();
-  const untargeted = new FakePod();
+  const targeted = new LocalPod();
+  const untargeted = new LocalPod();
   const floor = await openLoaded('floor.bpf.o');
   const probes: { obj: BpfObject; reader: ProbeReader<'syscalls'> }[] = [];
   try {

@@ -19,7 +19,7 @@ import type { KubeObject } from '../../kube/kube-object.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
 import { freeLoopbackPorts } from '../../hack/local-cluster/loopback-ports.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
@@ -40,7 +40,7 @@ let controlPlane: ControlPlane | undefined;
 let collector: Collector | undefined;
 let client: ResourceClient;
 const agents = new Map<string, Agent>();
-const pods: FakePod[] = [];
+const pods: LocalPod[] = [];
 
 type ExitStatus = { code: number | null; signal: NodeJS.Signals | null };
 
@@ -105,7 +105,7 @@ function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | 
 
 // --- the operator's part: plans -------------------------------------------------
 
-function target(pod: FakePod, name: string, containerId = pod.containerRef) {
+function target(pod: LocalPod, name: string, containerId = pod.containerRef) {
   return { podUid: pod.podUid, namespace: NS, pod: name, container: 'app', containerId };
 }
 
@@ -177,9 +177,9 @@ if (kernelBlocker !== undefined && process.env.CI === 'true') throw new Error(`c
 const suiteSkip = kernelBlocker ?? (await controlPlaneSuiteSkip());
 
 describe('loupe agent against a real kube-apiserver and the real kernel', { skip: suiteSkip }, () => {
-  let a1: FakePod, a2: FakePod, idle: FakePod, b1: FakePod;
+  let a1: LocalPod, a2: LocalPod, idle: LocalPod, b1: LocalPod;
   /** node-b's web-3 after a container restart, and web-4, whose container starts after the plan. */
-  let restarted: FakePod, late: FakePod;
+  let restarted: LocalPod, late: LocalPod;
 
   before(async () => {
     controlPlane = await startControlPlane();
@@ -194,7 +194,7 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
     await kubectl('create', 'namespace', DEFAULT_LOUPE_NAMESPACE);
     await kubectl('create', 'secret', 'generic', otlpSecretCopyName('exported'), '-n', DEFAULT_LOUPE_NAMESPACE, '--from-literal=header.authorization=Bearer t0ken');
     collector = await startCollector();
-    [a1, a2, idle, b1] = [new FakePod(), new FakePod('besteffort'), new FakePod(), new FakePod('guaranteed')];
+    [a1, a2, idle, b1] = [new LocalPod(), new LocalPod('besteffort'), new LocalPod(), new LocalPod('guaranteed')];
     pods.push(a1, a2, idle, b1);
     const [profilePort] = await freeLoopbackPorts(1);
     startAgent('node-a', profilePort);
@@ -284,8 +284,8 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
   });
 
   it('follows a restarted container, and finds a cgroup that appears after the plan', async () => {
-    restarted = new FakePod('guaranteed');
-    late = new FakePod();
+    restarted = new LocalPod('guaranteed');
+    late = new LocalPod();
     pods.push(restarted, late);
     late.remove(); // its container has not started yet
     await writePlan('node-b', [profile('web', { generation: 2, targets: [target(restarted, 'web-3'), target(late, 'web-4')] })]);
@@ -313,7 +313,7 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
   });
 
   it('exports cumulative results and exec events over OTLP, and reports a missing Secret', async () => {
-    const exporting = new FakePod();
+    const exporting = new LocalPod();
     pods.push(exporting);
     const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
     const otlp = { endpoint: (collector as Collector).grpcEndpoint, protocol: 'grpc' as const, insecure: true, headersSecretRef: { name: 'otlp-headers' } };
@@ -350,7 +350,7 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
   });
 
   it('reports what tracing costs, and drops the costliest probe of a profile that stays over its budget', async () => {
-    const busy = new FakePod();
+    const busy = new LocalPod();
     pods.push(busy);
     // web as the previous case left it, so that the next cases find its results.
     const web = profile('web', { targets: [target(a1, 'web-1'), target(a2, 'web-2'), target(idle, 'ghost', MISSING_CONTAINER)] });
@@ -378,7 +378,7 @@ describe('loupe agent against a real kube-apiserver and the real kernel', { skip
 
   it('on a node with cgroup v1 only, keeps running and reports every target untraced, with the cause and the fix', async () => {
     const agentC = startAgent('node-c', 0, true);
-    const pod = new FakePod();
+    const pod = new LocalPod();
     pods.push(pod);
     await writePlan('node-c', [profile('web', { targets: [target(pod, 'web-v1')] })]);
     const reported = await waitForEntry('node-c', 'web', 'reports its target unresolved', (p) => (p.targets.unresolved?.length ?? 0) === 1);

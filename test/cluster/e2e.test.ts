@@ -30,7 +30,7 @@ import { startCollector, type Collector, type OtlpKeyValue } from '../support/co
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { createPod, deletePod, reportRunning } from '../../hack/local-cluster/pod-lifecycle.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 import { TcpRelay } from '../support/tcp-relay.js';
@@ -53,7 +53,7 @@ let workDir: string | undefined;
 let client: ResourceClient;
 let operator: LoupeProcess | undefined;
 const agents = new Map<string, LoupeProcess>();
-const pods = new Map<string, FakePod>();
+const pods = new Map<string, LocalPod>();
 
 /** A `loupe <command>` child process; the tail of its JSON logs is kept for failure messages. */
 class LoupeProcess {
@@ -126,10 +126,10 @@ const portOf = (endpoint: string) => Number(endpoint.split(':').at(-1));
 
 // --- the kubelet's part: pods with real cgroups and real workloads -------------
 
-/** A Pod object bound to node, its container a FakePod cgroup named after the pod's uid, reported Running. */
-async function startPod(name: string, node: string, app: string): Promise<FakePod> {
+/** A Pod object bound to node, its container a LocalPod cgroup named after the pod's uid, reported Running. */
+async function startPod(name: string, node: string, app: string): Promise<LocalPod> {
   const uid = await createPod(client, { namespace: NS, name, node, labels: { app }, containers: ['app'] });
-  const pod = new FakePod('burstable', undefined, uid);
+  const pod = new LocalPod('burstable', undefined, uid);
   pods.set(name, pod);
   await reportRunning(client, NS, name, { app: pod.containerRef });
   return pod;
@@ -141,7 +141,7 @@ async function startPod(name: string, node: string, app: string): Promise<FakePo
  * the loops, and its loop, test and /dev/tcp redirection are builtins: the
  * only execs and connects in the cgroup are the counted ones.
  */
-async function workload(pod: FakePod, execs: number, connects: number): Promise<void> {
+async function workload(pod: LocalPod, execs: number, connects: number): Promise<void> {
   const script = `echo $$ > '${pod.dir}/cgroup.procs' && {
     i=0; while [ $i -lt ${execs} ]; do /bin/true; i=$((i+1)); done
     i=0; while [ $i -lt ${connects} ]; do exec 3<>/dev/tcp/127.0.0.1/${listenerPort}; exec 3>&-; i=$((i+1)); done
@@ -212,7 +212,7 @@ async function received(): Promise<Map<string, Received>> {
 }
 
 /** Waits until the collector's latest execs and outbound connections of each pod are exactly these. */
-function waitForCollector(what: string, expected: [FakePod, number, number][], timeoutMs = 30_000): Promise<Map<string, Received>> {
+function waitForCollector(what: string, expected: [LocalPod, number, number][], timeoutMs = 30_000): Promise<Map<string, Received>> {
   return waitFor(`the collector to hold ${what}`, async () => {
     const got = await received();
     const ok = expected.every(([pod, execs, connects]) => {
@@ -316,7 +316,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
   });
 
   it('2. status and the collector hold exactly the workloads’ numbers, per pod', async () => {
-    const [a1, b1, o1] = ['a1', 'b1', 'o1'].map((n) => pods.get(n) as FakePod) as [FakePod, FakePod, FakePod];
+    const [a1, b1, o1] = ['a1', 'b1', 'o1'].map((n) => pods.get(n) as LocalPod) as [LocalPod, LocalPod, LocalPod];
     await Promise.all([workload(a1, 7, 3), workload(b1, 5, 2), workload(o1, 4, 1)]);
 
     await waitForTotals('7+5 execs and 3+2 connects', 12, 5);
@@ -341,7 +341,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
       'k8s.node.name': 'node-a',
       'loupe.profile': `${NS}/${PROFILE}`,
     });
-    const series = (pod: FakePod, ...keys: string[]) => keys.map((k) => got.get(pod.podUid)?.sums.get(k)?.value);
+    const series = (pod: LocalPod, ...keys: string[]) => keys.map((k) => got.get(pod.podUid)?.sums.get(k)?.value);
     for (const [pod, execs, connects] of [[a1, 7, 3], [b1, 5, 2]] as const) {
       assert.deepEqual(
         series(pod, 'loupe.exec.command.execs{process.executable.path=/bin/true}', `loupe.tcp.peer.connections{network.peer.address=127.0.0.1,network.peer.port=${listenerPort}}`, 'loupe.tcp.connections.failed'),
@@ -354,7 +354,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
   });
 
   it('3. node-b’s only pod goes, then a new one comes: the old counts stay in the session’s results, the new pod is followed', async () => {
-    const b1 = pods.get('b1') as FakePod;
+    const b1 = pods.get('b1') as LocalPod;
     await deletePod(client, NS, 'b1');
     b1.remove(); // the kubelet removes a stopped container's cgroup
     // node-b keeps the profile, with nothing to trace, for the results it reported.
@@ -383,7 +383,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
   });
 
   it('4. the collector goes away and comes back: agents keep running, report it, then deliver again', async () => {
-    const [a1, b2] = [pods.get('a1') as FakePod, pods.get('b2') as FakePod];
+    const [a1, b2] = [pods.get('a1') as LocalPod, pods.get('b2') as LocalPod];
     await (relay as TcpRelay).pause();
     await (collector as Collector).stop();
     await workload(a1, 3, 0);
@@ -414,7 +414,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
   });
 
   it('5. SIGKILL of node-b’s agent: the kernel frees its programs; a new agent picks up where it left off', async () => {
-    const b2 = pods.get('b2') as FakePod;
+    const b2 = pods.get('b2') as LocalPod;
     const killed = agents.get('node-b') as LoupeProcess;
     const handles = bpfHandlesOf(killed.pid);
     assert.ok(handles.progIds.length > 0);

@@ -13,7 +13,7 @@ import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { biolatency } from '../../agent/probes/biolatency.js';
 import { TARGETS_MAP } from '../../agent/probes/probe.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';
 import { sleep } from '../support/probe-cases.js';
 
@@ -64,7 +64,7 @@ class LoadedBiolatency {
 
   private constructor(readonly obj: BpfObject) {}
 
-  static async load(target: FakePod): Promise<LoadedBiolatency> {
+  static async load(target: LocalPod): Promise<LoadedBiolatency> {
     const obj = BpfObject.open(path.join(probeObjectDirectory(), biolatency.objectFile));
     try {
       biolatency.configure?.(obj);
@@ -92,7 +92,7 @@ class LoadedBiolatency {
 }
 
 /** `count` O_DIRECT writes of one block, one at a time, on CPU 0 (so they draw tags from one per-CPU hint). */
-function directWrites(pod: FakePod, device: string, count: number): Promise<string> {
+function directWrites(pod: LocalPod, device: string, count: number): Promise<string> {
   return pod.exec(['taskset', '-c', '0', 'dd', 'if=/dev/zero', `of=${device}`, `bs=${BLOCK}`, `count=${count}`, 'oflag=direct', 'status=none']);
 }
 
@@ -135,7 +135,7 @@ while done < len(blocks):
 /** Runs body against a fresh loop device with the probe loaded for pods[0], then removes the device and the pods. */
 async function withProbe(
   scheduler: 'none' | 'mq-deadline',
-  pods: readonly FakePod[],
+  pods: readonly LocalPod[],
   body: (probe: LoadedBiolatency, loop: LoopDevice) => Promise<void>,
 ): Promise<void> {
   const loop = new LoopDevice(scheduler);
@@ -154,7 +154,7 @@ async function withProbe(
 
 test('biolatency: a traced request merged into another and freed leaves no in-flight entry', async (t) => {
   if (!requireKernel(t)) return;
-  const pod = new FakePod();
+  const pod = new LocalPod();
   await withProbe('mq-deadline', [pod], async (probe, loop) => {
     probe.links.push(...biolatency.attach(probe.obj));
     // One plugged batch: no block continues the one before it, so none merges
@@ -172,8 +172,8 @@ test('biolatency: a traced request merged into another and freed leaves no in-fl
 
 test('biolatency: untraced I/O that reuses a stale request address is not charged to the traced pod', async (t) => {
   if (!requireKernel(t)) return;
-  const traced = new FakePod();
-  const untraced = new FakePod();
+  const traced = new LocalPod();
+  const untraced = new LocalPod();
   await withProbe('none', [traced, untraced], async (probe, loop) => {
     // The traced pod's requests are started with no completion program attached:
     // every one leaves a start entry, charged to the traced slot, at its

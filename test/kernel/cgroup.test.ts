@@ -10,7 +10,7 @@ import { cgroupIdForPath, cgroupIdForPid, cgroupPathForPid } from '../../agent/c
 import { cgroupIdForContainer } from '../../agent/cgroup/container.js';
 import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod, type Qos } from '../support/fake-pods.js';
+import { LocalPod, type Qos } from '../../hack/local-cluster/local-pod.js';
 
 describe('cgroup ids on the real cgroup2 hierarchy', () => {
   it('finds the cgroup2 mount from /proc/self/mountinfo', (t) => {
@@ -22,7 +22,7 @@ describe('cgroup ids on the real cgroup2 hierarchy', () => {
   for (const qos of ['burstable', 'besteffort', 'guaranteed'] satisfies Qos[]) {
     it(`${qos} pod: pid, container id and path agree on the directory inode`, async (t) => {
       if (!requireKernel(t)) return;
-      const pod = new FakePod(qos);
+      const pod = new LocalPod(qos);
       const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
       try {
         writeFileSync(path.join(pod.dir, 'cgroup.procs'), String(sleeper.pid));

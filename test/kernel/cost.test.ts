@@ -17,7 +17,7 @@ import { syscalls } from '../../agent/probes/syscalls.js';
 import type { ProbeName } from '../../api/results.js';
 import { BpfObject } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 /** The agent's figure and the outside one agree within this fraction (the issue's bar). */
 const TOLERANCE = 0.25;
@@ -54,7 +54,7 @@ let workDir: string;
 let loop: string;
 
 /** Runs the loop in the pod; resolves with the loop's own duration in ns. */
-function runLoop(pod: FakePod, calls: number): Promise<number> {
+function runLoop(pod: LocalPod, calls: number): Promise<number> {
   const child = spawn(loop, [pod.dir, String(calls)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -84,14 +84,14 @@ function eventsOf(manager: ProbeManager, uids: readonly string[]): Map<string, M
 const pct = (cores: number) => `${(cores * 100).toFixed(3)}% of a CPU`;
 
 describe('cost accounting on the kernel', () => {
-  const pods: FakePod[] = [];
+  const pods: LocalPod[] = [];
   before(() => {
     if (kernelTestBlocker() !== undefined) return;
     workDir = mkdtempSync(path.join(tmpdir(), 'loupe-cost-'));
     writeFileSync(path.join(workDir, 'loop.c'), LOOP_C);
     loop = path.join(workDir, 'loop');
     execFileSync('cc', ['-O2', '-static', '-o', loop, path.join(workDir, 'loop.c')]);
-    pods.push(new FakePod(), new FakePod());
+    pods.push(new LocalPod(), new LocalPod());
   });
   after(() => {
     pods.forEach((p) => p.remove());
@@ -100,7 +100,7 @@ describe('cost accounting on the kernel', () => {
 
   it('reports the syscalls probe cost of a profile within 25% of what bpftool measures', async (t) => {
     if (!requireKernel(t)) return;
-    const [pod] = pods as [FakePod];
+    const [pod] = pods as [LocalPod];
     const stats = turnOnBpfStats();
     assert.ok(stats.measured, stats.measured ? '' : stats.reason);
     const manager = new ProbeManager({ catalog: { syscalls }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
@@ -154,7 +154,7 @@ describe('cost accounting on the kernel', () => {
 
   it('splits a shared probe between two profiles by their events', async (t) => {
     if (!requireKernel(t)) return;
-    const [a, b] = pods as [FakePod, FakePod];
+    const [a, b] = pods as [LocalPod, LocalPod];
     const stats = turnOnBpfStats();
     assert.ok(stats.measured);
     const manager = new ProbeManager({ catalog: { syscalls }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });

@@ -14,7 +14,7 @@ import { probeFailureMessage } from '../../agent/node-status.js';
 import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
 import type { ProbeDefinition } from '../../agent/probes/probe.js';
 import { probeCatalog } from '../../agent/probes/catalog.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/build/native-fixture.bpf.o', import.meta.url));
@@ -84,7 +84,7 @@ test('close() during a load frees the object when the load ends', async (t) => {
 
 test('a verifier rejection reaches the status entry as the program and the last lines before the statistics', async (t) => {
   if (!requireKernel(t)) return;
-  const pod = new FakePod();
+  const pod = new LocalPod();
   const open = probeObjectOpener((file) => BpfObject.open(file));
   // exec's object replaced by one with a program the verifier rejects
   const manager = new ProbeManager({

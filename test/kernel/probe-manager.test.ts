@@ -11,7 +11,7 @@ import { probeCatalog } from '../../agent/probes/catalog.js';
 import { files } from '../../agent/probes/files.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const openObject = probeObjectOpener((file) => BpfObject.open(file));
 const catalog = { exec, files };
@@ -21,10 +21,10 @@ function execsByCgroup(results: ProfileResults): Map<bigint, number> {
 }
 
 describe('ProbeManager on the kernel', () => {
-  const pods: Record<'A' | 'B' | 'C' | 'D', FakePod> = {} as never;
+  const pods: Record<'A' | 'B' | 'C' | 'D', LocalPod> = {} as never;
   before(() => {
     if (kernelTestBlocker() !== undefined) return;
-    for (const name of ['A', 'B', 'C', 'D'] as const) pods[name] = new FakePod(name === 'C' ? 'guaranteed' : 'burstable');
+    for (const name of ['A', 'B', 'C', 'D'] as const) pods[name] = new LocalPod(name === 'C' ? 'guaranteed' : 'burstable');
   });
   after(() => Object.values(pods).forEach((p) => p.remove()));
 

@@ -17,7 +17,7 @@ import { decodeCountKey, syscalls } from '../../agent/probes/syscalls.js';
 import { decodeTargetValue } from '../../agent/probes/target-value.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf } from '../support/bpf-handles.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const openObject = probeObjectOpener((file) => BpfObject.open(file));
 
@@ -46,17 +46,17 @@ int main(int argc, char **argv) {
 describe('probe options on the kernel', () => {
   let workDir: string;
   let workload: string;
-  let pod: FakePod;
+  let pod: LocalPod;
   /** Traced only by a profile without options. */
-  let plainPod: FakePod;
+  let plainPod: LocalPod;
   before(() => {
     if (kernelTestBlocker() !== undefined) return;
     workDir = mkdtempSync(path.join(tmpdir(), 'loupe-options-'));
     writeFileSync(path.join(workDir, 'workload.c'), WORKLOAD_C);
     workload = path.join(workDir, 'workload');
     execFileSync('cc', ['-O2', '-static', '-o', workload, path.join(workDir, 'workload.c')]);
-    pod = new FakePod();
-    plainPod = new FakePod();
+    pod = new LocalPod();
+    plainPod = new LocalPod();
   });
   after(() => {
     plainPod?.remove();

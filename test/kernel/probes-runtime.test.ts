@@ -16,7 +16,7 @@ import { netbytes } from '../../agent/probes/netbytes.js';
 import { oomkill } from '../../agent/probes/oomkill.js';
 import { runqlat } from '../../agent/probes/runqlat.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { runProbeCases, sleep } from '../support/probe-cases.js';
 
 interface Exit {
@@ -29,7 +29,7 @@ interface Exit {
  * Runs argv inside the pod (a shell moves itself in, and into the cgroup.procs
  * files of `alsoIn`, then execs argv, so argv keeps the shell's pid).
  */
-function runIn(pod: FakePod, argv: readonly string[], alsoIn: readonly string[] = []): Promise<Exit> {
+function runIn(pod: LocalPod, argv: readonly string[], alsoIn: readonly string[] = []): Promise<Exit> {
   const moves = [pod.dir, ...alsoIn].map((dir) => `echo $$ > '${dir}/cgroup.procs'`).join(' && ');
   const child = spawn('/bin/sh', ['-c', `${moves} && exec "$@"`, 'sh', ...argv], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
@@ -38,7 +38,7 @@ function runIn(pod: FakePod, argv: readonly string[], alsoIn: readonly string[] 
   });
 }
 
-async function runOk(pod: FakePod, argv: readonly string[]): Promise<void> {
+async function runOk(pod: LocalPod, argv: readonly string[]): Promise<void> {
   const { code, signal } = await runIn(pod, argv);
   if (code !== 0) throw new Error(`${argv.join(' ')} in ${pod.dir} exited with ${code ?? signal}`);
 }
@@ -57,7 +57,7 @@ for _ in range(int(sys.argv[1])):
     while time.perf_counter() < end:
         pass
 `;
-const sleepSpin = (n: number) => (pod: FakePod) => runOk(pod, ['taskset', '-c', '1', 'python3', '-c', SLEEP_SPIN, String(n)]);
+const sleepSpin = (n: number) => (pod: LocalPod) => runOk(pod, ['taskset', '-c', '1', 'python3', '-c', SLEEP_SPIN, String(n)]);
 
 test('runqlat probe', async (t) => {
   if (!requireKernel(t)) return;
@@ -139,7 +139,7 @@ test('oomkill probe', async (t) => {
   // bytearray zero-fills, so every page of it is touched: far beyond the limit.
   const allocate = ['python3', '-c', `b = bytearray(${8 * LIMIT})`];
   let victim: Exit | undefined;
-  const exceedLimit = async (pod: FakePod) => {
+  const exceedLimit = async (pod: LocalPod) => {
     const memory = new MemoryCgroup(LIMIT);
     try {
       victim = await runIn(pod, allocate, [memory.dir]);
@@ -192,8 +192,8 @@ test('biolatency probe', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-bio-'));
   const BLOCK = 64 << 10;
   const BLOCKS = 64;
-  const file = (pod: FakePod) => path.join(dir, pod.podUid);
-  const write = (pod: FakePod) =>
+  const file = (pod: LocalPod) => path.join(dir, pod.podUid);
+  const write = (pod: LocalPod) =>
     runOk(pod, ['dd', 'if=/dev/zero', `of=${file(pod)}`, `bs=${BLOCK}`, `count=${BLOCKS}`, 'oflag=direct,sync', 'status=none']);
   try {
     await runProbeCases(t, biolatency, [
@@ -274,7 +274,7 @@ test('netbytes probe', async (t) => {
   const SENT = 100_000;
   const DATAGRAMS = 25;
   const DATAGRAM = 300;
-  const sendTcp = (pod: FakePod) => runOk(pod, ['python3', '-c', TCP_SEND, '127.0.0.1', String(tcpPort), String(SENT)]);
+  const sendTcp = (pod: LocalPod) => runOk(pod, ['python3', '-c', TCP_SEND, '127.0.0.1', String(tcpPort), String(SENT)]);
   try {
     await runProbeCases(t, netbytes, [
       {

@@ -13,7 +13,7 @@ import { exec } from '../../agent/probes/exec.js';
 import { files } from '../../agent/probes/files.js';
 import type { ProbeEvent, ProbeResult } from '../../agent/probes/probe.js';
 import { tcp } from '../../agent/probes/tcp.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';
 import { runProbeCases } from '../support/probe-cases.js';
 
@@ -27,7 +27,7 @@ function repeat(n: number, command: string): string {
 test('exec probe', async (t) => {
   if (!requireKernel(t)) return;
   // Inside the pod: the moving shell execs /bin/sh (1 exec), which runs /bin/true n times.
-  const trueTimes = (n: number) => (pod: FakePod) => pod.exec(['/bin/sh', '-c', repeat(n, '/bin/true')]).then(() => {});
+  const trueTimes = (n: number) => (pod: LocalPod) => pod.exec(['/bin/sh', '-c', repeat(n, '/bin/true')]).then(() => {});
   const expectRuns = (n: number) => (r: ProbeResult<'exec'> | undefined, events: ProbeEvent[]) => {
     assert.ok(r, 'no result for a targeted pod');
     assert.equal(r.execs, n + 1);
@@ -86,7 +86,7 @@ test('files probe', async (t) => {
   const missing = path.join(dir, 'missing');
   writeFileSync(present, 'x');
   // `true < file` opens the file in the shell itself (true is a builtin), once per iteration.
-  const opens = (n: number, file: string) => (pod: FakePod) =>
+  const opens = (n: number, file: string) => (pod: LocalPod) =>
     pod.exec(['/bin/sh', '-c', repeat(n, '{ true < "$0"; } 2>/dev/null'), file]).then(() => {});
   try {
     await runProbeCases(t, files, [
@@ -251,7 +251,7 @@ test('tcp probe', async (t) => {
   const v4 = await startServer('127.0.0.1');
   const v6 = await startServer('::1');
   const refusedPort = await closedPort();
-  const client = (host: string, port: number, times: number, size: number, timeout = 5) => (pod: FakePod) =>
+  const client = (host: string, port: number, times: number, size: number, timeout = 5) => (pod: LocalPod) =>
     pod.exec(['python3', '-c', TCP_CLIENT, host, String(port), String(times), String(size), String(timeout)]).then(() => {});
   const SENT = 10_000;
   let backlogPort = 0;

@@ -19,7 +19,7 @@ import { createProfileProbe } from '../../agent/probes/profile.js';
 import { foldedStacksOf } from '../../agent/probes/profile-stacks.js';
 import { BpfObject } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const FREQUENCY_HZ = 99;
 const SPIN_CPU_SECONDS = 1.5;
@@ -72,8 +72,8 @@ test('profile probe: the hot function of a targeted pod, nothing of an untargete
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-profile-'));
   const probe = createProfileProbe(FREQUENCY_HZ);
   const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
-  const targeted = new FakePod();
-  const untargeted = new FakePod();
+  const targeted = new LocalPod();
+  const untargeted = new LocalPod();
   try {
     writeFileSync(path.join(dir, 'spin.c'), SPIN_C);
     execFileSync('cc', ['-O0', '-g', '-fno-omit-frame-pointer', '-o', path.join(dir, 'spin'), path.join(dir, 'spin.c')]);
@@ -136,7 +136,7 @@ test('profile probe: kernel frames of a syscall-heavy pod are symbolized from ka
   if (!requireKernel(t)) return;
   const probe = createProfileProbe(FREQUENCY_HZ);
   const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
-  const pod = new FakePod();
+  const pod = new LocalPod();
   try {
     await obj.loadAsync();
     probe.attach(obj);

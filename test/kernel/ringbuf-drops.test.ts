@@ -14,10 +14,10 @@ import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objec
 import { exec } from '../../agent/probes/exec.js';
 import { BpfObject, RingBuffer } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const RUNS = 2000;
-// FakePod.execTimes: a shell moves itself into the pod (its exec is outside),
+// LocalPod.execTimes: a shell moves itself into the pod (its exec is outside),
 // then runs the command RUNS times, then exits there.
 const EXECS = RUNS;
 const EXITS = RUNS + 1;
@@ -25,15 +25,15 @@ const EXITS = RUNS + 1;
 const ONE_PAGE = 4096;
 
 describe('ring-buffer drops on the kernel', () => {
-  const pods: FakePod[] = [];
+  const pods: LocalPod[] = [];
   before(() => {
-    if (kernelTestBlocker() === undefined) pods.push(new FakePod());
+    if (kernelTestBlocker() === undefined) pods.push(new LocalPod());
   });
   after(() => pods.forEach((p) => p.remove()));
 
   it('a one-page ring nobody reads: every exec and exit is delivered or counted as dropped', async (t) => {
     if (!requireKernel(t)) return;
-    const [pod] = pods as [FakePod];
+    const [pod] = pods as [LocalPod];
     const object = BpfObject.open(path.join(probeObjectDirectory(), 'exec.bpf.o'));
     try {
       object.setMaxEntries('events', ONE_PAGE);
@@ -64,7 +64,7 @@ describe('ring-buffer drops on the kernel', () => {
 
   it('a normal ring read promptly through the agent: no drops, and the meter reports 0', async (t) => {
     if (!requireKernel(t)) return;
-    const [pod] = pods as [FakePod];
+    const [pod] = pods as [LocalPod];
     const manager = new ProbeManager({ catalog: { exec }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(turnOnBpfStats());
     try {

@@ -17,7 +17,7 @@ import { syscallsProbe } from '../../agent/probes/syscalls.js';
 import { TARGET_STORAGE_MAP, usesTargetStorage } from '../../agent/probes/target-storage.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 // Moves itself into the cgroup (argv[1]) first, so every syscall after that is
 // the pod's; then makes argv[3] calls, in each of argv[4] threads: getppid(),
@@ -74,7 +74,7 @@ before(() => {
 
 after(() => rmSync(workDir, { recursive: true, force: true }));
 
-function run(pod: FakePod, syscall: 'getppid' | 'close-ebadf', n: number, threads = 1): Promise<void> {
+function run(pod: LocalPod, syscall: 'getppid' | 'close-ebadf', n: number, threads = 1): Promise<void> {
   const child = spawn(workload, [pod.dir, syscall, String(n), String(threads)], { stdio: 'inherit' });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
@@ -91,7 +91,7 @@ const VARIANTS: ReadonlyArray<[string, ProbeDefinition<'syscalls'>]> = [
 ];
 
 /** Targets the pod as the manager would: the targets entry, then its mirror. */
-function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: FakePod, slot: number): void {
+function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: LocalPod, slot: number): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
   const value = Buffer.alloc(16); // struct loupe_target: profiles, slot, flags
@@ -101,7 +101,7 @@ function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: Fa
   definition.syncTarget?.(obj, pod.cgroupId, value);
 }
 
-function untarget(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: FakePod): void {
+function untarget(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: LocalPod): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
   obj.map(TARGETS_MAP).delete(key);
@@ -143,7 +143,7 @@ for (const [variant, syscalls] of VARIANTS) {
   test(`syscalls probe counts exactly what targeted pods call, and nothing else (${variant})`, async (t) => {
     if (!requireKernel(t)) return;
     const obj = BpfObject.open(path.join(probeObjectDirectory(), syscalls.objectFile));
-    const pods = { a: new FakePod(), b: new FakePod(), c: new FakePod() };
+    const pods = { a: new LocalPod(), b: new LocalPod(), c: new LocalPod() };
     let links: BpfLink[] = [];
     let reader: ProbeReader<'syscalls'> | undefined;
     try {
@@ -231,7 +231,7 @@ for (const [variant, syscalls] of VARIANTS) {
     let obj: BpfObject | undefined;
     const open = probeObjectOpener((file) => BpfObject.open(file));
     const manager = new ProbeManager({ catalog: { syscalls }, openObject: (d) => (obj = open(d)) });
-    const pods = { a: new FakePod(), b: new FakePod() };
+    const pods = { a: new LocalPod(), b: new LocalPod() };
     const mountPoint = findCgroup2Mount().mountPoint;
     try {
       assert.deepEqual((await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pods.a.cgroupId, pods.b.cgroupId] })).active, ['syscalls']);
@@ -240,7 +240,7 @@ for (const [variant, syscalls] of VARIANTS) {
       assert.equal(usesTargetStorage(loaded), variant === 'cgroup storage');
       await Promise.all([run(pods.a, 'getppid', 2_000), run(pods.b, 'getppid', 3_000)]);
       manager.collect();
-      const counted = (pod: FakePod) => manager.results('p').syscalls?.get(pod.cgroupId)?.calls;
+      const counted = (pod: LocalPod) => manager.results('p').syscalls?.get(pod.cgroupId)?.calls;
       assert.equal(counted(pods.a), 2_000);
       assert.equal(counted(pods.b), 3_000);
 

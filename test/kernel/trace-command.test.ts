@@ -14,7 +14,7 @@ import { PROBE_NAMES } from '../../api/results.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
-import { FakePod } from '../support/fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -72,9 +72,9 @@ interface TraceDocument {
 }
 
 describe('loupe trace on the kernel', () => {
-  const pods: FakePod[] = [];
+  const pods: LocalPod[] = [];
   before(() => {
-    if (kernelTestBlocker() === undefined) for (let i = 0; i < 3; i++) pods.push(new FakePod());
+    if (kernelTestBlocker() === undefined) for (let i = 0; i < 3; i++) pods.push(new LocalPod());
   });
   after(() => pods.forEach((p) => p.remove()));
 
@@ -85,7 +85,7 @@ describe('loupe trace on the kernel', () => {
   for (const { signal, probes } of endings) {
     it(`ends on ${signal} with exact counts in one JSON document, leaving nothing attached (${probes[1] ?? 'all probes'})`, async (t) => {
       if (!requireKernel(t)) return;
-      const [A, B, C] = pods as [FakePod, FakePod, FakePod];
+      const [A, B, C] = pods as [LocalPod, LocalPod, LocalPod];
       const run = await startTrace(['--container', A.containerRef, '--cgroup', B.dir, ...probes, '--output', 'json', '--interval', '200ms']);
       if (probes.length > 0) assert.equal(run.held.linkIds.length, 2, 'exec attached');
       else assert.ok(run.held.linkIds.length > 2, `every probe attached: ${run.held.linkIds.length} links`);
@@ -114,7 +114,7 @@ describe('loupe trace on the kernel', () => {
 
   it('ends after --duration with a text report', async (t) => {
     if (!requireKernel(t)) return;
-    const [A] = pods as [FakePod];
+    const [A] = pods as [LocalPod];
     const sleeper = spawn('/bin/sleep', ['30'], { stdio: 'ignore' });
     try {
       writeFileSync(path.join(A.dir, 'cgroup.procs'), String(sleeper.pid));
@@ -134,7 +134,7 @@ describe('loupe trace on the kernel', () => {
 
   it('runs the probes that load and reports the one that does not', async (t) => {
     if (!requireKernel(t)) return;
-    const [A] = pods as [FakePod];
+    const [A] = pods as [LocalPod];
     const dir = mkdtempSync(path.join(tmpdir(), 'loupe-bpf-'));
     try {
       copyFileSync(path.join(probeObjectDirectory(), 'exec.bpf.o'), path.join(dir, 'exec.bpf.o'));
@@ -157,7 +157,7 @@ describe('loupe trace on the kernel', () => {
 
   it('fails in one line, with nothing attached, when no probe loads', async (t) => {
     if (!requireKernel(t)) return;
-    const [A] = pods as [FakePod];
+    const [A] = pods as [LocalPod];
     const dir = mkdtempSync(path.join(tmpdir(), 'loupe-bpf-'));
     try {
       writeFileSync(path.join(dir, 'exec.bpf.o'), 'not an ELF object');
@@ -174,7 +174,7 @@ describe('loupe trace on the kernel', () => {
 
   it('leaves nothing in the kernel even when killed with SIGKILL (no pinning)', async (t) => {
     if (!requireKernel(t)) return;
-    const [A] = pods as [FakePod];
+    const [A] = pods as [LocalPod];
     const run = await startTrace(['--cgroup', A.dir, '--probes', 'exec']);
     assert.ok(run.held.progIds.length > 0);
     run.signal('SIGKILL');

@@ -9,16 +9,16 @@ import type { ProbeName } from '../../api/results.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeResult } from '../../agent/probes/probe.js';
 import { BpfObject } from '../../native/index.js';
-import { FakePod } from './fake-pods.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 export interface ProbeCase<N extends ProbeName> {
   name: string;
   /** false: the pod is not in the targets map and must report nothing. */
   targeted: boolean;
-  workload(pod: FakePod): Promise<void>;
+  workload(pod: LocalPod): Promise<void>;
   /** Collect again until this holds (completions may land after the workload exits); default: once. */
   settled?(result: ProbeResult<N>): boolean;
-  check(result: ProbeResult<N> | undefined, events: ProbeEvent[], pod: FakePod): void;
+  check(result: ProbeResult<N> | undefined, events: ProbeEvent[], pod: LocalPod): void;
 }
 
 const SETTLE_TIMEOUT_MS = 3000;
@@ -51,7 +51,7 @@ export async function runProbeCases<N extends ProbeName>(t: TestContext, probe: 
       let slot = 0;
       for (const c of cases) {
         await t.test(c.name, async () => {
-          const pod = new FakePod();
+          const pod = new LocalPod();
           const [key, value] = targetEntry(pod.cgroupId, slot++);
           try {
             if (c.targeted) {

@@ -1,6 +1,8 @@
-// Kubelet-shaped cgroups for kernel tests: a real cgroup2 directory per
-// "container", at the path the systemd driver gives it, with real processes
-// moved into it. Unique names, so concurrent test runs do not collide.
+// A pod on this machine without a container runtime: its container is a real
+// cgroup2 directory at the path kubelet's systemd driver gives it, with real
+// processes moved into it, so an agent resolves and traces it as on a node.
+// Used by the demo and the kernel and cluster tests; unique names, so
+// concurrent runs do not collide.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +12,7 @@ import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 
 export type Qos = 'burstable' | 'besteffort' | 'guaranteed';
 
-export class FakePod {
+export class LocalPod {
   readonly containerId = randomBytes(32).toString('hex');
   readonly dir: string;
   readonly cgroupId: bigint;
