@@ -57,8 +57,9 @@ k8s_version=$(k8s_version_ldflags test/controlplane/apiserver)
 build etcd test/controlplane/apiserver ./etcd
 build kube-apiserver test/controlplane/apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k8s_version"
 build otelcol test/controlplane/otelcol .
-# A real node (test/support/real-node.ts): same k8s.io/kubernetes release as the
-# API server, so most packages come from the kube-apiserver build's Go cache.
+# A real node for the cluster tests (test/cluster/real-node.test.ts): same
+# k8s.io/kubernetes release as the API server, so most packages come from the
+# kube-apiserver build's Go cache.
 build kube-controller-manager test/controlplane/apiserver k8s.io/kubernetes/cmd/kube-controller-manager "$k8s_version"
 build kube-scheduler test/controlplane/apiserver k8s.io/kubernetes/cmd/kube-scheduler "$k8s_version"
 build kubelet test/controlplane/apiserver k8s.io/kubernetes/cmd/kubelet "$k8s_version"

@@ -57,7 +57,7 @@ fi
 
 # A store of our own, so the layer cache survives and nothing else's images mix in.
 # Its run-time state (mount counts, locks) goes on tmpfs-like /run, one
-# directory per store (test/support/loupe-images.ts derives the same one).
+# directory per store (the image tests derive the same one, in loupe-images.ts).
 store=$cache/storage
 runroot=/run/loupe-buildah/$(printf %s "$store" | sha256sum | cut -c1-12)
 bh() { buildah --root "$store" --runroot "$runroot" --storage-driver overlay "$@"; }

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config make g++ python3 bpftrace lua5.4)
-# A real node in the cluster tests (test/support/real-node.ts): the container
+# A real node in the cluster tests (test/cluster/real-node.test.ts): the container
 # runtime and CNI plugins, umoci to build its images, gcc and libc6-dev for the
 # static pause binary, a static busybox as the workload, ip for the pod bridge,
 # iptables to route the `kubernetes` Service to the loopback API server.
