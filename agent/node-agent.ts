@@ -44,8 +44,8 @@ import { baselinesFromPlan, withBaseline } from './result-baseline.js';
 import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
-import { DEFAULT_PROFILE_FREQUENCY_HZ } from './probes/profile.js';
-import { foldedStacksOf, type FoldedStacks } from './probes/profile-stacks.js';
+import { DEFAULT_PROFILE_FREQUENCY_HZ } from '../probes/profile/kernel.js';
+import { foldedStacksOf, type FoldedStacks } from '../probes/profile/stacks.js';
 
 export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
 const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };

@@ -7,10 +7,10 @@
 import { mergeHistograms, summarizeLatency } from '../api/histogram.js';
 import type { ProbeSpec } from '../api/probes.js';
 import type { FilesResult, ProbeName, SyscallsResult } from '../api/results.js';
-import type { SyscallArch } from '../api/syscall-names.js';
+import type { SyscallArch } from '../probes/syscalls/syscall-names.js';
 import type { ProbeResult, ProbeSpecOf } from './probes/probe.js';
-import { NODE_SYSCALL_ARCH } from './probes/syscall-names.js';
-import { syscallNumber, type SyscallsDelta } from './probes/syscalls.js';
+import { NODE_SYSCALL_ARCH } from '../probes/syscalls/node-syscalls.js';
+import { syscallNumber, type SyscallsDelta } from '../probes/syscalls/kernel.js';
 
 /**
  * Why a profile's options for a probe cannot be served on this node (of

@@ -4,7 +4,7 @@
 // The status holds only the top frames and stacks; this is the rest.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodePprof } from './pprof.js';
-import { formatFolded, type FoldedStacks } from './probes/profile-stacks.js';
+import { formatFolded, type FoldedStacks } from '../probes/profile/stacks.js';
 
 const PATH = /^\/profiles\/([A-Za-z0-9-]{1,64})\.(pb\.gz|folded)$/;
 

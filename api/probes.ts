@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { withCelRules } from './cel.js';
 import { PROBE_NAMES } from './results.js';
-import { KNOWN_SYSCALL_NAMES } from './syscall-names.js';
+import { KNOWN_SYSCALL_NAMES } from '../probes/syscalls/syscall-names.js';
 
 /** A probe's options: only its own, so an option under the wrong probe is an error, not silently ignored. */
 function probeOptions<N extends string, O extends z.ZodRawShape>(name: N, options: O) {

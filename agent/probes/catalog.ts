@@ -1,15 +1,15 @@
 // Every probe Loupe can load, by the name a TraceProfile uses.
 import type { ProbeName } from '../../api/results.js';
-import { biolatency } from './biolatency.js';
-import { exec } from './exec.js';
-import { files } from './files.js';
-import { netbytes } from './netbytes.js';
-import { oomkill } from './oomkill.js';
+import { biolatency } from '../../probes/biolatency/kernel.js';
+import { exec } from '../../probes/exec/kernel.js';
+import { files } from '../../probes/files/kernel.js';
+import { netbytes } from '../../probes/netbytes/kernel.js';
+import { oomkill } from '../../probes/oomkill/kernel.js';
 import type { ProbeDefinition } from './probe.js';
-import { createProfileProbe } from './profile.js';
-import { runqlat } from './runqlat.js';
-import { syscalls } from './syscalls.js';
-import { tcp } from './tcp.js';
+import { createProfileProbe } from '../../probes/profile/kernel.js';
+import { runqlat } from '../../probes/runqlat/kernel.js';
+import { syscalls } from '../../probes/syscalls/kernel.js';
+import { tcp } from '../../probes/tcp/kernel.js';
 
 /** Samples at DEFAULT_PROFILE_FREQUENCY_HZ; see createProfileProbe for another rate. */
 const profile = createProfileProbe();

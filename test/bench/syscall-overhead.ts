@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
-import { syscallsProbe } from '../../agent/probes/syscalls.js';
+import { syscallsProbe } from '../../probes/syscalls/kernel.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { biolatency } from '../../agent/probes/biolatency.js';
+import { biolatency } from '../../probes/biolatency/kernel.js';
 import { TARGETS_MAP } from '../../agent/probes/probe.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';

@@ -21,7 +21,7 @@ import { buildProfileStatus } from '../../agent/node-status.js';
 import { resolvePlanTargets, type ContainerResolver } from '../../agent/plan-targets.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { exec } from '../../agent/probes/exec.js';
+import { exec } from '../../probes/exec/kernel.js';
 import { BpfObject } from '../../native/index.js';
 import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
 import { runningTargetsOfPod, type Pod } from '../../operator/pod-targets.js';

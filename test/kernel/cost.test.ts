@@ -13,7 +13,7 @@ import { CostMeter, type CostReport } from '../../agent/cost/cost-meter.js';
 import { eventsByProbe } from '../../agent/cost/probe-events.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { syscalls } from '../../agent/probes/syscalls.js';
+import { syscalls } from '../../probes/syscalls/kernel.js';
 import type { ProbeName } from '../../api/results.js';
 import { BpfObject } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';

@@ -11,7 +11,7 @@ import { eventsByProbe } from '../../agent/cost/probe-events.js';
 import { ringBufferDrops } from '../../agent/cost/ringbuf-drops.js';
 import { encodeTargetKey, encodeTargetValue, ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
-import { exec } from '../../agent/probes/exec.js';
+import { exec } from '../../probes/exec/kernel.js';
 import { BpfObject, RingBuffer } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';

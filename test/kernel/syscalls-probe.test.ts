@@ -13,7 +13,7 @@ import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
-import { syscallsProbe } from '../../agent/probes/syscalls.js';
+import { syscallsProbe } from '../../probes/syscalls/kernel.js';
 import { TARGET_STORAGE_MAP, usesTargetStorage } from '../../agent/probes/target-storage.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { requireKernel } from '../support/privileged.js';

@@ -1,7 +1,7 @@
 // The per-architecture syscall tables and the names admission accepts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KNOWN_SYSCALL_NAMES, SYSCALL_ARCHES, SYSCALL_TABLES } from '../../api/syscall-names.js';
+import { KNOWN_SYSCALL_NAMES, SYSCALL_ARCHES, SYSCALL_TABLES } from '../../probes/syscalls/syscall-names.js';
 
 describe('syscall tables', () => {
   it('names arm64 numbers as asm-generic/unistd.h does', () => {

@@ -1,4 +1,4 @@
-// The probes compile for every architecture the project names (x86 and
+// The probes (probes/<name>/<name>.bpf.c) compile for every architecture the project names (x86 and
 // arm64), each against its own kernel types (bpf/arch/<arch>/vmlinux.h) and
 // syscall numbers (bpf/syscall_arch.h), with warnings as errors, and the
 // probes that pick syscalls by number use that architecture's numbers.
@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const BPF_DIR = fileURLToPath(new URL('../../bpf', import.meta.url));
+const PROBES_DIR = fileURLToPath(new URL('../../probes', import.meta.url));
 const EM_BPF = 247;
 
 describe('BPF objects per architecture', () => {
@@ -22,7 +23,11 @@ describe('BPF objects per architecture', () => {
     return dir;
   };
   const objects = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.bpf.o')).sort();
-  const sources = readdirSync(BPF_DIR).filter((f) => f.endsWith('.bpf.c')).map((f) => f.replace(/\.c$/, '.o')).sort();
+  // The probes' own (probes/<name>/<name>.bpf.c) and the benchmark fixtures of bpf/.
+  const sources = [BPF_DIR, ...readdirSync(PROBES_DIR).map((name) => path.join(PROBES_DIR, name))]
+    .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bpf.c')))
+    .map((f) => f.replace(/\.c$/, '.o'))
+    .sort();
 
   it('builds every probe for x86 and arm64, as BPF ELF objects', () => {
     for (const arch of ['x86', 'arm64']) {

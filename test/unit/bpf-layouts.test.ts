@@ -1,18 +1,19 @@
-// The C <-> TypeScript contract: agent/probes/layouts.generated.ts is what
-// hack/gen-layouts.ts makes from the BTF of bpf/contract.c as the headers
-// are now, bpf/contract.c lists every struct the headers share with user
-// space, a drifted struct is told apart, and a decoder reading a member at a
-// width C no longer has throws instead of misreading.
+// The C <-> TypeScript contract: every layout.generated.ts (one per probe,
+// beside its header; agent/probes/layouts.generated.ts for bpf/loupe.h) is
+// what hack/gen-layouts.ts makes from the BTF of bpf/contract.c as the
+// headers are now, the contract holds every struct the headers declare, a
+// drifted struct is told apart, and a decoder reading a member at a width C
+// no longer has throws instead of misreading.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readU32, readU64 } from '../../agent/probes/kernel-decode.js';
-import { layouts } from '../../agent/probes/layouts.generated.js';
-import { LAYOUTS_FILE, layoutsFromObject, layoutsSource } from '../../hack/gen-layouts.js';
+import { layouts } from '../../probes/exec/layout.generated.js';
+import { contractHeaders, layoutFiles, layoutsFromObject, structsDeclaredIn } from '../../hack/gen-layouts.js';
 
 const BPF_DIR = fileURLToPath(new URL('../../bpf', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/drifted-contract.bpf.c', import.meta.url));
@@ -23,15 +24,16 @@ describe('the C <-> TypeScript layout contract', () => {
   const contract = path.join(out, 'contract.o');
   execFileSync('make', ['-s', '-C', BPF_DIR, `BUILD=${out}`, contract], { stdio: ['ignore', 'ignore', 'pipe'] });
 
-  it('layouts.generated.ts is what the headers give now (npm run layouts)', () => {
-    assert.equal(readFileSync(LAYOUTS_FILE, 'utf8'), layoutsSource(layoutsFromObject(contract)));
+  it('every layout.generated.ts is what the headers give now (npm run layouts)', () => {
+    const files = layoutFiles(layoutsFromObject(contract));
+    assert.ok(files.length >= 10, `${files.length} generated files: loupe.h and one per probe`);
+    for (const file of files) assert.equal(readFileSync(file.path, 'utf8'), file.source, `${file.path} is stale: run npm run layouts`);
   });
 
-  it('bpf/contract.c lists every named struct of the shared headers', () => {
-    const declared = readdirSync(BPF_DIR)
-      .filter((f) => f.endsWith('.h') && f !== 'syscall_arch.h')
-      .flatMap((f) => [...readFileSync(path.join(BPF_DIR, f), 'utf8').matchAll(/^struct (\w+) \{/gm)].map((m) => m[1]));
-    assert.deepEqual(Object.keys(layouts).sort(), declared.sort());
+  it('the contract holds exactly the named structs the headers declare', () => {
+    const declared = contractHeaders().flatMap(({ header }) => structsDeclaredIn(header));
+    assert.ok(declared.includes('loupe_target') && declared.includes('exec_event'));
+    assert.deepEqual(Object.keys(layoutsFromObject(contract)).sort(), declared.sort());
   });
 
   it('tells a drifted struct apart', () => {

@@ -3,7 +3,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { Profile } from 'pprof-format';
 import { encodePprof } from '../../agent/pprof.js';
-import { foldedStacksOf, type FoldedStacks } from '../../agent/probes/profile-stacks.js';
+import { foldedStacksOf, type FoldedStacks } from '../../probes/profile/stacks.js';
 import { mergeProbeResults } from '../../api/merge.js';
 import type { ProfileResult } from '../../api/results.js';
 

@@ -9,8 +9,8 @@ import type { ExecResult } from '../../api/results.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { ProbeSpec } from '../../api/probes.js';
 import type { ProbeDefinition, ProbeEvent, ProbeSpecOf } from '../../agent/probes/probe.js';
-import { samplingFrequencyHz } from '../../agent/probes/profile.js';
-import { syscalls, TARGET_OWN_LATENCY, type SyscallsDelta } from '../../agent/probes/syscalls.js';
+import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
+import { syscalls, TARGET_OWN_LATENCY, type SyscallsDelta } from '../../probes/syscalls/kernel.js';
 import {
   encodeTargetKey,
   encodeTargetValue,

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS, histogramCount, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { FilesResult } from '../../api/results.js';
 import { filesForProfile, probeOptionsError, resultForProfile, syscallsForProfile } from '../../agent/probe-options.js';
-import { samplingFrequencyHz } from '../../agent/probes/profile.js';
+import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
 import {
   LATENCY_SIZE,
   SyscallsDeltas,
@@ -18,7 +18,7 @@ import {
   type Latency,
   type SyscallsDelta,
   type Totals,
-} from '../../agent/probes/syscalls.js';
+} from '../../probes/syscalls/kernel.js';
 import { parseTraceOptions, traceProbeSpecs, UsageError } from '../../agent/trace-options.js';
 
 const GETPPID = 110;

@@ -19,7 +19,7 @@ import {
   sumBioTotals,
   type BioSnapshot,
   type BioTotals,
-} from '../../agent/probes/biolatency.js';
+} from '../../probes/biolatency/kernel.js';
 
 const VDA = (254 << 20) | 0;
 

@@ -6,7 +6,7 @@ import {
   decodeExecEvent,
   execEventAttributes,
   exitCodeOf,
-} from '../../agent/probes/exec-decode.js';
+} from '../../probes/exec/decode.js';
 
 interface RawExecEvent {
   cgroupId: bigint;
@@ -16,7 +16,7 @@ interface RawExecEvent {
   exitStatus?: number;
 }
 
-/** Lays out a struct exec_event as bpf/exec.h does. */
+/** Lays out a struct exec_event as probes/exec/exec.h does. */
 function execEvent(e: RawExecEvent): Buffer {
   const buf = Buffer.alloc(EXEC_EVENT_SIZE);
   buf.writeBigUInt64LE(e.cgroupId, 0);

@@ -6,7 +6,7 @@ import {
   UNREADABLE_PATH,
   decodeFileKey,
   filesResults,
-} from '../../agent/probes/files-decode.js';
+} from '../../probes/files/decode.js';
 
 function fileKey(cgroupId: bigint, path: string): Buffer {
   const buf = Buffer.alloc(FILE_KEY_SIZE);

@@ -8,9 +8,9 @@ import {
   decodeOomkillEvent,
   oomkillEventAttributes,
   type OomkillEvent,
-} from '../../agent/probes/oomkill-decode.js';
+} from '../../probes/oomkill/decode.js';
 
-/** A struct oomkill_event as bpf/oomkill.h lays it out. */
+/** A struct oomkill_event as probes/oomkill/oomkill.h lays it out. */
 function eventBuffer(cgroupId: bigint, pid: number, comm: string): Buffer {
   const buf = Buffer.alloc(OOMKILL_EVENT_SIZE);
   buf.writeBigUInt64LE(cgroupId, 0);

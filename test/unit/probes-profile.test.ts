@@ -5,14 +5,14 @@ import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Profile } from 'pprof-format';
 import { createProfileDownloadHandler } from '../../agent/profile-download.js';
-import { createProfileProbe, parseCpuList } from '../../agent/probes/profile.js';
+import { createProfileProbe, parseCpuList } from '../../probes/profile/kernel.js';
 import {
   PROFILE_KEY_SIZE,
   PROFILE_MAX_DEPTH,
   decodeProfileKey,
   decodeStack,
   stackIdLost,
-} from '../../agent/probes/profile-decode.js';
+} from '../../probes/profile/decode.js';
 import {
   MAX_FOLDED_STACK_CHARS,
   ProfileAggregator,
@@ -20,7 +20,7 @@ import {
   foldedStacksOf,
   formatFolded,
   type FoldedStacks,
-} from '../../agent/probes/profile-stacks.js';
+} from '../../probes/profile/stacks.js';
 import type { Frame } from '../../agent/symbolize/symbolizer.js';
 
 const user = (name: string, module = 'app'): Frame => ({ name, module, kernel: false });

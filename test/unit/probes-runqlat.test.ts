@@ -12,7 +12,7 @@ import {
   sumRunqlatTotals,
   type RunqlatSnapshot,
   type RunqlatTotals,
-} from '../../agent/probes/runqlat.js';
+} from '../../probes/runqlat/kernel.js';
 
 function totals(zero: number, latency: Record<number, number>): RunqlatTotals {
   const t: RunqlatTotals = { zero: BigInt(zero), latency: new Array<bigint>(HISTOGRAM_BUCKETS).fill(0n) };

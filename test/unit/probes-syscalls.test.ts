@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS, histogramCount } from '../../api/histogram.js';
 import { OTHER_TOP_KEY } from '../../api/merge.js';
 import { SyscallsResultSchema } from '../../api/results.js';
-import { SYSCALL_NAMES, syscallName } from '../../agent/probes/syscall-names.js';
+import { SYSCALL_NAMES, syscallName } from '../../probes/syscalls/node-syscalls.js';
 import {
   COUNT_SIZE,
   OTHER_SYSCALL_NR,
@@ -18,13 +18,13 @@ import {
   type Count,
   type SyscallsSnapshot,
   type Totals,
-} from '../../agent/probes/syscalls.js';
+} from '../../probes/syscalls/kernel.js';
 import { decodeTargetValue } from '../../agent/probes/target-value.js';
 
 const GETPPID = 110;
 const CLOSE = 3;
 
-/** A struct syscalls_totals as bpf/syscalls.h lays it out. */
+/** A struct syscalls_totals as probes/syscalls/syscalls.h lays it out. */
 function totalsBuffer(errors: bigint, zero: bigint, latency: Record<number, bigint>): Buffer {
   const buf = Buffer.alloc(TOTALS_SIZE);
   buf.writeBigUInt64LE(errors, 0);

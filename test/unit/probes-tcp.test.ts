@@ -7,7 +7,7 @@ import {
   formatEndpoint,
   formatIPv6,
   tcpEventAttributes,
-} from '../../agent/probes/tcp-decode.js';
+} from '../../probes/tcp/decode.js';
 
 interface RawTcpEvent {
   cgroupId?: bigint;
@@ -22,7 +22,7 @@ interface RawTcpEvent {
   bytesReceived?: bigint;
 }
 
-/** Lays out a struct tcp_event as bpf/tcp.h does. */
+/** Lays out a struct tcp_event as probes/tcp/tcp.h does. */
 function tcpEvent(e: RawTcpEvent): Buffer {
   const buf = Buffer.alloc(TCP_EVENT_SIZE);
   buf.writeBigUInt64LE(e.cgroupId ?? 1n, 0);

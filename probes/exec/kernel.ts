@@ -1,0 +1,20 @@
+// The exec probe: every exec and process exit in traced cgroups, from the
+// sched tracepoints through a ring buffer (exec.bpf.c).
+import { attachPrograms } from '../../agent/probes/attach-programs.js';
+import { eventProbeReader } from '../../agent/probes/event-ring.js';
+import { ExecAggregator, decodeExecEvent, execEventAttributes } from './decode.js';
+import type { ProbeDefinition } from '../../agent/probes/probe.js';
+
+export const exec: ProbeDefinition<'exec'> = {
+  name: 'exec',
+  description: 'Process executions (by program path) and exits.',
+  objectFile: 'exec.bpf.o',
+
+  attach(obj) {
+    return attachPrograms(obj, ['loupe_exec', 'loupe_exit']);
+  },
+
+  reader(obj, onEvent) {
+    return eventProbeReader('exec', obj, onEvent, decodeExecEvent, new ExecAggregator(), execEventAttributes);
+  },
+};

@@ -1,0 +1,20 @@
+// The oomkill probe: every process the kernel OOM killer picks in a traced
+// cgroup, from oom:mark_victim through a ring buffer (oomkill.bpf.c).
+import { attachPrograms } from '../../agent/probes/attach-programs.js';
+import { eventProbeReader } from '../../agent/probes/event-ring.js';
+import { OomkillAggregator, decodeOomkillEvent, oomkillEventAttributes } from './decode.js';
+import type { ProbeDefinition } from '../../agent/probes/probe.js';
+
+export const oomkill: ProbeDefinition<'oomkill'> = {
+  name: 'oomkill',
+  description: 'Processes killed by the kernel OOM killer, by command.',
+  objectFile: 'oomkill.bpf.o',
+
+  attach(obj) {
+    return attachPrograms(obj, ['loupe_mark_victim']);
+  },
+
+  reader(obj, onEvent) {
+    return eventProbeReader('oomkill', obj, onEvent, decodeOomkillEvent, new OomkillAggregator(), oomkillEventAttributes);
+  },
+};
