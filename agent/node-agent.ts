@@ -17,7 +17,7 @@ import {
   type NodeTracePlanStatus,
   type NodeTraceTarget,
 } from '../api/nodetraceplan.js';
-import type { ProbeName } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 import { isNotFound } from '../kube/api-error.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import type { KubeObject } from '../kube/kube-object.js';

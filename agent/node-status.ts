@@ -10,7 +10,7 @@ import type {
   NodeProfileStatus,
   NodeTracePlanStatus,
 } from '../api/nodetraceplan.js';
-import type { ProbeName } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 import { fitNodeTracePlanStatusToBudget, NODE_STATUS_BUDGET_BYTES } from '../api/status-budget.js';
 import type { DroppedProbe } from './cost/budget.js';
 import type { TargetResolution } from './plan-targets.js';

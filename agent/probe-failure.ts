@@ -4,7 +4,7 @@
 // Only a real verifier rejection mentions the verifier.
 import { existsSync } from 'node:fs';
 import { BpfError, TracefsUnavailableError } from '../native/index.js';
-import type { ProbeName } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 
 export const KERNEL_BTF_PATH = '/sys/kernel/btf/vmlinux';
 /**

@@ -5,22 +5,16 @@
 // object's `targets` map (cgroup id → profile bitmask + slot), and the last
 // profile to leave detaches it. Collected deltas are routed to profiles by the bitmask in
 // force when they were counted, each profile getting them through its own
-// probe options (agent/probe-options.ts).
+// probe options (its definition's forProfile).
 import pino, { type Logger } from 'pino';
 import type { BpfLink, BpfMap, BpfObject } from '../native/index.js';
 import type { ProbeSpec } from '../api/probes.js';
-import type { ProbeName } from '../api/results.js';
-import { foldTop, mergeProbeResults, withTopList } from '../api/merge.js';
-import { probeOptionsError, resultForProfile } from './probe-options.js';
-import {
-  MAX_PROFILE_SLOTS,
-  TARGETS_MAP,
-  type ProbeDefinition,
-  type ProbeEvent,
-  type ProbeReader,
-  type ProbeResult,
-  type ProbeSpecOf,
-} from './probes/probe.js';
+import { mergeProbeResults, withTopLists } from '../api/merge.js';
+import type { ProbeResults } from '../api/results.js';
+import { foldTop } from '../api/top-list.js';
+import { PROBE_NAMES, type OptionsOf, type ProbeName, type ResultOf } from '../probes/registry.js';
+import type { ProbeCatalog } from './probes/catalog.js';
+import { MAX_PROFILE_SLOTS, TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeReader } from './probes/probe.js';
 import { encodeTargetValue as encodeTarget } from './probes/target-value.js';
 import { probeFailure, type ProbeFailure } from './probe-failure.js';
 import { SlotAllocator } from './slot-allocator.js';
@@ -48,13 +42,23 @@ export interface ProfileState {
 }
 
 /** Accumulated results of one profile: probe → cgroup id → result since the profile joined. */
-export type ProfileResults = { [N in ProbeName]?: Map<bigint, ProbeResult<N>> };
+export type ProfileResults = { [N in ProbeName]?: Map<bigint, ResultOf<N>> };
+
+/** One cgroup's part of a profile's accumulated results. */
+export function cgroupResults(results: ProfileResults, cgroupId: bigint): ProbeResults {
+  const of: Record<string, unknown> = {};
+  for (const probe of PROBE_NAMES) {
+    const result = results[probe]?.get(cgroupId);
+    if (result !== undefined) of[probe] = result;
+  }
+  return of as ProbeResults;
+}
 
 export interface ProbeManagerOptions {
   /** Probes this agent can load; one missing here fails like one that does not load. */
-  catalog: Readonly<{ [N in ProbeName]?: ProbeDefinition<N> }>;
+  catalog: ProbeCatalog;
   /** Opens a probe's BPF object (not loaded yet); see openProbeObject. */
-  openObject: (definition: ProbeDefinition) => BpfObject;
+  openObject: (definition: ProbeDefinition, name: ProbeName) => BpfObject;
   /** Rare events, with the ids of the profiles that wanted each. */
   onEvent?: (event: ProbeEvent, profileIds: string[]) => void;
   logger?: Logger;
@@ -77,7 +81,7 @@ interface LoadedProbe {
   /** The users' options the kernel side was last set for (JSON), and the links' attachSetting. */
   appliedOptions: string;
   attachSetting: number | string | undefined;
-  reader: ProbeReader<ProbeName>;
+  reader: ProbeReader;
   /** Mirror of the kernel targets map. */
   targets: Map<bigint, TargetEntry>;
   slots: SlotAllocator;
@@ -125,8 +129,8 @@ export function encodeTargetValue(entry: TargetEntry): Buffer {
 }
 
 /** The profile's options for a probe; undefined when it does not ask for it. */
-function specOf<N extends ProbeName>(profile: Profile, probe: N): ProbeSpecOf<N> | undefined {
-  return profile.spec.probes.find((spec): spec is ProbeSpecOf<N> => spec.name === probe);
+function specOf<N extends ProbeName>(profile: Profile, probe: N): OptionsOf<N> | undefined {
+  return profile.spec.probes.find((spec): spec is OptionsOf<N> => spec.name === probe);
 }
 
 /** The options of a probe's users, in a stable order (slots), for its definition's hooks. */
@@ -267,7 +271,7 @@ export class ProbeManager {
     for (const profile of this.profiles.values()) {
       if (profile.spec.targets.length === 0) continue; // nothing of it runs here: it needs no probe
       for (const spec of profile.spec.probes) {
-        const optionsError = probeOptionsError(spec);
+        const optionsError = (this.options.catalog[spec.name] as ProbeDefinition | undefined)?.optionsError?.(spec);
         if (optionsError !== undefined) {
           profile.failed.set(spec.name, { probe: spec.name, message: optionsError });
           continue;
@@ -302,7 +306,7 @@ export class ProbeManager {
     let links: BpfLink[] = [];
     try {
       if (definition === undefined) throw new Error(`probe ${name} is not in this agent's catalog`);
-      object = this.options.openObject(definition);
+      object = this.options.openObject(definition, name);
       definition.configure?.(object);
       await object.loadAsync();
       if (this.closed) throw new Error('the probe manager was closed while the probe loaded');
@@ -444,18 +448,18 @@ export class ProbeManager {
       if (target === undefined) continue; // counted for a cgroup no profile targets any more
       for (const profile of this.profilesInMask(probe, target.mask)) {
         const spec = specOf(profile, probe.name);
-        const result = spec === undefined ? delta : resultForProfile(spec, delta);
-        if (result !== undefined) this.accumulate(profile, probe.name, cgroupId, result);
+        const result = spec === undefined || probe.definition.forProfile === undefined ? delta : probe.definition.forProfile(spec, delta);
+        if (result !== undefined) this.accumulate(profile, probe.name, cgroupId, result as ResultOf<typeof probe.name>);
       }
     }
   }
 
-  private accumulate<N extends ProbeName>(profile: Profile, probe: N, cgroupId: bigint, delta: ProbeResult<N>): void {
-    const byCgroup = (profile.results[probe] ?? new Map()) as Map<bigint, ProbeResult<N>>;
-    (profile.results as Record<N, Map<bigint, ProbeResult<N>>>)[probe] = byCgroup;
+  private accumulate<N extends ProbeName>(profile: Profile, probe: N, cgroupId: bigint, delta: ResultOf<N>): void {
+    const byCgroup = (profile.results[probe] ?? new Map()) as Map<bigint, ResultOf<N>>;
+    (profile.results as Record<N, Map<bigint, ResultOf<N>>>)[probe] = byCgroup;
     const before = byCgroup.get(cgroupId);
     const merged = before === undefined ? delta : mergeProbeResults(probe, [before, delta]);
-    byCgroup.set(cgroupId, withTopList(probe, merged, (list) => foldTop(list, this.maxTopKeys)));
+    byCgroup.set(cgroupId, withTopLists(probe, merged, (list) => foldTop(list, this.maxTopKeys)));
   }
 
   private routeEvent(probe: LoadedProbe, event: ProbeEvent): void {

@@ -3,10 +3,11 @@
 // still counts), and per pod, busiest first; top lists cut to the profile's
 // topN. Taken once per interval, so status changes at most that often.
 import { activityOf } from '../api/activity.js';
-import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import { mergeResultSets, zeroResults } from '../api/merge.js';
 import type { NodePodResult } from '../api/nodetraceplan.js';
-import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
-import type { ProfileResults } from './probe-manager.js';
+import type { ProbeResults } from '../api/results.js';
+import { PROBE_NAMES, type ProbeName } from '../probes/registry.js';
+import { cgroupResults, type ProfileResults } from './probe-manager.js';
 
 /** The pod a cgroup belongs (or belonged) to. */
 export interface PodRef {
@@ -29,19 +30,6 @@ export interface ProfileSummaryInput {
   results: ProfileResults;
   pods: ReadonlyMap<bigint, PodRef>;
   topN: number;
-}
-
-function setResult<N extends ProbeName>(into: ProbeResults, probe: N, result: ResultOf<N>, topN: number): void {
-  (into as Record<N, ResultOf<N>>)[probe] = withTopList(probe, result, (list) => boundTop(list, topN));
-}
-
-function mergeOver<N extends ProbeName>(results: ProfileResults, probe: N, cgroupIds: readonly bigint[]): ResultOf<N> {
-  const byCgroup = results[probe] as Map<bigint, ResultOf<N>> | undefined;
-  const present = cgroupIds.flatMap((id) => {
-    const result = byCgroup?.get(id);
-    return result === undefined ? [] : [result];
-  });
-  return mergeProbeResults(probe, present);
 }
 
 /** Busiest first (api/activity.ts), the order the status budget cuts from the end of; ties by name. */
@@ -68,13 +56,14 @@ export function summarizeProfile(input: ProfileSummaryInput): ProfileSummary {
     entry.cgroupIds.push(id);
     cgroupsByPod.set(ref.podUid, entry);
   }
-  const results: ProbeResults = {};
-  for (const probe of shown) setResult(results, probe, mergeOver(input.results, probe, [...counted]), input.topN);
-  const pods = [...cgroupsByPod.values()].map(({ ref, cgroupIds }): NodePodResult => {
-    const podResults: ProbeResults = {};
-    for (const probe of shown) setResult(podResults, probe, mergeOver(input.results, probe, cgroupIds), input.topN);
-    return { podUid: ref.podUid, namespace: ref.namespace, pod: ref.pod, results: podResults };
-  });
+  // Zero results of the shown probes: each shows, with zeros, before anything happened.
+  const zeros = zeroResults(shown);
+  const resultsOf = (cgroupIds: readonly bigint[]): ProbeResults =>
+    mergeResultSets([zeros, ...cgroupIds.map((id) => cgroupResults(input.results, id))], input.topN, shown);
+  const results = resultsOf([...counted]);
+  const pods = [...cgroupsByPod.values()].map(
+    ({ ref, cgroupIds }): NodePodResult => ({ podUid: ref.podUid, namespace: ref.namespace, pod: ref.pod, results: resultsOf(cgroupIds) }),
+  );
   pods.sort(busiestFirst);
   return { results, pods };
 }

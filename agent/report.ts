@@ -1,11 +1,12 @@
 // A profile's accumulated results as a report: totals over its targets and a
 // per-target breakdown, top lists cut to N, latencies as p50/p90/p99 (with the
 // histogram they come from). Plain JSON: cgroup ids are decimal strings.
-import { boundTop, emptyProbeResult, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
 import type { ProfileCost } from '../api/cost.js';
-import type { ProbeName, ProbeResults } from '../api/results.js';
+import { mergeResultSets, zeroResults } from '../api/merge.js';
+import type { ProbeResults } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 import type { ProbeFailure } from './probe-failure.js';
-import type { ProfileResults } from './probe-manager.js';
+import { cgroupResults, type ProfileResults } from './probe-manager.js';
 
 export interface ReportTarget {
   /** How the user named the target: `pid 1234`, `container 3f2a…`, `cgroup /kubepods.slice/…`. */
@@ -41,29 +42,19 @@ export interface ProfileReportInput {
   cost?: ProfileCost;
 }
 
-function resultFor<N extends ProbeName>(results: ProfileResults, probe: N, cgroupId: bigint): ResultOf<N> {
-  const byCgroup = results[probe] as Map<bigint, ResultOf<N>> | undefined;
-  return byCgroup?.get(cgroupId) ?? emptyProbeResult(probe);
-}
-
-function setResult<N extends ProbeName>(into: ProbeResults, probe: N, result: ResultOf<N>, top: number): void {
-  (into as Record<N, ResultOf<N>>)[probe] = withTopList(probe, result, (list) => boundTop(list, top));
-}
-
 export function buildProfileReport(input: ProfileReportInput): ProfileReport {
-  const totals: ProbeResults = {};
-  const targets: TargetReport[] = input.targets.map((t) => ({ target: t.label, cgroupId: String(t.cgroupId), results: {} }));
+  // Zero results first: every probe shows, and a result merged alone has its latency summaries recomputed.
+  const zeros = zeroResults(input.probes);
+  const resultsOf = (cgroupIds: readonly bigint[]) =>
+    mergeResultSets([zeros, ...cgroupIds.map((id) => cgroupResults(input.results, id))], input.top, input.probes);
   const distinctCgroups = [...new Set(input.targets.map((t) => t.cgroupId))];
-  for (const probe of input.probes) {
-    const perCgroup = distinctCgroups.map((id) => resultFor(input.results, probe, id));
-    setResult(totals, probe, mergeProbeResults(probe, perCgroup), input.top);
-    input.targets.forEach((t, i) => {
-      // merging one result recomputes its latency summaries, whoever produced it
-      const result = mergeProbeResults(probe, [resultFor(input.results, probe, t.cgroupId)]);
-      setResult(targets[i]!.results, probe, result, input.top);
-    });
-  }
-  const report: ProfileReport = { profileId: input.profileId, probes: [...input.probes], failed: [...input.failed], totals, targets };
+  const report: ProfileReport = {
+    profileId: input.profileId,
+    probes: [...input.probes],
+    failed: [...input.failed],
+    totals: resultsOf(distinctCgroups),
+    targets: input.targets.map((t) => ({ target: t.label, cgroupId: String(t.cgroupId), results: resultsOf([t.cgroupId]) })),
+  };
   if (input.cost !== undefined) report.cost = input.cost;
   return report;
 }

@@ -4,9 +4,9 @@
 // merged into every summary the new one reports, so no total goes backwards.
 // Only results taken under the spec the plan still carries (same profile uid,
 // same generation) are kept: anything else would mix two specs' numbers.
-import { boundTop, mergeProbeResults, withTopList, type ResultOf } from '../api/merge.js';
+import { mergeResultSets } from '../api/merge.js';
 import type { NodePodResult, NodeTracePlan } from '../api/nodetraceplan.js';
-import { PROBE_NAMES, type ProbeName, type ProbeResults } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 import { busiestFirst, type ProfileSummary } from './profile-summary.js';
 
 /** Per profile uid, what the plan's status held for the profiles its spec still carries. */
@@ -18,19 +18,6 @@ export function baselinesFromPlan(plan: NodeTracePlan): Map<string, ProfileSumma
     baselines.set(entry.uid, { results: reported.results, pods: reported.pods ?? [] });
   }
   return baselines;
-}
-
-function mergeProbe<N extends ProbeName>(into: ProbeResults, probe: N, sets: readonly ProbeResults[], topN: number): void {
-  const present = sets.flatMap((set) => (set[probe] === undefined ? [] : [set[probe] as ResultOf<N>]));
-  if (present.length === 0) return;
-  (into as Record<N, ResultOf<N>>)[probe] = withTopList(probe, mergeProbeResults(probe, present), (list) => boundTop(list, topN));
-}
-
-/** Probe by probe over the profile's probes: counters and histograms add exactly; top lists re-rank, cut to topN. */
-function mergeResults(live: ProbeResults, baseline: ProbeResults, probes: readonly ProbeName[], topN: number): ProbeResults {
-  const merged: ProbeResults = {};
-  for (const probe of PROBE_NAMES) if (probes.includes(probe)) mergeProbe(merged, probe, [live, baseline], topN);
-  return merged;
 }
 
 /**
@@ -49,11 +36,11 @@ export function withBaseline(
   const pods = new Map<string, NodePodResult>(live.pods.map((pod) => [pod.podUid, pod]));
   for (const old of baseline.pods) {
     const now = pods.get(old.podUid);
-    const results = mergeResults(now?.results ?? {}, old.results, probes, topN);
+    const results = mergeResultSets([now?.results ?? {}, old.results], topN, probes);
     if (Object.keys(results).length > 0) pods.set(old.podUid, { ...(now ?? old), results });
   }
   return {
-    results: mergeResults(live.results, baseline.results, probes, topN),
+    results: mergeResultSets([live.results, baseline.results], topN, probes),
     pods: [...pods.values()].sort(busiestFirst),
   };
 }

@@ -3,10 +3,14 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseDuration } from '../api/duration.js';
-import { FilesProbeSpecSchema, SyscallsProbeSpecSchema, type ProbeSpec } from '../api/probes.js';
-import { MAX_TOP_N, PROBE_NAMES, ProbeNameSchema } from '../api/results.js';
+import type { ProbeSpec } from '../api/probes.js';
+import { FilesOptionsSchema } from '../probes/files/files.js';
+import { SyscallsOptionsSchema } from '../probes/syscalls/syscalls.js';
+import { ProbeNameSchema } from '../api/results.js';
+import { MAX_TOP_N } from '../api/top-list.js';
+import { PROBE_NAMES } from '../probes/registry.js';
 import { parseContainerRef } from './cgroup/container.js';
-import { probeOptionsError } from './probe-options.js';
+import { syscallsOptionsError } from '../probes/syscalls/kernel.js';
 
 export const TRACE_USAGE = `Usage: loupe trace [targets] [options]
 
@@ -90,9 +94,9 @@ const positiveInt = (flag: string, max: number) =>
 const syscallList = z
   .string()
   .transform((text) => text.split(',').map((n) => n.trim()).filter((n) => n.length > 0))
-  .pipe(SyscallsProbeSpecSchema.shape.only.unwrap())
+  .pipe(SyscallsOptionsSchema.shape.only.unwrap())
   .superRefine((only, ctx) => {
-    const error = probeOptionsError({ name: 'syscalls', only });
+    const error = syscallsOptionsError({ name: 'syscalls', only });
     if (error !== undefined) ctx.addIssue({ code: 'custom', message: `--syscalls: ${error}` });
   });
 
@@ -111,7 +115,7 @@ export const TraceOptionsSchema = z
     targets: z.array(TraceTargetSchema),
     probes: probeList.default([...PROBE_NAMES]),
     syscalls: syscallList.optional(),
-    pathPrefixes: FilesProbeSpecSchema.shape.pathPrefixes,
+    pathPrefixes: FilesOptionsSchema.shape.pathPrefixes,
     duration: durationMs('duration')
       .refine((ms) => ms > 0, '--duration must be longer than 0 (leave it out to trace until Ctrl-C)')
       .optional(),

@@ -10,7 +10,8 @@ import { DnsLabelSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
 import { OtlpOutputSchema } from './otlp.js';
 import { parseWith, type ParseResult } from './parse.js';
 import { MAX_PROBES, ProbeSpecListSchema } from './probes.js';
-import { MAX_TOP_N, ProbeNameSchema, ProbeResultsSchema } from './results.js';
+import { ProbeNameSchema, ProbeResultsSchema } from './results.js';
+import { MAX_TOP_N } from './top-list.js';
 import { MAX_STATUS_PODS, TruncationSchema } from './traceprofile.js';
 
 export const NODE_TRACE_PLAN_KIND = 'NodeTracePlan';

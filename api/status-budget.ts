@@ -3,9 +3,9 @@
 // detail first, the per-pod breakdown, then the tails of the top lists, until
 // the status serializes within its byte budget, and record what was left out.
 import { Buffer } from 'node:buffer';
-import { TOP_LIST_FIELD } from './merge.js';
+import { topListsOf } from './merge.js';
 import type { NodeTracePlanStatus } from './nodetraceplan.js';
-import { PROBE_NAMES, type ProbeResults, type TopEntry } from './results.js';
+import type { ProbeResults } from './results.js';
 import { MAX_STATUS_PODS, type TraceProfileStatus, type Truncation } from './traceprofile.js';
 
 /** Budget of TraceProfile.status, as JSON bytes. */
@@ -24,14 +24,6 @@ const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 function recordTruncation(b: Breakdown, pods: number, topEntries: number): void {
   b.truncated = { pods: (b.truncated?.pods ?? 0) + pods, topEntries: (b.truncated?.topEntries ?? 0) + topEntries };
-}
-
-function topListsOf(results: ProbeResults | undefined): TopEntry[][] {
-  if (results === undefined) return [];
-  return PROBE_NAMES.flatMap((probe) => {
-    const result = results[probe] as Record<string, unknown> | undefined;
-    return result === undefined ? [] : [result[TOP_LIST_FIELD[probe]] as TopEntry[]];
-  });
 }
 
 /** Trims `breakdowns` (parts of `root`, mutated in place) until `root` fits in `bytes`. */
@@ -58,7 +50,7 @@ function fitBreakdowns(root: unknown, breakdowns: Breakdown[], bytes: number): v
   }
   // Top lists are ranked too: cut every list to the same length, shorter and shorter.
   const lists = breakdowns.flatMap((b) => [
-    ...topListsOf(b.results).map((list) => ({ b, list })),
+    ...(b.results === undefined ? [] : topListsOf(b.results)).map((list) => ({ b, list })),
     ...(b.pods ?? []).flatMap((pod) => topListsOf(pod.results).map((list) => ({ b, list }))),
   ]);
   let cap = Math.max(0, ...lists.map(({ list }) => list.length));

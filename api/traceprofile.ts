@@ -9,7 +9,8 @@ import { ConditionListSchema, DnsLabelSchema, LabelSelectorSchema, ObjectMetaSch
 import { OtlpOutputSchema } from './otlp.js';
 import { parseWith, type ParseResult } from './parse.js';
 import { ProbeSpecListSchema } from './probes.js';
-import { MAX_TOP_N, ProbeResultsSchema } from './results.js';
+import { ProbeResultsSchema } from './results.js';
+import { MAX_TOP_N } from './top-list.js';
 
 export const TRACE_PROFILE_KIND = 'TraceProfile';
 export const TRACE_PROFILE_PLURAL = 'traceprofiles';

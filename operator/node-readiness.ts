@@ -5,7 +5,7 @@
 // for the profile's status (and its Degraded condition).
 import { parseDuration } from '../api/duration.js';
 import type { NodeProfileStatus } from '../api/nodetraceplan.js';
-import type { ProbeName } from '../api/results.js';
+import type { ProbeName } from '../probes/registry.js';
 
 /** What one node's plan status says about one profile. */
 export interface NodeReport {

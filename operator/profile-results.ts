@@ -2,25 +2,15 @@
 // top lists re-ranked and cut to the profile's topN (api/merge.ts), and a
 // per-pod breakdown ranked busiest first.
 import { activityOf } from '../api/activity.js';
-import { boundTop, mergeAllProbeResults, withTopList } from '../api/merge.js';
+import { mergeResultSets } from '../api/merge.js';
 import type { NodeProfileStatus } from '../api/nodetraceplan.js';
-import { PROBE_NAMES, type ProbeResults } from '../api/results.js';
+import type { ProbeResults } from '../api/results.js';
 import type { PodResult, Truncation } from '../api/traceprofile.js';
 
 export interface ProfileResults {
   results?: ProbeResults;
   pods?: PodResult[];
   truncated?: Truncation;
-}
-
-/** Top lists cut to topN after merging. */
-export function boundedResults(results: ProbeResults, topN: number): ProbeResults {
-  const bounded: ProbeResults = {};
-  for (const probe of PROBE_NAMES) {
-    const result = results[probe];
-    if (result !== undefined) Object.assign(bounded, { [probe]: withTopList(probe, result, (list) => boundTop(list, topN)) });
-  }
-  return bounded;
 }
 
 /** Busiest first (api/activity.ts, the same order the nodes cut by); ties by name. */
@@ -42,7 +32,7 @@ export function mergeNodeResults(reports: readonly NodeResults[], topN: number, 
   const withResults = reports.filter((r) => r.entry.results !== undefined);
   if (withResults.length === 0) return {};
   const merged: ProfileResults = {
-    results: boundedResults(mergeAllProbeResults(withResults.map((r) => r.entry.results as ProbeResults)), topN),
+    results: mergeResultSets(withResults.map((r) => r.entry.results as ProbeResults), topN),
   };
 
   const pods = new Map<string, { pod: Omit<PodResult, 'results'>; results: ProbeResults[] }>();
@@ -55,7 +45,7 @@ export function mergeNodeResults(reports: readonly NodeResults[], topN: number, 
   }
   if (pods.size > 0) {
     merged.pods = [...pods.values()]
-      .map(({ pod, results }) => ({ ...pod, results: boundedResults(mergeAllProbeResults(results), topN) }))
+      .map(({ pod, results }) => ({ ...pod, results: mergeResultSets(results, topN) }))
       .sort(byActivity);
   }
 

@@ -6,7 +6,7 @@
 // its users. Map memory is held for all users alike and is split equally.
 // Ring-buffer drops cannot be split: whose event was lost is not known, so
 // each user of the probe sees all of them.
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 
 /** One loaded probe over one interval. */
 export interface ProbeInterval {

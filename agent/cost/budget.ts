@@ -13,7 +13,7 @@
 // Dropped probes stay dropped until the profile's spec changes (a new
 // generation, e.g. a raised budget): trying them again would only oscillate.
 import { parseCpuCores, type Budget } from '../../api/cost.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 import type { CostRates } from './attribution.js';
 
 /** Intervals in a row over budget before the agent acts: one busy interval is not a trend. */

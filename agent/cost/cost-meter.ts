@@ -4,7 +4,7 @@
 // their ring buffers dropped, and the agent's own CPU and memory; then the
 // split between profiles (attribution.ts).
 import type { NodeCost, ProfileCost } from '../../api/cost.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 import type { ProgramStats } from '../../native/index.js';
 import { attributeCost, type AttributedCost, type CostRates, type ProbeInterval } from './attribution.js';
 import type { BpfStats } from './bpf-stats.js';

@@ -3,9 +3,8 @@
 // the agent; a record this side cannot handle is kept instead and thrown by
 // the next consume(), i.e. from the probe's collect(), to the manager.
 import { RingBuffer, type BpfMap, type BpfObject } from '../../native/index.js';
-import type { ProbeName } from '../../api/results.js';
 import { monotonicNsToEpochMs } from './kernel-decode.js';
-import type { ProbeEvent, ProbeEventSink, ProbeReader, ProbeResult } from './probe.js';
+import type { ProbeEvent, ProbeEventSink, ProbeReader } from './probe.js';
 
 export class EventRing {
   private readonly ring: RingBuffer;
@@ -51,14 +50,14 @@ export interface EventAggregator<E, R> {
  * The reader of a probe whose records are all events: each is decoded,
  * aggregated per cgroup, and passed on to the event sink (OTLP logs).
  */
-export function eventProbeReader<N extends ProbeName, E extends KernelEvent>(
-  probe: N,
+export function eventProbeReader<R, E extends KernelEvent>(
+  probe: string,
   obj: BpfObject,
   onEvent: ProbeEventSink,
   decode: (data: Buffer) => E,
-  aggregator: EventAggregator<E, ProbeResult<N>>,
+  aggregator: EventAggregator<E, R>,
   attributes: (event: E) => ProbeEvent['attributes'],
-): ProbeReader<N> {
+): ProbeReader<R> {
   const ring = new EventRing(obj.map('events'), (data) => {
     const event = decode(data);
     aggregator.add(event);

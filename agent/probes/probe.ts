@@ -1,15 +1,8 @@
-// The contract between the probe manager and each probe: the kernel side is a
-// BPF object under bpf/build, loaded once per node and shared by every profile;
-// the user side reads its maps and ring buffers into per-cgroup results.
+// The contract between the probe manager and each probe's kernel side (its
+// descriptor's `kernel`, probes/<name>/kernel.ts): a BPF object under
+// bpf/build, loaded once per node and shared by every profile, and the user
+// side that reads its maps and ring buffers into per-cgroup results.
 import type { BpfLink, BpfObject } from '../../native/index.js';
-import type { ProbeSpec } from '../../api/probes.js';
-import type { ProbeName, ProbeResults } from '../../api/results.js';
-
-/** The result type of probe N (exec → ExecResult, …). */
-export type ProbeResult<N extends ProbeName> = NonNullable<ProbeResults[N]>;
-
-/** The options one profile gave probe N, e.g. `{name: 'files', pathPrefixes: ['/etc']}`. */
-export type ProbeSpecOf<N extends ProbeName> = Extract<ProbeSpec, { name: N }>;
 
 /**
  * Every probe object has this map: cgroup id (u64, the cgroup2 directory's
@@ -24,7 +17,8 @@ export const MAX_PROFILE_SLOTS = 64;
 
 /** A rare event (exec, exit, TCP close, …) for per-event outputs such as OTLP logs. */
 export interface ProbeEvent {
-  probe: ProbeName;
+  /** The probe's name. */
+  probe: string;
   cgroupId: bigint;
   /** Profile slots that wanted this event, from the targets map at the time. */
   profileMask: bigint;
@@ -36,21 +30,19 @@ export interface ProbeEvent {
 
 export type ProbeEventSink = (event: ProbeEvent) => void;
 
-export interface ProbeReader<N extends ProbeName> {
+export interface ProbeReader<R = unknown> {
   /**
    * What happened since the previous call, per cgroup id. Top lists are
    * complete (not cut to N) so that merging them stays exact; the caller
    * bounds them.
    */
-  collect(): Map<bigint, ProbeResult<N>>;
+  collect(): Map<bigint, R>;
   /** Stops consuming ring buffers; the object itself is closed by the manager. */
   close(): void;
 }
 
-export interface ProbeDefinition<N extends ProbeName = ProbeName> {
-  readonly name: N;
-  /** One line for `loupe trace --help` and the README's catalog. */
-  readonly description: string;
+/** R: the probe's result; S: the options one profile gives it. */
+export interface ProbeDefinition<R = unknown, S = unknown> {
   /** File name under bpf/build, e.g. 'exec.bpf.o'. */
   readonly objectFile: string;
   /** Called after open, before load: set `const volatile` config, map sizes. */
@@ -59,27 +51,27 @@ export interface ProbeDefinition<N extends ProbeName = ProbeName> {
    * Attaches every program of the loaded object; the manager owns the links.
    * `specs`: the options of the profiles using the probe (none: defaults).
    */
-  attach(obj: BpfObject, specs?: readonly ProbeSpecOf<N>[]): BpfLink[];
+  attach(obj: BpfObject, specs?: readonly S[]): BpfLink[];
   /**
    * What the links depend on among those options (the profile probe: its
    * sampling rate). When it changes the manager re-attaches: new links on the
    * same loaded object, so its maps and counts are kept. Absent: links do not
    * depend on options.
    */
-  attachSetting?(specs: readonly ProbeSpecOf<N>[]): number | string;
+  attachSetting?(specs: readonly S[]): number | string;
   /**
    * Kernel-side settings serving every profile using the loaded probe at once
    * (the syscalls probe: which syscalls get a latency histogram of their own).
    * Called before their cgroups enter the targets map and whenever their
    * options change; per-profile filters are agent/probe-options.ts.
    */
-  applyOptions?(obj: BpfObject, specs: readonly ProbeSpecOf<N>[]): void;
+  applyOptions?(obj: BpfObject, specs: readonly S[]): void;
   /**
    * The probe's bits of struct loupe_target.flags for one cgroup, from the
    * options of the profiles targeting it (the syscalls probe: one filters
    * syscalls, so their latency is kept apart there). Absent: 0.
    */
-  targetFlags?(specs: readonly ProbeSpecOf<N>[]): number;
+  targetFlags?(specs: readonly S[]): number;
   /**
    * Mirrors one targets entry where the probe's programs find it faster than
    * in the hash (the syscalls probe: the cgroup's BPF storage). The manager
@@ -87,6 +79,19 @@ export interface ProbeDefinition<N extends ProbeName = ProbeName> {
    * deletes one (undefined). Absent: the hash is all there is.
    */
   syncTarget?(obj: BpfObject, cgroupId: bigint, value: Buffer | undefined): void;
+  /**
+   * Why one profile's options cannot be served on this node (a syscall its
+   * architecture lacks); undefined when they can. Admission accepts what any
+   * node might serve, so this is where a node says no. Absent: always can.
+   */
+  optionsError?(spec: S): string | undefined;
+  /**
+   * What a profile with these options gets of one cgroup's delta, for options
+   * profiles sharing the programs set differently (files.pathPrefixes,
+   * syscalls.only): a public result (no reader-internal fields), or undefined
+   * when nothing passes. Absent: the whole delta.
+   */
+  forProfile?(spec: S, delta: R): R | undefined;
   /** Starts reading the loaded object's maps and ring buffers. */
-  reader(obj: BpfObject, onEvent: ProbeEventSink): ProbeReader<N>;
+  reader(obj: BpfObject, onEvent: ProbeEventSink): ProbeReader<R>;
 }

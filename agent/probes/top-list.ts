@@ -1,6 +1,6 @@
 // Counts per key (a command, a path, a peer) for a probe's top lists. The list
 // is complete and sorted; callers that publish it cut it to their N.
-import type { TopEntry } from '../../api/results.js';
+import type { TopEntry } from '../../api/top-list.js';
 
 export class TopList {
   private readonly tallies = new Map<string, { count: number; errors: number }>();

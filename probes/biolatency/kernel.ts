@@ -7,7 +7,7 @@ import { readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
-import type { BiolatencyResult } from '../../api/results.js';
+import type { BiolatencyResult } from './biolatency.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../agent/probes/attach-programs.js';
 import { expectSize, readU32, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
@@ -163,9 +163,7 @@ function readSnapshot(targets: BpfMap, totalsMap: BpfMap, devicesMap: BpfMap): B
   return { cgroupBySlot, totals, devices };
 }
 
-export const biolatency: ProbeDefinition<'biolatency'> = {
-  name: 'biolatency',
-  description: 'Block I/O requests, bytes, errors and latency (p50/p90/p99) of direct and synchronous I/O, by device.',
+export const biolatencyKernel: ProbeDefinition<BiolatencyResult> = {
   objectFile: 'biolatency.bpf.o',
 
   configure(obj: BpfObject) {

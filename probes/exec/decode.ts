@@ -1,7 +1,7 @@
 // exec.h's struct exec_event → a checked ExecEvent, and per-cgroup
 // aggregation of those events into ExecResults.
 import { z } from 'zod';
-import type { ExecResult } from '../../api/results.js';
+import type { ExecResult } from './exec.js';
 import { expectSize, readChars, readU32, readU64 } from '../../agent/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../agent/probes/top-list.js';

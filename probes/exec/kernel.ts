@@ -4,10 +4,9 @@ import { attachPrograms } from '../../agent/probes/attach-programs.js';
 import { eventProbeReader } from '../../agent/probes/event-ring.js';
 import { ExecAggregator, decodeExecEvent, execEventAttributes } from './decode.js';
 import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ExecResult } from './exec.js';
 
-export const exec: ProbeDefinition<'exec'> = {
-  name: 'exec',
-  description: 'Process executions (by program path) and exits.',
+export const execKernel: ProbeDefinition<ExecResult> = {
   objectFile: 'exec.bpf.o',
 
   attach(obj) {

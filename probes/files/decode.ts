@@ -2,7 +2,7 @@
 // cgroup id → struct file_counts for opens that found the map full) →
 // per-cgroup FilesResults.
 import { z } from 'zod';
-import type { FilesResult } from '../../api/results.js';
+import type { FilesResult } from './files.js';
 import { decodeCgroupId, expectSize, readChars, readU64 } from '../../agent/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../agent/probes/top-list.js';

@@ -5,7 +5,8 @@
 // socket's cgroup; this side sums the CPUs, maps slots to cgroups through the
 // targets map, and turns two reads into a delta.
 import { z } from 'zod';
-import type { NetbytesResult, TopEntry } from '../../api/results.js';
+import type { NetbytesResult } from './netbytes.js';
+import type { TopEntry } from '../../api/top-list.js';
 import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
 import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 import { expectSize, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
@@ -96,9 +97,7 @@ function readSnapshot(targets: BpfMap, totalsMap: BpfMap): NetSnapshot {
   return { cgroupBySlot, totals: readSlotTotals(totalsMap, cgroupBySlot.keys(), (perCpu) => sumNetTotals(perCpu.map(decodeNetTotals))) };
 }
 
-export const netbytes: ProbeDefinition<'netbytes'> = {
-  name: 'netbytes',
-  description: 'IP bytes and packets sent and received by the pods’ sockets, by protocol.',
+export const netbytesKernel: ProbeDefinition<NetbytesResult> = {
   objectFile: 'netbytes.bpf.o',
 
   configure(obj: BpfObject) {

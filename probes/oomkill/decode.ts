@@ -1,7 +1,7 @@
 // oomkill.h's struct oomkill_event → a checked OomkillEvent, and
 // per-cgroup aggregation of those events into OomkillResults.
 import { z } from 'zod';
-import type { OomkillResult } from '../../api/results.js';
+import type { OomkillResult } from './oomkill.js';
 import { expectSize, readChars, readU32, readU64 } from '../../agent/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../agent/probes/top-list.js';

@@ -4,10 +4,9 @@ import { attachPrograms } from '../../agent/probes/attach-programs.js';
 import { eventProbeReader } from '../../agent/probes/event-ring.js';
 import { OomkillAggregator, decodeOomkillEvent, oomkillEventAttributes } from './decode.js';
 import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { OomkillResult } from './oomkill.js';
 
-export const oomkill: ProbeDefinition<'oomkill'> = {
-  name: 'oomkill',
-  description: 'Processes killed by the kernel OOM killer, by command.',
+export const oomkillKernel: ProbeDefinition<OomkillResult> = {
   objectFile: 'oomkill.bpf.o',
 
   attach(obj) {

@@ -21,18 +21,19 @@ import { BpfError, PerfSoftwareEvent, possibleCpus, type BpfLink, type BpfMap } 
 import { Symbolizer, type Frame, type ProcessSymbolizer } from '../../agent/symbolize/symbolizer.js';
 import { decodeProfileCount, decodeProfileKey, decodeStack, encodeStackId, stackIdLost, type ProfileKey } from './decode.js';
 import { ProfileAggregator, foldStack } from './stacks.js';
-import type { ProbeDefinition, ProbeSpecOf } from '../../agent/probes/probe.js';
+import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ProfileOptions, ProfileResult } from './profile.js';
 
 export const DEFAULT_PROFILE_FREQUENCY_HZ = 19;
 export const MAX_PROFILE_FREQUENCY_HZ = 999;
 
-export interface ProfileProbeDefinition extends ProbeDefinition<'profile'> {
+export interface ProfileProbeDefinition extends ProbeDefinition<ProfileResult, ProfileOptions> {
   /** Samples per second per CPU for a profile that gives no frequency. */
   readonly frequencyHz: number;
 }
 
 /** The one rate that serves every profile sharing the perf events: the highest any asks for. */
-export function samplingFrequencyHz(specs: readonly ProbeSpecOf<'profile'>[], defaultHz: number): number {
+export function samplingFrequencyHz(specs: readonly ProfileOptions[], defaultHz: number): number {
   return specs.reduce((hz, spec) => Math.max(hz, spec.frequency ?? defaultHz), specs.length === 0 ? defaultHz : 1);
 }
 
@@ -87,8 +88,6 @@ export function createProfileProbe(frequencyHz = DEFAULT_PROFILE_FREQUENCY_HZ): 
     throw new RangeError(`profile frequency must be an integer from 1 to ${MAX_PROFILE_FREQUENCY_HZ} Hz, got ${frequencyHz}`);
   }
   return {
-    name: 'profile',
-    description: 'On-CPU stack samples (user and kernel), by hottest function and stack; pprof download.',
     objectFile: 'profile.bpf.o',
     frequencyHz,
 

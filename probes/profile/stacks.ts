@@ -1,8 +1,8 @@
 // Sampled stacks as text: frames in Brendan Gregg's folded format
 // ("comm;main;work;leaf_[k] 42", root first), which flame graph tools and
 // `loupe` downloads use, and the per-cgroup aggregation into ProfileResults.
-import { mergeTop } from '../../api/merge.js';
-import type { ProfileResult, ProfileTopEntry } from '../../api/results.js';
+import { mergeTop, type TimedTopEntry } from '../../api/top-list.js';
+import type { ProfileResult } from './profile.js';
 import { UNKNOWN_FUNCTION, type Frame } from '../../agent/symbolize/symbolizer.js';
 
 /** A folded stack is a TopEntry key: at most this long, cut from the root end. */
@@ -100,7 +100,7 @@ export interface StackSample {
 
 /** Samples since the last drain, per cgroup. */
 export class ProfileAggregator {
-  private tallies = new Map<bigint, { samples: number; cpuNs: number; frames: ProfileTopEntry[]; stacks: ProfileTopEntry[] }>();
+  private tallies = new Map<bigint, { samples: number; cpuNs: number; frames: TimedTopEntry[]; stacks: TimedTopEntry[] }>();
 
   add(s: StackSample): void {
     let t = this.tallies.get(s.cgroupId);

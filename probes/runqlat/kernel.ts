@@ -5,7 +5,7 @@
 // turns two reads into a delta.
 import { z } from 'zod';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
-import type { RunqlatResult } from '../../api/results.js';
+import type { RunqlatResult } from './runqlat.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../agent/probes/attach-programs.js';
 import { expectSize, readChars, readU32, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
@@ -103,9 +103,7 @@ function readSnapshot(targets: BpfMap, totalsMap: BpfMap, waitsMap: BpfMap): Run
   return { cgroupBySlot, totals, waits };
 }
 
-export const runqlat: ProbeDefinition<'runqlat'> = {
-  name: 'runqlat',
-  description: 'Run-queue latency (p50/p90/p99): how long runnable threads wait for a CPU, by thread name.',
+export const runqlatKernel: ProbeDefinition<RunqlatResult> = {
   objectFile: 'runqlat.bpf.o',
 
   configure(obj: BpfObject) {

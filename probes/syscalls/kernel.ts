@@ -4,12 +4,11 @@
 // slot; this side sums the CPUs, maps slots to cgroups through the targets
 // map, and turns two reads into a delta. For the syscalls a profile filters on
 // (syscalls.only) the kernel also keeps a latency histogram per syscall, so
-// that profile's latency is of its syscalls alone (see agent/probe-options.ts).
+// that profile's latency is of its syscalls alone (syscallsForProfile).
 import { z } from 'zod';
-import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
-import { OTHER_TOP_KEY } from '../../api/merge.js';
-import type { ProbeSpec } from '../../api/probes.js';
-import type { SyscallsResult } from '../../api/results.js';
+import { HISTOGRAM_BUCKETS, histogramFromCounts, mergeHistograms, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
+import { OTHER_TOP_KEY } from '../../api/top-list.js';
+import type { SyscallsOptions, SyscallsResult } from './syscalls.js';
 import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from './syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../agent/probes/attach-programs.js';
@@ -194,7 +193,7 @@ function readSnapshot(targets: BpfMap, totalsMap: BpfMap, countsMap: BpfMap, lat
 }
 
 /** The syscalls whose latency some profile needs apart: those its syscalls.only names (unknown names skipped). */
-export function markedSyscalls(specs: readonly Extract<ProbeSpec, { name: 'syscalls' }>[]): Set<number> {
+export function markedSyscalls(specs: readonly SyscallsOptions[]): Set<number> {
   const marked = new Set<number>();
   for (const spec of specs) {
     for (const name of spec.only ?? []) {
@@ -205,12 +204,40 @@ export function markedSyscalls(specs: readonly Extract<ProbeSpec, { name: 'sysca
   return marked;
 }
 
-/** The probe; options.targetStorage: false keeps its filter on the targets hash (see target-storage.ts). */
-export function syscallsProbe(options: TargetStorageOptions = {}): ProbeDefinition<'syscalls'> {
+/**
+ * Why a profile's syscalls cannot be served on this node (of arch); undefined
+ * when they can. Admission accepts a syscall of any architecture Loupe builds
+ * for, so a node without it is where it fails.
+ */
+export function syscallsOptionsError(spec: SyscallsOptions, arch: SyscallArch = NODE_SYSCALL_ARCH): string | undefined {
+  const unknown = (spec.only ?? []).find((name) => syscallNumber(name, arch) === undefined);
+  return unknown === undefined ? undefined : `syscalls.only: unknown syscall ${JSON.stringify(unknown)} on this node (${arch})`;
+}
+
+/** Only the syscalls the profile names: counts, errors, top list and latency of those alone. */
+export function syscallsForProfile(spec: SyscallsOptions, delta: SyscallsDelta): SyscallsResult | undefined {
+  const { latencyBySyscall, ...result } = delta;
+  if (spec.only === undefined) return result;
+  const only = new Set(spec.only);
+  const topSyscalls = result.topSyscalls.filter((e) => only.has(e.key));
+  const calls = topSyscalls.reduce((sum, e) => sum + e.count, 0);
+  if (calls === 0) return undefined;
+  const histograms = spec.only.flatMap((name) => latencyBySyscall?.get(name) ?? []);
   return {
-    name: 'syscalls',
-    description: 'Syscall counts, errors and latency (p50/p90/p99), top syscalls by name.',
+    calls,
+    errors: topSyscalls.reduce((sum, e) => sum + (e.errors ?? 0), 0),
+    latencyNs: summarizeLatency(mergeHistograms(...histograms)),
+    topSyscalls,
+  };
+}
+
+/** The probe; options.targetStorage: false keeps its filter on the targets hash (see target-storage.ts). */
+export function syscallsProbe(options: TargetStorageOptions = {}): ProbeDefinition<SyscallsResult, SyscallsOptions> {
+  return {
     objectFile: 'syscalls.bpf.o',
+
+    optionsError: (spec) => syscallsOptionsError(spec),
+    forProfile: (spec, delta) => syscallsForProfile(spec, delta as SyscallsDelta),
 
     configure(obj: BpfObject) {
       // Slots index `totals` and key `counts`, so both follow the targets map's size.
@@ -253,4 +280,4 @@ export function syscallsProbe(options: TargetStorageOptions = {}): ProbeDefiniti
   };
 }
 
-export const syscalls = syscallsProbe();
+export const syscallsKernel = syscallsProbe();

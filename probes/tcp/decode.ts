@@ -2,7 +2,7 @@
 // endpoints, and per-cgroup aggregation of events and retransmit counters
 // into TcpResults.
 import { z } from 'zod';
-import type { TcpResult } from '../../api/results.js';
+import type { TcpResult } from './tcp.js';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, log2Bucket, summarizeLatency } from '../../api/histogram.js';
 import { expectSize, readBytes, readU16, readU32, readU64, type Field } from '../../agent/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';

@@ -3,13 +3,12 @@
 // (tcp.bpf.c).
 import { attachPrograms } from '../../agent/probes/attach-programs.js';
 import { decodeCgroupId, decodeCounter, monotonicNsToEpochMs } from '../../agent/probes/kernel-decode.js';
+import type { TcpResult } from './tcp.js';
 import type { ProbeDefinition } from '../../agent/probes/probe.js';
 import { EventRing } from '../../agent/probes/event-ring.js';
 import { TcpAggregator, decodeTcpEvent, tcpEventAttributes } from './decode.js';
 
-export const tcp: ProbeDefinition<'tcp'> = {
-  name: 'tcp',
-  description: 'TCP connects, failed connects, accepts, closes (duration, bytes) and retransmits, by peer.',
+export const tcpKernel: ProbeDefinition<TcpResult> = {
   objectFile: 'tcp.bpf.o',
 
   attach(obj) {

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { NodeProfileStatus, NodeTracePlan } from '../../api/nodetraceplan.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { AGENT_SELECTOR, containerPids, deployLoupe, kubectlOk, SYSTEM_NAMESPACE, workloadDeployment } from '../support/loupe-deployment.js';
 import { loupeImagesBlocker } from '../support/loupe-images.js';

@@ -21,6 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP, type ProbeDefinition, type ProbeReader } from '../../agent/probes/probe.js';
+import type { SyscallsOptions, SyscallsResult } from '../../probes/syscalls/syscalls.js';
 import { syscallsProbe } from '../../probes/syscalls/kernel.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
@@ -133,7 +134,7 @@ async function openLoaded(file: string, configure?: (obj: BpfObject) => void): P
 }
 
 /** The syscalls probe loaded with the targeted pod in its targets (profile bit 0, slot 0), and its reader. */
-async function loadProbe(definition: ProbeDefinition<'syscalls'>, targeted: LocalPod): Promise<{ obj: BpfObject; reader: ProbeReader<'syscalls'> }> {
+async function loadProbe(definition: ProbeDefinition<SyscallsResult, SyscallsOptions>, targeted: LocalPod): Promise<{ obj: BpfObject; reader: ProbeReader<SyscallsResult> }> {
   const obj = await openLoaded(definition.objectFile, (o) => definition.configure?.(o));
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(targeted.cgroupId);
@@ -154,11 +155,11 @@ async function main(): Promise<void> {
   const targeted = new LocalPod();
   const untargeted = new LocalPod();
   const floor = await openLoaded('floor.bpf.o');
-  const probes: { obj: BpfObject; reader: ProbeReader<'syscalls'> }[] = [];
+  const probes: { obj: BpfObject; reader: ProbeReader<SyscallsResult> }[] = [];
   try {
     const binary = buildLoop(workDir);
     let probeRuns = 0;
-    const probeVariants = async (filter: string, definition: ProbeDefinition<'syscalls'>): Promise<Variant[]> => {
+    const probeVariants = async (filter: string, definition: ProbeDefinition<SyscallsResult, SyscallsOptions>): Promise<Variant[]> => {
       const { obj, reader } = await loadProbe(definition, targeted);
       probes.push({ obj, reader });
       return [

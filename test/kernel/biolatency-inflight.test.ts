@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { biolatency } from '../../probes/biolatency/kernel.js';
+import { biolatency } from '../../probes/biolatency/biolatency.js';
 import { TARGETS_MAP } from '../../agent/probes/probe.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
@@ -65,9 +65,9 @@ class LoadedBiolatency {
   private constructor(readonly obj: BpfObject) {}
 
   static async load(target: LocalPod): Promise<LoadedBiolatency> {
-    const obj = BpfObject.open(path.join(probeObjectDirectory(), biolatency.objectFile));
+    const obj = BpfObject.open(path.join(probeObjectDirectory(), biolatency.kernel.objectFile));
     try {
-      biolatency.configure?.(obj);
+      biolatency.kernel.configure?.(obj);
       await obj.loadAsync();
       obj.map(TARGETS_MAP).update(...slot0(target.cgroupId));
     } catch (err) {
@@ -156,7 +156,7 @@ test('biolatency: a traced request merged into another and freed leaves no in-fl
   if (!requireKernel(t)) return;
   const pod = new LocalPod();
   await withProbe('mq-deadline', [pod], async (probe, loop) => {
-    probe.links.push(...biolatency.attach(probe.obj));
+    probe.links.push(...biolatency.kernel.attach(probe.obj));
     // One plugged batch: no block continues the one before it, so none merges
     // into the plug's last request and each becomes a request of its own; when
     // the plug is flushed into mq-deadline, an inserted request that continues
@@ -190,8 +190,8 @@ test('biolatency: untraced I/O that reuses a stale request address is not charge
     startOnly.destroy();
     const stale = probe.startsOfSlot0();
     assert.ok(stale > 0, 'the traced writes left no start entries: nothing was tested');
-    probe.links.push(...biolatency.attach(probe.obj));
-    const reader = biolatency.reader(probe.obj, () => {});
+    probe.links.push(...biolatency.kernel.attach(probe.obj));
+    const reader = biolatency.kernel.reader(probe.obj, () => {});
     reader.collect(); // start from zero
 
     await directWrites(untraced, loop.path, UNTRACED_WRITES);

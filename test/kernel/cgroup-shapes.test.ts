@@ -21,7 +21,7 @@ import { buildProfileStatus } from '../../agent/node-status.js';
 import { resolvePlanTargets, type ContainerResolver } from '../../agent/plan-targets.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { exec } from '../../probes/exec/kernel.js';
+import { exec } from '../../probes/exec/exec.js';
 import { BpfObject } from '../../native/index.js';
 import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
 import { runningTargetsOfPod, type Pod } from '../../operator/pod-targets.js';
@@ -261,7 +261,7 @@ describe('the id the agent resolves is the one the kernel reports', () => {
     if (!requireKernel(t)) return;
     const mount = findCgroup2Mount();
     const tree = new CgroupTree(mount);
-    const manager = new ProbeManager({ catalog: { exec }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
+    const manager = new ProbeManager({ catalog: { exec: exec.kernel }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     try {
       const uid = randomUUID();
       const id = randomBytes(32).toString('hex');

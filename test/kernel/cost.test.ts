@@ -13,8 +13,8 @@ import { CostMeter, type CostReport } from '../../agent/cost/cost-meter.js';
 import { eventsByProbe } from '../../agent/cost/probe-events.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { syscalls } from '../../probes/syscalls/kernel.js';
-import type { ProbeName } from '../../api/results.js';
+import { syscalls } from '../../probes/syscalls/syscalls.js';
+import type { ProbeName } from '../../probes/registry.js';
 import { BpfObject } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
@@ -103,7 +103,7 @@ describe('cost accounting on the kernel', () => {
     const [pod] = pods as [LocalPod];
     const stats = turnOnBpfStats();
     assert.ok(stats.measured, stats.measured ? '' : stats.reason);
-    const manager = new ProbeManager({ catalog: { syscalls }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
+    const manager = new ProbeManager({ catalog: { syscalls: syscalls.kernel }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(stats);
     try {
       const untracedNs = await runLoop(pod, CALLS);
@@ -157,7 +157,7 @@ describe('cost accounting on the kernel', () => {
     const [a, b] = pods as [LocalPod, LocalPod];
     const stats = turnOnBpfStats();
     assert.ok(stats.measured);
-    const manager = new ProbeManager({ catalog: { syscalls }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
+    const manager = new ProbeManager({ catalog: { syscalls: syscalls.kernel }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(stats);
     try {
       await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [a.cgroupId] });

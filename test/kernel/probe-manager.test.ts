@@ -6,15 +6,15 @@ import { after, before, describe, it } from 'node:test';
 import { BpfObject } from '../../native/index.js';
 import { ProbeManager, type ProfileResults } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { exec } from '../../probes/exec/kernel.js';
+import { exec } from '../../probes/exec/exec.js';
 import { probeCatalog } from '../../agent/probes/catalog.js';
-import { files } from '../../probes/files/kernel.js';
+import { files } from '../../probes/files/files.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
 const openObject = probeObjectOpener((file) => BpfObject.open(file));
-const catalog = { exec, files };
+const catalog = { exec: exec.kernel, files: files.kernel };
 
 function execsByCgroup(results: ProfileResults): Map<bigint, number> {
   return new Map([...(results.exec ?? new Map())].map(([id, r]) => [id, r.execs]));
@@ -116,8 +116,8 @@ describe('ProbeManager on the kernel', () => {
     const { A } = pods;
     const manager = new ProbeManager({
       catalog,
-      openObject: (definition) =>
-        definition.name === 'files' ? BpfObject.open(Buffer.from('not an ELF object'), 'broken') : openObject(definition),
+      openObject: (definition, name) =>
+        name === 'files' ? BpfObject.open(Buffer.from('not an ELF object'), 'broken') : openObject(definition),
     });
     try {
       const state = await manager.register('p', { probes: [{ name: 'exec' }, { name: 'files' }], targets: [A.cgroupId] });

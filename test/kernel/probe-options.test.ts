@@ -11,9 +11,10 @@ import { histogramCount } from '../../api/histogram.js';
 import { BpfObject } from '../../native/index.js';
 import { encodeTargetKey, ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectOpener } from '../../agent/probe-objects.js';
-import { files } from '../../probes/files/kernel.js';
+import { files } from '../../probes/files/files.js';
 import { createProfileProbe } from '../../probes/profile/kernel.js';
-import { decodeCountKey, syscalls } from '../../probes/syscalls/kernel.js';
+import { decodeCountKey } from '../../probes/syscalls/kernel.js';
+import { syscalls } from '../../probes/syscalls/syscalls.js';
 import { decodeTargetValue } from '../../agent/probes/target-value.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf } from '../support/bpf-handles.js';
@@ -76,7 +77,7 @@ describe('probe options on the kernel', () => {
     if (!requireKernel(t)) return;
     const N = 5_000;
     const E = 700;
-    const manager = new ProbeManager({ catalog: { syscalls }, openObject });
+    const manager = new ProbeManager({ catalog: { syscalls: syscalls.kernel }, openObject });
     try {
       await manager.register('everything', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId, plainPod.cgroupId] });
       const only = await manager.register('getppid', { probes: [{ name: 'syscalls', only: ['getppid'] }], targets: [pod.cgroupId] });
@@ -110,7 +111,7 @@ describe('probe options on the kernel', () => {
 
   it('syscalls.only with an unknown name fails that profile’s probe with a reason, not the agent', async (t) => {
     if (!requireKernel(t)) return;
-    const manager = new ProbeManager({ catalog: { syscalls }, openObject });
+    const manager = new ProbeManager({ catalog: { syscalls: syscalls.kernel }, openObject });
     try {
       const state = await manager.register('typo', { probes: [{ name: 'syscalls', only: ['getppid', 'opne'] }], targets: [pod.cgroupId] });
       assert.deepEqual(state.active, []);
@@ -127,7 +128,7 @@ describe('probe options on the kernel', () => {
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'a'), 'a');
     const K = 25;
-    const manager = new ProbeManager({ catalog: { files }, openObject });
+    const manager = new ProbeManager({ catalog: { files: files.kernel }, openObject });
     try {
       await manager.register('everything', { probes: [{ name: 'files' }], targets: [pod.cgroupId] });
       await manager.register('mine', { probes: [{ name: 'files', pathPrefixes: [`${dir}/`] }], targets: [pod.cgroupId] });

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import type { BpfObject } from '../../native/index.js';
-import { exec } from '../../probes/exec/kernel.js';
-import { files } from '../../probes/files/kernel.js';
-import type { ProbeEvent, ProbeResult } from '../../agent/probes/probe.js';
-import { tcp } from '../../probes/tcp/kernel.js';
+import { exec } from '../../probes/exec/exec.js';
+import { files } from '../../probes/files/files.js';
+import type { ProbeEvent } from '../../agent/probes/probe.js';
+import type { ResultOf } from '../../probes/registry.js';
+import { tcp } from '../../probes/tcp/tcp.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';
 import { runProbeCases } from '../support/probe-cases.js';
@@ -28,7 +29,7 @@ test('exec probe', async (t) => {
   if (!requireKernel(t)) return;
   // Inside the pod: the moving shell execs /bin/sh (1 exec), which runs /bin/true n times.
   const trueTimes = (n: number) => (pod: LocalPod) => pod.exec(['/bin/sh', '-c', repeat(n, '/bin/true')]).then(() => {});
-  const expectRuns = (n: number) => (r: ProbeResult<'exec'> | undefined, events: ProbeEvent[]) => {
+  const expectRuns = (n: number) => (r: ResultOf<'exec'> | undefined, events: ProbeEvent[]) => {
     assert.ok(r, 'no result for a targeted pod');
     assert.equal(r.execs, n + 1);
     assert.equal(r.exits, n + 1, 'every process in the pod exited');
@@ -145,7 +146,7 @@ test('files probe with a full path map', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), `loupe-files-full-${runId}-`));
   const missing = Array.from({ length: 4 }, (_, i) => path.join(dir, `missing-${i}`));
   // Two paths fit; the shell's own startup opens (ld.so.cache, libc) already take them.
-  const tinyMap = { ...files, configure: (obj: BpfObject) => obj.setMaxEntries('open_counts', 2) };
+  const tinyMap = { ...files, kernel: { ...files.kernel, configure: (obj: BpfObject) => obj.setMaxEntries('open_counts', 2) } };
   try {
     await runProbeCases(t, tinyMap, [
       {

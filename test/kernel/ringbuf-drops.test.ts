@@ -11,7 +11,7 @@ import { eventsByProbe } from '../../agent/cost/probe-events.js';
 import { ringBufferDrops } from '../../agent/cost/ringbuf-drops.js';
 import { encodeTargetKey, encodeTargetValue, ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
-import { exec } from '../../probes/exec/kernel.js';
+import { exec } from '../../probes/exec/exec.js';
 import { BpfObject, RingBuffer } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
@@ -65,7 +65,7 @@ describe('ring-buffer drops on the kernel', () => {
   it('a normal ring read promptly through the agent: no drops, and the meter reports 0', async (t) => {
     if (!requireKernel(t)) return;
     const [pod] = pods as [LocalPod];
-    const manager = new ProbeManager({ catalog: { exec }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
+    const manager = new ProbeManager({ catalog: { exec: exec.kernel }, openObject: probeObjectOpener((file) => BpfObject.open(file)) });
     const meter = new CostMeter(turnOnBpfStats());
     try {
       await manager.register('p', { probes: [{ name: 'exec' }], targets: [pod.cgroupId] });

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { histogramCount } from '../../api/histogram.js';
-import { SyscallsResultSchema, type SyscallsResult } from '../../api/results.js';
+import { SyscallsResultSchema, type SyscallsOptions, type SyscallsResult } from '../../probes/syscalls/syscalls.js';
 import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
 import { ProbeManager } from '../../agent/probe-manager.js';
 import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
@@ -85,13 +85,13 @@ function run(pod: LocalPod, syscall: 'getppid' | 'close-ebadf', n: number, threa
 }
 
 /** The probe's filter on cgroup storage (this kernel has it), and on the targets hash alone (older kernels). */
-const VARIANTS: ReadonlyArray<[string, ProbeDefinition<'syscalls'>]> = [
+const VARIANTS: ReadonlyArray<[string, ProbeDefinition<SyscallsResult, SyscallsOptions>]> = [
   ['cgroup storage', syscallsProbe()],
   ['targets hash (no cgroup storage)', syscallsProbe({ targetStorage: false })],
 ];
 
 /** Targets the pod as the manager would: the targets entry, then its mirror. */
-function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: LocalPod, slot: number): void {
+function target(definition: ProbeDefinition<SyscallsResult, SyscallsOptions>, obj: BpfObject, pod: LocalPod, slot: number): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
   const value = Buffer.alloc(16); // struct loupe_target: profiles, slot, flags
@@ -101,7 +101,7 @@ function target(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: Lo
   definition.syncTarget?.(obj, pod.cgroupId, value);
 }
 
-function untarget(definition: ProbeDefinition<'syscalls'>, obj: BpfObject, pod: LocalPod): void {
+function untarget(definition: ProbeDefinition<SyscallsResult, SyscallsOptions>, obj: BpfObject, pod: LocalPod): void {
   const key = Buffer.alloc(8);
   key.writeBigUInt64LE(pod.cgroupId);
   obj.map(TARGETS_MAP).delete(key);
@@ -145,7 +145,7 @@ for (const [variant, syscalls] of VARIANTS) {
     const obj = BpfObject.open(path.join(probeObjectDirectory(), syscalls.objectFile));
     const pods = { a: new LocalPod(), b: new LocalPod(), c: new LocalPod() };
     let links: BpfLink[] = [];
-    let reader: ProbeReader<'syscalls'> | undefined;
+    let reader: ProbeReader<SyscallsResult> | undefined;
     try {
       syscalls.configure?.(obj);
       await obj.loadAsync();

@@ -5,9 +5,10 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { mergeProbeResults } from '../../api/merge.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName, ResultOf } from '../../probes/registry.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import { TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeResult } from '../../agent/probes/probe.js';
+import type { KernelOf } from '../../agent/probes/catalog.js';
+import { TARGETS_MAP, type ProbeEvent } from '../../agent/probes/probe.js';
 import { BpfObject } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 
@@ -17,8 +18,8 @@ export interface ProbeCase<N extends ProbeName> {
   targeted: boolean;
   workload(pod: LocalPod): Promise<void>;
   /** Collect again until this holds (completions may land after the workload exits); default: once. */
-  settled?(result: ProbeResult<N>): boolean;
-  check(result: ProbeResult<N> | undefined, events: ProbeEvent[], pod: LocalPod): void;
+  settled?(result: ResultOf<N>): boolean;
+  check(result: ResultOf<N> | undefined, events: ProbeEvent[], pod: LocalPod): void;
 }
 
 const SETTLE_TIMEOUT_MS = 3000;
@@ -35,8 +36,9 @@ function targetEntry(cgroupId: bigint, slot: number): [Buffer, Buffer] {
   return [key, value];
 }
 
-/** Loads the probe once, then runs each case in a fresh pod as a subtest. */
-export async function runProbeCases<N extends ProbeName>(t: TestContext, probe: ProbeDefinition<N>, cases: ProbeCase<N>[]) {
+/** Loads the probe (its descriptor's kernel side, or another) once, then runs each case in a fresh pod as a subtest. */
+export async function runProbeCases<N extends ProbeName>(t: TestContext, descriptor: { name: N; kernel: KernelOf<N> }, cases: ProbeCase<N>[]) {
+  const probe = descriptor.kernel;
   const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
   const events: ProbeEvent[] = [];
   try {
@@ -63,11 +65,11 @@ export async function runProbeCases<N extends ProbeName>(t: TestContext, probe: 
             await c.workload(pod);
             if (!c.targeted) await sleep(UNTARGETED_GRACE_MS);
             const deadline = Date.now() + SETTLE_TIMEOUT_MS;
-            const seen: ProbeResult<N>[] = [];
+            const seen: ResultOf<N>[] = [];
             for (;;) {
               const r = reader.collect().get(pod.cgroupId);
               if (r) seen.push(r);
-              const merged = seen.length > 0 ? (mergeProbeResults(probe.name, seen) as ProbeResult<N>) : undefined;
+              const merged = seen.length > 0 ? (mergeProbeResults(descriptor.name, seen) as ResultOf<N>) : undefined;
               if (c.settled === undefined || (merged !== undefined && c.settled(merged)) || Date.now() > deadline) {
                 c.check(merged, events.filter((e) => e.cgroupId === pod.cgroupId), pod);
                 break;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
 import type { ProbeSpec } from '../../api/probes.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 import { diffPlan, managerSpec } from '../../agent/plan-diff.js';
 import type { ProfileSpec } from '../../agent/probe-manager.js';
 

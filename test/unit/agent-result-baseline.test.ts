@@ -4,7 +4,9 @@ import type { ProfileSummary } from '../../agent/profile-summary.js';
 import { baselinesFromPlan, withBaseline } from '../../agent/result-baseline.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { NodeProfilePlan, NodeProfileStatus, NodeTracePlan } from '../../api/nodetraceplan.js';
-import type { ExecResult, ProbeResults, SyscallsResult } from '../../api/results.js';
+import type { ProbeResults } from '../../api/results.js';
+import type { ExecResult } from '../../probes/exec/exec.js';
+import type { SyscallsResult } from '../../probes/syscalls/syscalls.js';
 
 const exec = (execs: number, commands: [string, number][] = []): ExecResult => ({
   execs,

@@ -5,7 +5,8 @@ import type { ProfileResults } from '../../agent/probe-manager.js';
 import { summarizeProfile, type PodRef } from '../../agent/profile-summary.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import { NodeTracePlanStatusSchema, type NodeProfilePlan } from '../../api/nodetraceplan.js';
-import type { ExecResult, SyscallsResult } from '../../api/results.js';
+import type { ExecResult } from '../../probes/exec/exec.js';
+import type { SyscallsResult } from '../../probes/syscalls/syscalls.js';
 import { NODE_STATUS_BUDGET_BYTES } from '../../api/status-budget.js';
 
 const exec = (execs: number, commands: [string, number][]): ExecResult => ({

@@ -3,7 +3,8 @@ import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { summarizeLatency } from '../../api/histogram.js';
 import type { NodeTracePlanStatus } from '../../api/nodetraceplan.js';
-import type { ProbeResults, TopEntry } from '../../api/results.js';
+import type { ProbeResults } from '../../api/results.js';
+import type { TopEntry } from '../../api/top-list.js';
 import { fitNodeTracePlanStatusToBudget, fitStatusToBudget } from '../../api/status-budget.js';
 import { MAX_STATUS_PODS, TraceProfileStatusSchema, type TraceProfileStatus } from '../../api/traceprofile.js';
 

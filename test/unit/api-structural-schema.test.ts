@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { customResourceDefinition, RESOURCE_DEFINITIONS } from '../../api/crd.js';
-import { PROBE_NAMES } from '../../api/results.js';
+import { PROBE_NAMES } from '../../probes/registry.js';
 import { toStructuralSchema, type JsonSchema } from '../../api/structural-schema.js';
 
 const isSchema = (v: unknown): v is JsonSchema => typeof v === 'object' && v !== null && !Array.isArray(v);

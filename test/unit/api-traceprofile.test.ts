@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDuration } from '../../api/duration.js';
 import { ProbeSpecSchema } from '../../api/probes.js';
-import { PROBE_NAMES } from '../../api/results.js';
+import { PROBE_NAMES } from '../../probes/registry.js';
 import { parseTraceProfile, type TraceProfileSpecInput } from '../../api/traceprofile.js';
 
 function profile(spec: TraceProfileSpecInput | Record<string, unknown>) {

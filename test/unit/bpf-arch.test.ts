@@ -24,7 +24,8 @@ describe('BPF objects per architecture', () => {
   };
   const objects = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.bpf.o')).sort();
   // The probes' own (probes/<name>/<name>.bpf.c) and the benchmark fixtures of bpf/.
-  const sources = [BPF_DIR, ...readdirSync(PROBES_DIR).map((name) => path.join(PROBES_DIR, name))]
+  const probeDirs = readdirSync(PROBES_DIR, { withFileTypes: true }).filter((d) => d.isDirectory());
+  const sources = [BPF_DIR, ...probeDirs.map((d) => path.join(PROBES_DIR, d.name))]
     .flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.bpf.c')))
     .map((f) => f.replace(/\.c$/, '.o'))
     .sort();

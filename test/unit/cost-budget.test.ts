@@ -11,7 +11,7 @@ import {
   type BudgetState,
 } from '../../agent/cost/budget.js';
 import { BudgetSchema, parseCpuCores } from '../../api/cost.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 
 const byProbe = (entries: [ProbeName, number, number][]) =>
   new Map<ProbeName, CostRates>(entries.map(([p, cpuCores, eventsPerSecond]) => [p, { cpuCores, eventsPerSecond }]));

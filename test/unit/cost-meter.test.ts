@@ -6,7 +6,7 @@ import { mapMemoryBytes, memlockOf } from '../../agent/cost/map-memory.js';
 import { ringBufferDrops, RINGBUF_DROPS_MAP } from '../../agent/cost/ringbuf-drops.js';
 import { renderCost } from '../../agent/report-text.js';
 import { NodeTracePlanStatusSchema } from '../../api/nodetraceplan.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 
 const on: BpfStats = { measured: true, via: 'enableStats', close: () => {} };
 

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
-import {
-  boundTop,
-  emptyProbeResult,
-  foldTop,
-  mergeAllProbeResults,
-  mergeProbeResults,
-  mergeTop,
-  withTopList,
-} from '../../api/merge.js';
-import type { ProfileResult, SyscallsResult, TcpResult } from '../../api/results.js';
+import { emptyProbeResult, mergeProbeResults, mergeResultSets } from '../../api/merge.js';
+import { boundTop, foldTop, mergeTop } from '../../api/top-list.js';
+import { withTopLists } from '../../api/merge.js';
+import type { ProfileResult } from '../../probes/profile/profile.js';
+import type { SyscallsResult } from '../../probes/syscalls/syscalls.js';
+import type { TcpResult } from '../../probes/tcp/tcp.js';
 
 describe('top lists', () => {
   it('sums count and errors per key and re-ranks', () => {
@@ -110,15 +106,15 @@ describe('probe results', () => {
 
   it('cuts a result’s top list without touching the rest', () => {
     const r = { opens: 3, errors: 0, topPaths: [{ key: '/a', count: 2 }, { key: '/b', count: 1 }] };
-    assert.deepEqual(withTopList('files', r, (l) => boundTop(l, 1)), { opens: 3, errors: 0, topPaths: [{ key: '/a', count: 2 }] });
+    assert.deepEqual(withTopLists('files', r, (l) => boundTop(l, 1)), { opens: 3, errors: 0, topPaths: [{ key: '/a', count: 2 }] });
     assert.equal(r.topPaths.length, 2);
   });
 
   it('merges whole result sets probe by probe, keeping probes no set has absent', () => {
-    const merged = mergeAllProbeResults([
-      { exec: { execs: 1, exits: 0, topCommands: [] } },
-      { exec: { execs: 2, exits: 1, topCommands: [] }, files: { opens: 4, errors: 1, topPaths: [] } },
-    ]);
+    const merged = mergeResultSets(
+      [{ exec: { execs: 1, exits: 0, topCommands: [] } }, { exec: { execs: 2, exits: 1, topCommands: [] }, files: { opens: 4, errors: 1, topPaths: [] } }],
+      10,
+    );
     assert.deepEqual(merged, {
       exec: { execs: 3, exits: 1, topCommands: [] },
       files: { opens: 4, errors: 1, topPaths: [] },
@@ -139,7 +135,7 @@ describe('profile results sampled at different rates', () => {
   it('sums CPU time across nodes and ranks stacks by it, not by samples taken at different rates', () => {
     const at99Hz = nodeAt(PERIOD_99_HZ, 'parse', 500); // 5.05 s
     const at24Hz = nodeAt(PERIOD_24_HZ, 'compress', 240); // 10 s
-    const merged = mergeAllProbeResults([{ profile: at99Hz }, { profile: at24Hz }]).profile!;
+    const merged = mergeResultSets([{ profile: at99Hz }, { profile: at24Hz }], 10).profile!;
     assert.equal(merged.cpuNs, 500 * PERIOD_99_HZ + 240 * PERIOD_24_HZ);
     assert.equal(merged.samples, 740, 'samples stay a count');
     assert.deepEqual(merged.topStacks, [

@@ -5,7 +5,7 @@ import { Profile } from 'pprof-format';
 import { encodePprof } from '../../agent/pprof.js';
 import { foldedStacksOf, type FoldedStacks } from '../../probes/profile/stacks.js';
 import { mergeProbeResults } from '../../api/merge.js';
-import type { ProfileResult } from '../../api/results.js';
+import type { ProfileResult } from '../../probes/profile/profile.js';
 
 /** The decoded profile's samples as folded stacks (root first) with their values. */
 function foldedSamples(profile: Profile): Map<string, number[]> {

@@ -3,14 +3,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BpfError, type BpfObject } from '../../native/index.js';
-import type { ProbeName } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
 import { emptyProbeResult } from '../../api/merge.js';
-import type { ExecResult } from '../../api/results.js';
+import type { ExecResult } from '../../probes/exec/exec.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { ProbeSpec } from '../../api/probes.js';
-import type { ProbeDefinition, ProbeEvent, ProbeSpecOf } from '../../agent/probes/probe.js';
+import type { ProbeDefinition, ProbeEvent } from '../../agent/probes/probe.js';
+import type { OptionsOf } from '../../probes/registry.js';
 import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
-import { syscalls, TARGET_OWN_LATENCY, type SyscallsDelta } from '../../probes/syscalls/kernel.js';
+import { TARGET_OWN_LATENCY, type SyscallsDelta } from '../../probes/syscalls/kernel.js';
+import { syscalls } from '../../probes/syscalls/syscalls.js';
 import {
   encodeTargetKey,
   encodeTargetValue,
@@ -67,8 +69,6 @@ class FakeProbe {
 
   definition(): ProbeDefinition {
     return {
-      name: this.name,
-      description: 'fake',
       objectFile: `${this.name}.bpf.o`,
       attach: () => {
         this.liveLinks += 2;
@@ -112,7 +112,7 @@ function setup(opts: { maxTopKeys?: number; events?: [ProbeEvent, string[]][] } 
   const catalog = Object.fromEntries(Object.entries(fakes).map(([n, f]) => [n, f.definition()]));
   const manager = new ProbeManager({
     catalog: catalog as never,
-    openObject: (def) => fakes[def.name as keyof typeof fakes].open(),
+    openObject: (_def, name) => fakes[name as keyof typeof fakes].open(),
     onEvent: (event, ids) => opts.events?.push([event, ids]),
     maxTopKeys: opts.maxTopKeys,
   });
@@ -323,14 +323,16 @@ class OptionsProbe {
     this.queued.set(cgroupId, result);
   }
 
-  definition(): ProbeDefinition {
-    const frequency = (specs: readonly ProbeSpec[]) => samplingFrequencyHz(specs as ProbeSpecOf<'profile'>[], 19);
+  definition(): ProbeDefinition<unknown, ProbeSpec> {
+    const frequency = (specs: readonly ProbeSpec[]) => samplingFrequencyHz(specs as OptionsOf<'profile'>[], 19);
     return {
-      name: this.name,
-      description: 'fake',
       objectFile: `${this.name}.bpf.o`,
       ...(this.name === 'profile' && { attachSetting: frequency }),
-      ...(this.name === 'syscalls' && { targetFlags: syscalls.targetFlags }),
+      ...(this.name === 'syscalls' && {
+        targetFlags: syscalls.kernel.targetFlags,
+        optionsError: syscalls.kernel.optionsError,
+        forProfile: syscalls.kernel.forProfile,
+      }),
       applyOptions: (_obj, specs) => void this.applied.push({ specs: [...specs], targets: this.targets.entries.size }),
       attach: (_obj, specs = []) => {
         if (frequency(specs) > this.failAttachAbove) throw new Error(`perf_event_open: ${frequency(specs)} Hz: Invalid argument`);
@@ -429,7 +431,7 @@ describe('ProbeManager probe options', () => {
     manager.collect();
     await manager.register('fast', { probes: [{ name: 'profile', frequency: 99 }], targets: [B] });
     await manager.register('slower', { probes: [{ name: 'profile', frequency: 5 }], targets: [B] });
-    const rates = () => probe.attached.map((specs) => samplingFrequencyHz(specs as ProbeSpecOf<'profile'>[], 19));
+    const rates = () => probe.attached.map((specs) => samplingFrequencyHz(specs as OptionsOf<'profile'>[], 19));
     assert.deepEqual(rates(), [19, 99], 'a profile asking for less changes nothing');
     assert.equal(probe.opened, 1, 'the object stays loaded');
     assert.equal(probe.liveLinks, 1, 'the old links are gone');

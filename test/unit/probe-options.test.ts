@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS, histogramCount, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
-import type { FilesResult } from '../../api/results.js';
-import { filesForProfile, probeOptionsError, resultForProfile, syscallsForProfile } from '../../agent/probe-options.js';
+import type { FilesResult } from '../../probes/files/files.js';
+import { probeCatalog } from '../../agent/probes/catalog.js';
+import { filesForProfile } from '../../probes/files/kernel.js';
 import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
 import {
   LATENCY_SIZE,
@@ -14,6 +15,8 @@ import {
   decodeLatency,
   markedSyscalls,
   syscallNumber,
+  syscallsForProfile,
+  syscallsOptionsError,
   type Count,
   type Latency,
   type SyscallsDelta,
@@ -61,23 +64,23 @@ function filesDelta(): FilesResult {
   };
 }
 
-describe('probeOptionsError', () => {
+describe('syscallsOptionsError', () => {
   it('names an unknown syscall and the table it was looked up in', () => {
     assert.equal(
-      probeOptionsError({ name: 'syscalls', only: ['read', 'foo', 'bar'] }),
+      syscallsOptionsError({ name: 'syscalls', only: ['read', 'foo', 'bar'] }),
       'syscalls.only: unknown syscall "foo" on this node (x86_64)',
     );
   });
 
   it('names a syscall that admission accepted but this node\'s architecture lacks', () => {
-    assert.equal(probeOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'arm64'), 'syscalls.only: unknown syscall "open" on this node (arm64)');
-    assert.equal(probeOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'x86_64'), undefined);
+    assert.equal(syscallsOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'arm64'), 'syscalls.only: unknown syscall "open" on this node (arm64)');
+    assert.equal(syscallsOptionsError({ name: 'syscalls', only: ['openat', 'open'] }, 'x86_64'), undefined);
   });
 
-  it('accepts known syscalls, no filter, and every other probe', () => {
-    assert.equal(probeOptionsError({ name: 'syscalls', only: ['read', 'openat', 'getppid', 'file_setattr'] }), undefined);
-    assert.equal(probeOptionsError({ name: 'syscalls' }), undefined);
-    assert.equal(probeOptionsError({ name: 'files', pathPrefixes: ['/etc'] }), undefined);
+  it('accepts known syscalls and no filter; other probes have no node-side check', () => {
+    assert.equal(syscallsOptionsError({ name: 'syscalls', only: ['read', 'openat', 'getppid', 'file_setattr'] }), undefined);
+    assert.equal(syscallsOptionsError({ name: 'syscalls' }), undefined);
+    assert.equal(probeCatalog.files.optionsError, undefined, 'files serves any prefix on any node');
   });
 });
 
@@ -95,7 +98,7 @@ describe('syscalls.only', () => {
 
   it('passes everything, without the internal histograms, when the profile has no filter', () => {
     const delta = syscallsDelta();
-    const r = resultForProfile({ name: 'syscalls' }, delta);
+    const r = probeCatalog.syscalls.forProfile?.({ name: 'syscalls' }, delta);
     const { latencyBySyscall: _internal, ...expected } = delta;
     assert.deepEqual(r, expected);
   });
@@ -123,13 +126,13 @@ describe('files.pathPrefixes', () => {
   });
 
   it('passes everything without a filter, and nothing when no path matches', () => {
-    assert.deepEqual(resultForProfile({ name: 'files' }, filesDelta()), filesDelta());
+    assert.deepEqual(probeCatalog.files.forProfile?.({ name: 'files' }, filesDelta()), filesDelta());
     assert.equal(filesForProfile({ name: 'files', pathPrefixes: ['/var'] }, filesDelta()), undefined);
   });
 
-  it('leaves other probes’ results alone', () => {
-    const exec = { execs: 2, exits: 1, topCommands: [{ key: '/bin/true', count: 2 }] };
-    assert.equal(resultForProfile({ name: 'exec' }, exec), exec);
+  it('leaves other probes’ results alone: only syscalls and files filter per profile', () => {
+    const filtering = Object.entries(probeCatalog).filter(([, kernel]) => kernel.forProfile !== undefined).map(([name]) => name);
+    assert.deepEqual(filtering.sort(), ['files', 'syscalls']);
   });
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS } from '../../api/histogram.js';
 import { mergeProbeResults } from '../../api/merge.js';
-import { BiolatencyResultSchema } from '../../api/results.js';
+import { BiolatencyResultSchema } from '../../probes/biolatency/biolatency.js';
 import {
   BIO_COUNT_SIZE,
   BIO_KEY_SIZE,

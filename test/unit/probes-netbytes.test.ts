@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { mergeProbeResults } from '../../api/merge.js';
-import { NetbytesResultSchema } from '../../api/results.js';
+import { NetbytesResultSchema } from '../../probes/netbytes/netbytes.js';
 import { NET_TOTALS_SIZE, NetDeltas, decodeNetTotals, sumNetTotals, type NetTotals } from '../../probes/netbytes/kernel.js';
 
 function totals(sent: number, received: number, out: number, inn: number, protocols: [number, number, number, number]): NetTotals {

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { mergeProbeResults } from '../../api/merge.js';
-import { OomkillResultSchema } from '../../api/results.js';
+import { OomkillResultSchema } from '../../probes/oomkill/oomkill.js';
 import {
   OOMKILL_EVENT_SIZE,
   OomkillAggregator,

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS } from '../../api/histogram.js';
 import { mergeProbeResults } from '../../api/merge.js';
-import { RunqlatResultSchema } from '../../api/results.js';
+import { RunqlatResultSchema } from '../../probes/runqlat/runqlat.js';
 import {
   RUNQLAT_KEY_SIZE,
   RUNQLAT_TOTALS_SIZE,

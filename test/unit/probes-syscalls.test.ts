@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS, histogramCount } from '../../api/histogram.js';
-import { OTHER_TOP_KEY } from '../../api/merge.js';
-import { SyscallsResultSchema } from '../../api/results.js';
+import { OTHER_TOP_KEY } from '../../api/top-list.js';
+import { SyscallsResultSchema } from '../../probes/syscalls/syscalls.js';
 import { SYSCALL_NAMES, syscallName } from '../../probes/syscalls/node-syscalls.js';
 import {
   COUNT_SIZE,

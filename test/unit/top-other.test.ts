@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProfileResults } from '../../agent/probe-manager.js';
 import { summarizeProfile, type PodRef } from '../../agent/profile-summary.js';
-import { boundTop, foldTop, mergeTop, OTHER_TOP_KEY } from '../../api/merge.js';
-import type { ExecResult, TopEntry } from '../../api/results.js';
+import { boundTop, foldTop, mergeTop, OTHER_TOP_KEY } from '../../api/top-list.js';
+import type { ExecResult } from '../../probes/exec/exec.js';
+import type { TopEntry } from '../../api/top-list.js';
 import { mergeNodeResults } from '../../operator/profile-results.js';
 
 const top = (entries: [string, number][]): TopEntry[] => entries.map(([key, count]) => ({ key, count }));

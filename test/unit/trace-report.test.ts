@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramFromCounts } from '../../api/histogram.js';
-import type { SyscallsResult } from '../../api/results.js';
+import type { SyscallsResult } from '../../probes/syscalls/syscalls.js';
 import type { ProfileResults } from '../../agent/probe-manager.js';
 import { buildProfileReport } from '../../agent/report.js';
-import { formatBytes, formatNs, renderReportText } from '../../agent/report-text.js';
+import { renderReportText } from '../../agent/report-text.js';
+import { formatBytes, formatNs } from '../../api/probe-format.js';
 
 const A = 11n;
 const B = 22n;

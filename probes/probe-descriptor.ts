@@ -1,0 +1,129 @@
+// What one probe tells the rest of Loupe, in one object: its options (what
+// admission checks), its result schema, how results merge and rank, what
+// counts as its activity, its headline, its report text, its OTLP
+// instruments and its kernel side. Generic code (merge, ranking, status
+// budget, headline, OTLP, text, cost attribution) reads descriptors through
+// probes/registry.ts and names no probe.
+import { z } from 'zod';
+import { mergeHistograms, summarizeLatency, type LatencySummary, type Log2Histogram } from '../api/histogram.js';
+import { MAX_TOP_N, type RankedEntry } from '../api/top-list.js';
+import type { ProbeDefinition } from '../agent/probes/probe.js';
+
+/** An OTLP metric Loupe exports: names and units live with the probe that makes them. */
+export interface MetricDefinition {
+  name: string;
+  unit: string;
+  description: string;
+}
+
+export interface MetricPoint {
+  value: number;
+  attributes?: Record<string, string | number>;
+}
+
+/**
+ * One metric of a result, before any OTLP SDK type: a cumulative monotonic
+ * sum, or a log2 histogram (exported as an exponential histogram at scale 0).
+ */
+export type Instrument =
+  | { kind: 'sum'; metric: MetricDefinition; points: MetricPoint[] }
+  | { kind: 'histogram'; metric: MetricDefinition; histogram: Log2Histogram };
+
+/** The fields of a result that hold top lists. */
+export type TopListField<R> = { [K in keyof R]-?: R[K] extends readonly RankedEntry[] ? K : never }[keyof R] & string;
+
+export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObject = z.ZodObject, RS extends z.ZodObject = z.ZodObject> {
+  readonly name: N;
+  /** The options a TraceProfile may give the probe, `name` included: the CRD schema and admission are made of it. */
+  readonly options: OS;
+  /** What a node reports for one profile and the operator merges: bounded (maxItems, maxLength). */
+  readonly result: RS;
+  /**
+   * Its top lists, the one shown first (and cut first by the status budget)
+   * first. Every one is merged by summing per key and re-ranking.
+   */
+  readonly topLists: readonly [TopListField<z.output<RS>>, ...TopListField<z.output<RS>>[]];
+  /** Results of intervals, cgroups, pods or nodes as one; with none, the zero result. */
+  merge(results: readonly z.output<RS>[]): z.output<RS>;
+  /**
+   * The events its programs saw and did work for (an exec, a syscall, a
+   * sample): the one answer to "how busy". Pods rank by it on the node and
+   * in the operator, and cost attribution divides the probe's CPU time by it.
+   */
+  activity(result: z.output<RS>): number;
+  /** Its phrase in `kubectl get traceprofiles`' headline, e.g. "48k syscalls p99 3.1ms". */
+  headline(result: z.output<RS>): string;
+  /** Its lines in `loupe trace`'s report: totals, then its top lists. */
+  text(result: z.output<RS>): string[];
+  /** Every metric it exports, for the catalog and the README. */
+  readonly metrics: Readonly<Record<string, MetricDefinition>>;
+  /** Its metrics of one container's cumulative result. */
+  instruments(result: z.output<RS>): Instrument[];
+  /** The kernel side: its BPF object, how it attaches, its reader. */
+  readonly kernel: ProbeDefinition<z.output<RS>, z.output<OS>>;
+}
+
+/** Type-checks a descriptor and keeps its literal types. */
+export function defineProbe<const N extends string, OS extends z.ZodObject, RS extends z.ZodObject>(
+  descriptor: ProbeDescriptor<N, OS, RS>,
+): ProbeDescriptor<N, OS, RS> {
+  return descriptor;
+}
+
+/** A probe's options: only its own, so an option under the wrong probe is an error, not silently ignored. */
+export function probeOptions<N extends string, O extends z.ZodRawShape>(name: N, options: O) {
+  return z.strictObject(
+    { name: z.literal(name), ...options },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys' ? `${issue.keys.join(', ')}: not an option of the ${name} probe; remove it` : undefined,
+    },
+  );
+}
+
+/** A count in a result: a non-negative integer. */
+export const count = z.number().int().min(0);
+
+export function total<T>(results: readonly T[], field: (r: T) => number): number {
+  return results.reduce((sum, r) => sum + field(r), 0);
+}
+
+/** Latency summaries merge through their histograms, never by averaging percentiles. */
+export function mergeLatency(summaries: readonly LatencySummary[]): LatencySummary {
+  return summarizeLatency(mergeHistograms(...summaries.map((s) => s.histogram)));
+}
+
+export const sum = (metric: MetricDefinition, ...points: MetricPoint[]): Instrument => ({ kind: 'sum', metric, points });
+export const histogram = (metric: MetricDefinition, h: Log2Histogram): Instrument => ({ kind: 'histogram', metric, histogram: h });
+
+/** One point per direction: bytes or packets sent and received, under one metric. */
+export function directions(attribute: string, out: number, into: number, outName: string, inName: string): MetricPoint[] {
+  return [
+    { value: out, attributes: { [attribute]: outName } },
+    { value: into, attributes: { [attribute]: inName } },
+  ];
+}
+
+/**
+ * Count and error series of a top list, one point per key; a list without
+ * errors yields no error metric. Lists come sorted and cut to the profile's
+ * N; the cap guards cardinality if one is not.
+ */
+export function topListInstruments(
+  counts: MetricDefinition,
+  errors: MetricDefinition | undefined,
+  entries: readonly RankedEntry[],
+  attributesOf: (key: string) => Record<string, string | number>,
+): Instrument[] {
+  const top = entries.slice(0, MAX_TOP_N);
+  if (top.length === 0) return [];
+  const instruments = [sum(counts, ...top.map((e) => ({ value: e.count, attributes: attributesOf(e.key) })))];
+  const withErrors = top.filter((e) => e.errors !== undefined);
+  if (errors !== undefined && withErrors.length > 0) {
+    instruments.push(sum(errors, ...withErrors.map((e) => ({ value: e.errors ?? 0, attributes: attributesOf(e.key) }))));
+  }
+  return instruments;
+}
+
+/** The sentence every per-key metric's description ends with. */
+export const TOP_ONLY = `Only the profile's top-N keys (at most ${MAX_TOP_N}) have points.`;

@@ -1,0 +1,93 @@
+// Each probe is one descriptor (probes/<name>/<name>.ts) that the generic
+// code reads: every descriptor is complete and consistent with itself, and
+// the generic layers name no probe, so a new probe is its folder and one
+// registry entry.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ProbeSpecSchema } from '../../api/probes.js';
+import { ProbeResultsSchema } from '../../api/results.js';
+import { probeCatalog } from '../../agent/probes/catalog.js';
+import type { ProbeDescriptor } from '../../probes/probe-descriptor.js';
+import { PROBE_NAMES, PROBES } from '../../probes/registry.js';
+
+/** The layers that merge, rank, budget, phrase, export and attribute cost for every probe. */
+const GENERIC_FILES = [
+  'api/activity.ts',
+  'api/merge.ts',
+  'api/probes.ts',
+  'api/results.ts',
+  'api/status-budget.ts',
+  'api/top-list.ts',
+  'api/probe-format.ts',
+  'operator/headline.ts',
+  'operator/profile-results.ts',
+  'agent/profile-summary.ts',
+  'agent/result-baseline.ts',
+  'agent/report.ts',
+  'agent/report-text.ts',
+  'agent/otlp/metrics.ts',
+  'agent/cost/probe-events.ts',
+  'agent/cost/attribution.ts',
+  'agent/probes/catalog.ts',
+  'agent/probe-manager.ts',
+];
+
+/**
+ * A probe's name as code names it: a string literal, a property read or a
+ * table entry (`'tcp'`, `results.tcp`, `tcp: (r) =>`); not the word
+ * "profile" of a TraceProfile (`this.profile(…)`, `profile: Profile`).
+ */
+const namedIn = (source: string, probe: string): boolean =>
+  new RegExp(`['"\`]${probe}['"\`]|(?<!this)(?<=[\\w\\]])\\.${probe}\\b(?!\\()|\\b${probe}: \\(`).test(source);
+
+describe('probe descriptors', () => {
+  it('registers every probe once, by a unique name', () => {
+    assert.equal(new Set(PROBE_NAMES).size, PROBES.length);
+    assert.ok(PROBES.length >= 9);
+  });
+
+  // Each as the generic code sees it: any descriptor.
+  for (const probe of PROBES as readonly ProbeDescriptor[]) {
+    describe(probe.name, () => {
+      const zero = probe.merge([]);
+
+      it('its options are named by it, and admission takes exactly them', () => {
+        assert.deepEqual(probe.options.parse({ name: probe.name }), { name: probe.name });
+        assert.ok(probe.options.description, 'a description for the CRD and the README');
+        assert.equal(ProbeSpecSchema.safeParse({ name: probe.name, notAnOption: 1 }).success, false);
+      });
+
+      it('its zero result is valid, counts no activity and merges to itself', () => {
+        assert.deepEqual(probe.result.parse(zero), zero);
+        assert.equal(probe.activity(zero), 0);
+        assert.deepEqual(probe.merge([zero, zero]), zero);
+        assert.ok(ProbeResultsSchema.safeParse({ [probe.name]: zero }).success);
+      });
+
+      it('names top lists its result has, and every metric under its own prefix', () => {
+        for (const field of probe.topLists) assert.ok(Array.isArray((zero as Record<string, unknown>)[field]), `${field} is a list`);
+        const metrics = Object.values(probe.metrics);
+        assert.ok(metrics.length > 0);
+        for (const m of metrics) assert.match(m.name, new RegExp(`^loupe\\.${probe.name}\\.`));
+        const exported = new Set(probe.instruments(zero).map((i) => i.metric.name));
+        for (const name of exported) assert.ok(metrics.some((m) => m.name === name), `${name} is declared`);
+      });
+
+      it('has a headline, report lines and a kernel side in the catalog', () => {
+        assert.ok(probe.headline(zero).length > 0);
+        assert.ok(probe.text(zero)[0]?.startsWith(probe.name));
+        assert.equal(probeCatalog[probe.name as keyof typeof probeCatalog], probe.kernel);
+        assert.equal(probe.kernel.objectFile, `${probe.name}.bpf.o`);
+      });
+    });
+  }
+
+  it('the generic layers name no probe', () => {
+    for (const file of GENERIC_FILES) {
+      const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+      const named = PROBE_NAMES.filter((probe) => namedIn(source, probe));
+      assert.deepEqual(named, [], `${file} names ${named.join(', ')}`);
+    }
+  });
+});
