@@ -17,7 +17,8 @@ import {
   type NodeTracePlanStatus,
   type NodeTraceTarget,
 } from '../api/nodetraceplan.js';
-import type { ProbeName } from '../probes/registry.js';
+import type { ProbeSpec } from '../api/probes.js';
+import { descriptorOf, type ProbeName, type ResultOf } from '../probes/registry.js';
 import { isNotFound } from '../kube/api-error.js';
 import { Informer, type InformerEvent } from '../kube/informer.js';
 import type { KubeObject } from '../kube/kube-object.js';
@@ -44,8 +45,6 @@ import { baselinesFromPlan, withBaseline } from './result-baseline.js';
 import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
-import { DEFAULT_PROFILE_FREQUENCY_HZ } from '../probes/profile/kernel.js';
-import { foldedStacksOf, type FoldedStacks } from '../probes/profile/stacks.js';
 
 export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
 const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
@@ -89,6 +88,12 @@ interface TrackedProfile {
   budget?: BudgetState;
 }
 
+/** What NodeAgent.probeResults answers. */
+export interface TracedResults<N extends ProbeName> {
+  results: ReadonlyMap<bigint, ResultOf<N>>;
+  attachSetting: number | string | undefined;
+}
+
 export class NodeAgent {
   private readonly log: Logger;
   private readonly informer: Informer<KubeObject>;
@@ -129,17 +134,17 @@ export class NodeAgent {
   }
 
   /**
-   * The profile probe's stacks for a profile on this node since it started
-   * here, at the rate the probe samples now; undefined for a profile this node
-   * does not trace with the profile probe.
+   * A probe's results for a profile this node traces, per cgroup since the
+   * profile started here, and the setting the probe's links run at now
+   * (ProbeDefinition.attachSetting); undefined when the node does not trace
+   * the profile with that probe. For per-probe outputs such as the profile
+   * probe's pprof download.
    */
-  profileStacks(uid: string): FoldedStacks | undefined {
+  probeResults<N extends ProbeName>(uid: string, probe: N): TracedResults<N> | undefined {
     const manager = this.manager;
     if (manager === undefined || !this.profiles.has(uid) || this.profiles.get(uid)?.spec === undefined) return undefined;
-    const results = manager.results(uid).profile;
-    if (results === undefined) return undefined;
-    const hz = manager.attachSettingOf('profile');
-    return foldedStacksOf(results.values(), typeof hz === 'number' ? hz : DEFAULT_PROFILE_FREQUENCY_HZ);
+    const results = manager.results(uid)[probe] as ReadonlyMap<bigint, ResultOf<N>> | undefined;
+    return results === undefined ? undefined : { results, attachSetting: manager.attachSettingOf(probe) };
   }
 
   /** Detaches everything, writes a final status saying so, and stops watching. */
@@ -323,8 +328,8 @@ export class NodeAgent {
         cpuMeasured: profile.cost.unmeasured === undefined,
         active: profile.state?.active ?? [],
       };
-      const sampling = profile.plan.probes.find((p) => p.name === 'profile');
-      if (sampling?.name === 'profile') input.samplingHz = sampling.frequency ?? DEFAULT_PROFILE_FREQUENCY_HZ;
+      const sampling = samplingOf(profile.plan.probes);
+      if (sampling !== undefined) input.sampling = sampling;
       profile.budget = stepBudget(before, input);
       const newest = profile.budget.dropped.at(-1);
       if (profile.budget.dropped.length > before.dropped.length && newest !== undefined) {
@@ -332,7 +337,7 @@ export class NodeAgent {
         dropped = true;
       }
       if (profile.budget.widened !== undefined && profile.budget.widened.hz !== before.widened?.hz) {
-        this.log.warn({ profile: uid, probe: 'profile' }, profile.budget.widened.message);
+        this.log.warn({ profile: uid, probe: profile.budget.widened.probe }, profile.budget.widened.message);
         dropped = true;
       }
     }
@@ -499,7 +504,7 @@ function budgetOf(profile: TrackedProfile): BudgetState | undefined {
 function budgetSteps(profile: TrackedProfile): DroppedProbe[] {
   const budget = budgetOf(profile);
   if (budget === undefined) return [];
-  const widened: DroppedProbe[] = budget.widened === undefined ? [] : [{ probe: 'profile', message: budget.widened.message }];
+  const widened: DroppedProbe[] = budget.widened === undefined ? [] : [{ probe: budget.widened.probe, message: budget.widened.message }];
   return [...widened, ...budget.dropped];
 }
 
@@ -508,8 +513,22 @@ function withinBudget(spec: ProfileSpec, budget: BudgetState | undefined): Profi
   if (budget === undefined) return spec;
   const probes = spec.probes
     .filter((probe) => !budget.dropped.some((d) => d.probe === probe.name))
-    .map((probe) => (probe.name === 'profile' && budget.widened !== undefined ? { ...probe, frequency: budget.widened.hz } : probe));
+    .map((probe) => (probe.name === budget.widened?.probe ? withSamplingHz(probe, budget.widened.hz) : probe));
   return { ...spec, probes };
+}
+
+/** The rate the profile asks of its first sampling probe (its descriptor's `sampling`), if it uses one. */
+function samplingOf(probes: readonly ProbeSpec[]): { probe: ProbeName; hz: number } | undefined {
+  for (const spec of probes) {
+    const sampling = descriptorOf(spec.name).sampling as { hz(options: ProbeSpec): number } | undefined;
+    if (sampling !== undefined) return { probe: spec.name, hz: sampling.hz(spec) };
+  }
+  return undefined;
+}
+
+function withSamplingHz(spec: ProbeSpec, hz: number): ProbeSpec {
+  const sampling = descriptorOf(spec.name).sampling as { withHz(options: ProbeSpec, hz: number): ProbeSpec } | undefined;
+  return sampling === undefined ? spec : sampling.withHz(spec, hz);
 }
 
 function otlpTarget(target: NodeTraceTarget): OtlpTarget {

@@ -21,7 +21,7 @@ import { ProbeManager } from '../agent/probe-manager.js';
 import { probeObjectOpener } from '../agent/probe-objects.js';
 import { probeCatalog } from '../agent/probes/catalog.js';
 import { traceBlocker } from './trace-command.js';
-import { createProfileDownloadHandler } from '../agent/profile-download.js';
+import { createProfileDownloadHandler, profileStacksOf } from '../probes/profile/download.js';
 import { DEFAULT_LOUPE_NAMESPACE } from '../api/group.js';
 
 export const DEFAULT_PROFILE_PORT = 9464;
@@ -187,7 +187,7 @@ function containerResolver(log: Logger): ContainerResolver {
  * already taken is logged, not fatal: tracing matters more than downloads.
  */
 function serveProfileDownloads(port: number, agent: NodeAgent, log: Logger): Server {
-  const server = createServer(createProfileDownloadHandler((uid) => agent.profileStacks(uid)));
+  const server = createServer(createProfileDownloadHandler((uid) => profileStacksOf(agent.probeResults(uid, 'profile'))));
   server.on('error', (err) => log.warn({ err, port }, 'profile downloads are off: cannot listen'));
   server.listen(port, () => log.info({ port }, 'profile downloads on /profiles/<uid>.pb.gz and .folded'));
   return server;

@@ -59,6 +59,15 @@ export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObje
   readonly metrics: Readonly<Record<string, MetricDefinition>>;
   /** Its metrics of one container's cumulative result. */
   instruments(result: z.output<RS>): Instrument[];
+  /**
+   * For a probe whose cost follows a rate a profile asks for (samples per
+   * second): how to read and set that rate. A profile over its budget has
+   * the rate lowered before any probe is dropped (agent/cost/budget.ts).
+   */
+  readonly sampling?: {
+    hz(options: z.output<OS>): number;
+    withHz(options: z.output<OS>, hz: number): z.output<OS>;
+  };
   /** The kernel side: its BPF object, how it attaches, its reader. */
   readonly kernel: ProbeDefinition<z.output<RS>, z.output<OS>>;
 }

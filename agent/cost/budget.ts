@@ -3,10 +3,11 @@
 // out comes the new state, which lists the probes dropped for the budget.
 //
 // Degrade order, one step per SUSTAINED_INTERVALS intervals in a row over
-// budget: first widen sampling — divide the frequency the profile asks of the
-// profile probe by SAMPLING_WIDEN_FACTOR, down to MIN_SAMPLING_HZ (the node
-// samples at the highest rate any profile asks, so this lowers the node's rate
-// only when this profile set it, and never below what another profile asks);
+// budget: first widen sampling — divide the rate the profile asks of a
+// sampling probe (one whose descriptor has `sampling`) by
+// SAMPLING_WIDEN_FACTOR, down to MIN_SAMPLING_HZ (the node samples at the
+// highest rate any profile asks, so this lowers the node's rate only when
+// this profile set it, and never below what another profile asks);
 // then drop the profile's costliest probe on this node (by the limit that is
 // exceeded: CPU, else events), then the next one, and so on.
 //
@@ -41,8 +42,8 @@ export interface BudgetState {
   overIntervals: number;
   /** Probes dropped for the budget, in the order they were dropped. */
   dropped: DroppedProbe[];
-  /** The profile probe's rate after widening for the budget; absent while it samples as asked. */
-  widened?: { hz: number; message: string };
+  /** A sampling probe's rate after widening for the budget; absent while it samples as asked. */
+  widened?: { probe: ProbeName; hz: number; message: string };
 }
 
 export interface BudgetInput {
@@ -53,8 +54,8 @@ export interface BudgetInput {
   cpuMeasured: boolean;
   /** Probes running for the profile now, the candidates to drop. */
   active: readonly ProbeName[];
-  /** The rate the profile asks of the profile probe, when it uses it: what widening divides. */
-  samplingHz?: number;
+  /** The rate the profile asks of a sampling probe, when it uses one: what widening divides. */
+  sampling?: { probe: ProbeName; hz: number };
 }
 
 export function budgetLimits(budget: Budget | undefined): BudgetLimits | undefined {
@@ -109,13 +110,14 @@ export function stepBudget(state: BudgetState, input: BudgetInput): BudgetState 
   if (over === undefined) return { ...state, overIntervals: 0 };
   const overIntervals = state.overIntervals + 1;
   if (overIntervals < SUSTAINED_INTERVALS) return { ...state, overIntervals };
-  const hz = state.widened?.hz ?? input.samplingHz;
-  if (hz !== undefined && hz > MIN_SAMPLING_HZ && input.active.includes('profile')) {
+  const sampled = input.sampling;
+  const hz = state.widened?.hz ?? sampled?.hz;
+  if (sampled !== undefined && hz !== undefined && hz > MIN_SAMPLING_HZ && input.active.includes(sampled.probe)) {
     const widened = Math.max(MIN_SAMPLING_HZ, Math.floor(hz / SAMPLING_WIDEN_FACTOR));
     const message =
       `over budget on this node for ${overIntervals} intervals (${over.text}): ` +
-      `widened the profile probe's sampling from ${hz} Hz to ${widened} Hz; raise spec.budget to get it back`;
-    return { ...state, overIntervals: 0, widened: { hz: widened, message } };
+      `widened the ${sampled.probe} probe's sampling from ${hz} Hz to ${widened} Hz; raise spec.budget to get it back`;
+    return { ...state, overIntervals: 0, widened: { probe: sampled.probe, hz: widened, message } };
   }
   const candidates = input.active.filter((p) => !state.dropped.some((d) => d.probe === p));
   const probe = costliestProbe(candidates, input.cost.byProbe, over.by);

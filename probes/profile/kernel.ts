@@ -15,7 +15,7 @@
 //
 // OTLP: the OpenTelemetry JS SDK at the version we use has no profiles
 // signal, so profiles are not exported through OTLP; they are downloadable as
-// pprof or folded text (agent/profile-download.ts).
+// pprof or folded text (download.ts).
 import { readFileSync } from 'node:fs';
 import { BpfError, PerfSoftwareEvent, possibleCpus, type BpfLink, type BpfMap } from '../../native/index.js';
 import { Symbolizer, type Frame, type ProcessSymbolizer } from '../../agent/symbolize/symbolizer.js';

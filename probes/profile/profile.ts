@@ -1,10 +1,10 @@
 // The profile probe: on-CPU stack sampling, by hottest function and stack;
-// full profiles as pprof from the node agent (agent/profile-download.ts).
+// full profiles as pprof from the node agent (download.ts).
 import { z } from 'zod';
 import { compactCount, compactNanoseconds, formatCount, formatNs, formatTop } from '../../api/probe-format.js';
 import { CPU_NS_DESCRIPTION, mergeTop, MAX_TOP_N, timedTopListSchema } from '../../api/top-list.js';
 import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
-import { createProfileProbe, MAX_PROFILE_FREQUENCY_HZ } from './kernel.js';
+import { createProfileProbe, DEFAULT_PROFILE_FREQUENCY_HZ, MAX_PROFILE_FREQUENCY_HZ } from './kernel.js';
 
 const description = 'On-CPU stack samples (user and kernel), by hottest function and stack; pprof download.';
 
@@ -76,6 +76,10 @@ export const profile = defineProbe({
         ? []
         : [sum(metrics.functionCpuTime, ...timed.map((e) => ({ value: e.cpuNs ?? 0, attributes: { 'code.function.name': e.key } })))]),
     ];
+  },
+  sampling: {
+    hz: (options) => options.frequency ?? DEFAULT_PROFILE_FREQUENCY_HZ,
+    withHz: (options, hz) => ({ ...options, frequency: hz }),
   },
   // Samples at DEFAULT_PROFILE_FREQUENCY_HZ; createProfileProbe makes one at another rate.
   kernel: createProfileProbe(),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'node:test';
 import { Profile } from 'pprof-format';
-import { createProfileDownloadHandler } from '../../agent/profile-download.js';
+import { createProfileDownloadHandler } from '../../probes/profile/download.js';
 import { probeObjectDirectory } from '../../agent/probe-objects.js';
 import { TARGETS_MAP } from '../../agent/probes/probe.js';
 import { createProfileProbe } from '../../probes/profile/kernel.js';

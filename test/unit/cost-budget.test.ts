@@ -90,7 +90,7 @@ describe('budget state machine', () => {
   });
 
   it('widens the profile probe’s sampling first, down to the floor, then drops probes', () => {
-    const sampled = input({ active: ['exec', 'profile', 'syscalls'], samplingHz: 99 });
+    const sampled = input({ active: ['exec', 'profile', 'syscalls'], sampling: { probe: 'profile', hz: 99 } });
     const thrice = (state: BudgetState) => run(state, [sampled, sampled, sampled]);
     const w1 = thrice(fresh);
     assert.equal(w1.widened?.hz, 24, '99 Hz / 4');

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { Profile } from 'pprof-format';
-import { encodePprof } from '../../agent/pprof.js';
+import { encodePprof } from '../../probes/profile/pprof.js';
 import { foldedStacksOf, type FoldedStacks } from '../../probes/profile/stacks.js';
 import { mergeProbeResults } from '../../api/merge.js';
 import type { ProfileResult } from '../../probes/profile/profile.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { Profile } from 'pprof-format';
-import { createProfileDownloadHandler } from '../../agent/profile-download.js';
+import { createProfileDownloadHandler } from '../../probes/profile/download.js';
 import { createProfileProbe, parseCpuList } from '../../probes/profile/kernel.js';
 import {
   PROFILE_KEY_SIZE,

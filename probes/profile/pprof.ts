@@ -6,7 +6,7 @@
 // changes mid-run, so samples × today's period would misstate earlier time.
 import { gzipSync } from 'node:zlib';
 import { Function as PprofFunction, Line, Location, Profile, Sample, StringTable, ValueType } from 'pprof-format';
-import { samplingPeriodNs, type FoldedStacks } from '../probes/profile/stacks.js';
+import { samplingPeriodNs, type FoldedStacks } from './stacks.js';
 
 export interface PprofOptions {
   /** When the samples were taken, for the profile's time_nanos and duration_nanos. */

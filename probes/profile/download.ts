@@ -3,10 +3,23 @@
 //   GET /profiles/<profileUid>.folded  folded stacks (flamegraph.pl, speedscope)
 // The status holds only the top frames and stacks; this is the rest.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TracedResults } from '../../agent/node-agent.js';
+import { DEFAULT_PROFILE_FREQUENCY_HZ } from './kernel.js';
 import { encodePprof } from './pprof.js';
-import { formatFolded, type FoldedStacks } from '../probes/profile/stacks.js';
+import { foldedStacksOf, formatFolded, type FoldedStacks } from './stacks.js';
 
 const PATH = /^\/profiles\/([A-Za-z0-9-]{1,64})\.(pb\.gz|folded)$/;
+
+/**
+ * The profile probe's stacks for a profile on a node since it started there,
+ * at the rate the probe samples now; undefined for a profile the node does
+ * not trace with the profile probe.
+ */
+export function profileStacksOf(traced: TracedResults<'profile'> | undefined): FoldedStacks | undefined {
+  if (traced === undefined) return undefined;
+  const hz = traced.attachSetting;
+  return foldedStacksOf(traced.results.values(), typeof hz === 'number' ? hz : DEFAULT_PROFILE_FREQUENCY_HZ);
+}
 
 /**
  * A request handler; it answers every request it is given (404 for other
