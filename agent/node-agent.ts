@@ -25,9 +25,9 @@ import type { KubeObject } from '../kube/kube-object.js';
 import { kubeListWatch } from '../kube/list-watch.js';
 import type { ResourceClient } from '../kube/resource-client.js';
 import type { ResourceType } from '../kube/resource-type.js';
-import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './cost/budget.js';
-import type { CostMeter } from './cost/cost-meter.js';
-import { eventsByProbe } from './cost/probe-events.js';
+import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './budget.js';
+import type { CostMeter } from '../engine/cost/cost-meter.js';
+import { eventsByProbe } from '../engine/cost/probe-events.js';
 import { buildNodeStatus, buildProfileStatus, sameReport, type ProfileError } from './node-status.js';
 import { diffPlan, managerSpec, type PlanAction } from './plan-diff.js';
 import { agentTickMs, heartbeatPeriodMs, profileIntervalMs } from './plan-interval.js';
@@ -38,8 +38,8 @@ import {
   type ContainerResolver,
   type TargetResolution,
 } from './plan-targets.js';
-import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from './probe-manager.js';
-import type { ProbeEvent } from './probes/probe.js';
+import type { ProbeManager, ProfileResults, ProfileSpec, ProfileState } from '../engine/probe-manager.js';
+import type { ProbeEvent } from '../engine/probes/probe.js';
 import { summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import { baselinesFromPlan, withBaseline } from './result-baseline.js';
 import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api/otlp-secrets.js';

@@ -12,10 +12,10 @@ import type {
 } from '../api/nodetraceplan.js';
 import type { ProbeName } from '../probes/registry.js';
 import { fitNodeTracePlanStatusToBudget, NODE_STATUS_BUDGET_BYTES } from '../api/status-budget.js';
-import type { DroppedProbe } from './cost/budget.js';
+import type { DroppedProbe } from './budget.js';
 import type { TargetResolution } from './plan-targets.js';
-import type { ProbeFailure } from './probe-failure.js';
-import type { ProfileState } from './probe-manager.js';
+import type { ProbeFailure } from '../engine/probe-failure.js';
+import type { ProfileState } from '../engine/probe-manager.js';
 import type { ProfileSummary } from './profile-summary.js';
 
 /** Schema bounds of a profile's status. */

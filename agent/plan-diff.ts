@@ -5,7 +5,7 @@
 // kept, so its final numbers are still reported.
 import type { NodeProfilePlan } from '../api/nodetraceplan.js';
 import type { ProbeSpec } from '../api/probes.js';
-import type { ProfileSpec } from './probe-manager.js';
+import type { ProfileSpec } from '../engine/probe-manager.js';
 
 export type PlanAction =
   | { kind: 'register'; uid: string; spec: ProfileSpec }

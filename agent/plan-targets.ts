@@ -3,7 +3,7 @@
 // not an error of the profile: it is reported with the reason (not started
 // yet, already gone, not on this node) and looked for again later.
 import type { NodeTraceTarget } from '../api/nodetraceplan.js';
-import { CgroupNotFoundError } from './cgroup/cgroup-id.js';
+import { CgroupNotFoundError } from '../engine/cgroup/cgroup-id.js';
 
 /** Status keeps reasons this short (schema maxLength). */
 const MAX_REASON_CHARS = 256;

@@ -7,7 +7,7 @@ import { mergeResultSets, zeroResults } from '../api/merge.js';
 import type { NodePodResult } from '../api/nodetraceplan.js';
 import type { ProbeResults } from '../api/results.js';
 import { PROBE_NAMES, type ProbeName } from '../probes/registry.js';
-import { cgroupResults, type ProfileResults } from './probe-manager.js';
+import { cgroupResults, type ProfileResults } from '../engine/probe-manager.js';
 
 /** The pod a cgroup belongs (or belonged) to. */
 export interface PodRef {

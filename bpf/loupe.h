@@ -73,7 +73,7 @@ static __always_inline struct loupe_target *loupe_task_target(struct task_struct
 /*
  * For probes that post events to a ring buffer: bpf_ringbuf_reserve fails
  * silently when the ring is full (user space fell behind), so each failure is
- * counted here and the agent reports it as cost (agent/cost/ringbuf-drops.ts).
+ * counted here and the agent reports it as cost (engine/cost/ringbuf-drops.ts).
  * Per-CPU, so the count needs no atomic: tracing programs do not nest on a CPU.
  */
 struct {

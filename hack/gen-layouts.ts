@@ -2,7 +2,7 @@
 // kernel side shares with user space, the TypeScript layout of those structs,
 // from the BTF of bpf/contract.c: probes/<name>/<name>.h gives
 // probes/<name>/layout.generated.ts, bpf/loupe.h gives
-// agent/probes/layouts.generated.ts. So the byte layout of every such struct
+// engine/probes/layouts.generated.ts. So the byte layout of every such struct
 // is written once, in C. Each struct becomes its size and, per member, its
 // offset and size (and element size, for arrays).
 //
@@ -20,7 +20,7 @@ const CONTRACT_PREFIX = 'loupe_contract_';
 export function contractHeaders(): { header: string; output: string }[] {
   const probes = join(repoRoot, 'probes');
   return [
-    { header: join(repoRoot, 'bpf', 'loupe.h'), output: join(repoRoot, 'agent', 'probes', 'layouts.generated.ts') },
+    { header: join(repoRoot, 'bpf', 'loupe.h'), output: join(repoRoot, 'engine', 'probes', 'layouts.generated.ts') },
     ...readdirSync(probes, { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => ({ header: join(probes, d.name, `${d.name}.h`), output: join(probes, d.name, 'layout.generated.ts') })),

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { mergeHistograms, summarizeLatency, type LatencySummary, type Log2Histogram } from '../api/histogram.js';
 import { MAX_TOP_N, type RankedEntry } from '../api/top-list.js';
-import type { ProbeDefinition } from '../agent/probes/probe.js';
+import type { ProbeDefinition } from '../engine/probes/probe.js';
 
 /** An OTLP metric Loupe exports: names and units live with the probe that makes them. */
 export interface MetricDefinition {
@@ -62,7 +62,7 @@ export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObje
   /**
    * For a probe whose cost follows a rate a profile asks for (samples per
    * second): how to read and set that rate. A profile over its budget has
-   * the rate lowered before any probe is dropped (agent/cost/budget.ts).
+   * the rate lowered before any probe is dropped (agent/budget.ts).
    */
   readonly sampling?: {
     hz(options: z.output<OS>): number;

@@ -5,7 +5,7 @@ import { SeverityNumber } from '@opentelemetry/api';
 import { millisToHrTime, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ProbeEvent } from '../probes/probe.js';
+import type { ProbeEvent } from '../../engine/probes/probe.js';
 
 /** `loupe.<probe>.<kind>`, e.g. loupe.exec.exit, loupe.tcp.close. */
 export function eventNameOf(event: ProbeEvent): string {

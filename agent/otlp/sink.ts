@@ -8,7 +8,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import pino, { type Logger } from 'pino';
 import type { OtlpProtocol } from '../../api/otlp.js';
 import type { ProbeResults } from '../../api/results.js';
-import type { ProbeEvent } from '../probes/probe.js';
+import type { ProbeEvent } from '../../engine/probes/probe.js';
 import { ExportQueue, type Backoff } from './export-queue.js';
 import { logRecordOf } from './logs.js';
 import { dataPointCount, metricsOfResults } from './metrics.js';

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { directoryInode } from '../../agent/cgroup/cgroup-id.js';
-import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
+import { directoryInode } from '../../engine/cgroup/cgroup-id.js';
+import { findCgroup2Mount } from '../../engine/cgroup/mount.js';
 
 export type Qos = 'burstable' | 'besteffort' | 'guaranteed';
 

@@ -9,12 +9,12 @@ import { z } from 'zod';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { BiolatencyResult } from './biolatency.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { expectSize, readU32, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { expectSize, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TARGETS_MAP, type ProbeDefinition } from '../../agent/probes/probe.js';
-import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../agent/probes/slot-counters.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 /** Device entries per target slot that the devices map has room for. */
 const DEVICE_ENTRIES_PER_TARGET = 16;

@@ -2,9 +2,9 @@
 // aggregation of those events into ExecResults.
 import { z } from 'zod';
 import type { ExecResult } from './exec.js';
-import { expectSize, readChars, readU32, readU64 } from '../../agent/probes/kernel-decode.js';
+import { expectSize, readChars, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 const EVENT = layouts.exec_event;
 export const EXEC_EVENT_SIZE = EVENT.size;

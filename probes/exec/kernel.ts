@@ -1,9 +1,9 @@
 // The exec probe: every exec and process exit in traced cgroups, from the
 // sched tracepoints through a ring buffer (exec.bpf.c).
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { eventProbeReader } from '../../agent/probes/event-ring.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { eventProbeReader } from '../../engine/probes/event-ring.js';
 import { ExecAggregator, decodeExecEvent, execEventAttributes } from './decode.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
 import type { ExecResult } from './exec.js';
 
 export const execKernel: ProbeDefinition<ExecResult> = {

@@ -3,9 +3,9 @@
 // per-cgroup FilesResults.
 import { z } from 'zod';
 import type { FilesResult } from './files.js';
-import { decodeCgroupId, expectSize, readChars, readU64 } from '../../agent/probes/kernel-decode.js';
+import { decodeCgroupId, expectSize, readChars, readU64 } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 const KEY = layouts.file_key;
 const COUNTS = layouts.file_counts;

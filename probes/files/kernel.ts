@@ -1,8 +1,8 @@
 // The files probe: open/openat/openat2 calls and failures per path in traced
 // cgroups, counted in the kernel (files.bpf.c) and drained on collect.
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
 import { filesResults } from './decode.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
 import type { FilesOptions, FilesResult } from './files.js';
 
 /**

@@ -8,11 +8,11 @@ import { z } from 'zod';
 import type { NetbytesResult } from './netbytes.js';
 import type { TopEntry } from '../../api/top-list.js';
 import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
-import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
-import { expectSize, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
+import { findCgroup2Mount } from '../../engine/cgroup/mount.js';
+import { expectSize, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TARGETS_MAP, type ProbeDefinition } from '../../agent/probes/probe.js';
-import { cgroupsBySlot, grown, readSlotTotals, SlotDeltas } from '../../agent/probes/slot-counters.js';
+import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
+import { cgroupsBySlot, grown, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
 
 /** enum netbytes_protocol in netbytes.h, by index. */
 export const NET_PROTOCOLS = ['tcp', 'udp', 'icmp', 'other'] as const;

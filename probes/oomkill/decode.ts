@@ -2,9 +2,9 @@
 // per-cgroup aggregation of those events into OomkillResults.
 import { z } from 'zod';
 import type { OomkillResult } from './oomkill.js';
-import { expectSize, readChars, readU32, readU64 } from '../../agent/probes/kernel-decode.js';
+import { expectSize, readChars, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 const EVENT = layouts.oomkill_event;
 export const OOMKILL_EVENT_SIZE = EVENT.size;

@@ -1,9 +1,9 @@
 // The oomkill probe: every process the kernel OOM killer picks in a traced
 // cgroup, from oom:mark_victim through a ring buffer (oomkill.bpf.c).
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { eventProbeReader } from '../../agent/probes/event-ring.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { eventProbeReader } from '../../engine/probes/event-ring.js';
 import { OomkillAggregator, decodeOomkillEvent, oomkillEventAttributes } from './decode.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
 import type { OomkillResult } from './oomkill.js';
 
 export const oomkillKernel: ProbeDefinition<OomkillResult> = {

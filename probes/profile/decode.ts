@@ -1,7 +1,7 @@
 // profile.h's maps → checked values: the sample-count key and value and
 // the stack trace map's frames.
 import { z } from 'zod';
-import { expectSize, readChars, readI32, readU32, readU64 } from '../../agent/probes/kernel-decode.js';
+import { expectSize, readChars, readI32, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 
 const KEY = layouts.profile_key;

@@ -18,10 +18,10 @@
 // pprof or folded text (download.ts).
 import { readFileSync } from 'node:fs';
 import { BpfError, PerfSoftwareEvent, possibleCpus, type BpfLink, type BpfMap } from '../../native/index.js';
-import { Symbolizer, type Frame, type ProcessSymbolizer } from '../../agent/symbolize/symbolizer.js';
+import { Symbolizer, type Frame, type ProcessSymbolizer } from '../../engine/symbolize/symbolizer.js';
 import { decodeProfileCount, decodeProfileKey, decodeStack, encodeStackId, stackIdLost, type ProfileKey } from './decode.js';
 import { ProfileAggregator, foldStack } from './stacks.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
 import type { ProfileOptions, ProfileResult } from './profile.js';
 
 export const DEFAULT_PROFILE_FREQUENCY_HZ = 19;

@@ -3,7 +3,7 @@
 // `loupe` downloads use, and the per-cgroup aggregation into ProfileResults.
 import { mergeTop, type TimedTopEntry } from '../../api/top-list.js';
 import type { ProfileResult } from './profile.js';
-import { UNKNOWN_FUNCTION, type Frame } from '../../agent/symbolize/symbolizer.js';
+import { UNKNOWN_FUNCTION, type Frame } from '../../engine/symbolize/symbolizer.js';
 
 /** A folded stack is a TopEntry key: at most this long, cut from the root end. */
 export const MAX_FOLDED_STACK_CHARS = 256;

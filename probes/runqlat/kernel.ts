@@ -7,13 +7,13 @@ import { z } from 'zod';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { RunqlatResult } from './runqlat.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { expectSize, readChars, readU32, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { expectSize, readChars, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TARGETS_MAP, type ProbeDefinition } from '../../agent/probes/probe.js';
-import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../agent/probes/slot-counters.js';
-import { TopList } from '../../agent/probes/top-list.js';
-import { configureTargetStorage, syncTargetStorage } from '../../agent/probes/target-storage.js';
+import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
+import { TopList } from '../../engine/probes/top-list.js';
+import { configureTargetStorage, syncTargetStorage } from '../../engine/probes/target-storage.js';
 
 /** Thread-name entries per target slot that the waits map has room for. */
 const WAIT_ENTRIES_PER_TARGET = 64;

@@ -11,14 +11,14 @@ import { OTHER_TOP_KEY } from '../../api/top-list.js';
 import type { SyscallsOptions, SyscallsResult } from './syscalls.js';
 import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from './syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { expectSize, readU32, readU64, readU64s } from '../../agent/probes/kernel-decode.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { expectSize, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TARGETS_MAP, type ProbeDefinition } from '../../agent/probes/probe.js';
-import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, slotKey, SlotDeltas } from '../../agent/probes/slot-counters.js';
+import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
+import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, slotKey, SlotDeltas } from '../../engine/probes/slot-counters.js';
 import { NODE_SYSCALL_ARCH, syscallName } from './node-syscalls.js';
-import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from '../../agent/probes/target-storage.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { configureTargetStorage, syncTargetStorage, type TargetStorageOptions } from '../../engine/probes/target-storage.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 /** SYSCALLS_MAX_NR in syscalls.h: the number every other call is counted under. */
 export const OTHER_SYSCALL_NR = 512;

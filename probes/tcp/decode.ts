@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import type { TcpResult } from './tcp.js';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, log2Bucket, summarizeLatency } from '../../api/histogram.js';
-import { expectSize, readBytes, readU16, readU32, readU64, type Field } from '../../agent/probes/kernel-decode.js';
+import { expectSize, readBytes, readU16, readU32, readU64, type Field } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
-import { TopList } from '../../agent/probes/top-list.js';
+import { TopList } from '../../engine/probes/top-list.js';
 
 const EVENT = layouts.tcp_event;
 export const TCP_EVENT_SIZE = EVENT.size;

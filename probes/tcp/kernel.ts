@@ -1,11 +1,11 @@
 // The tcp probe: connects (and failures), accepts and closes of traced
 // cgroups through a ring buffer, retransmits as in-kernel counters
 // (tcp.bpf.c).
-import { attachPrograms } from '../../agent/probes/attach-programs.js';
-import { decodeCgroupId, decodeCounter, monotonicNsToEpochMs } from '../../agent/probes/kernel-decode.js';
+import { attachPrograms } from '../../engine/probes/attach-programs.js';
+import { decodeCgroupId, decodeCounter, monotonicNsToEpochMs } from '../../engine/probes/kernel-decode.js';
 import type { TcpResult } from './tcp.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
-import { EventRing } from '../../agent/probes/event-ring.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
+import { EventRing } from '../../engine/probes/event-ring.js';
 import { TcpAggregator, decodeTcpEvent, tcpEventAttributes } from './decode.js';
 
 export const tcpKernel: ProbeDefinition<TcpResult> = {

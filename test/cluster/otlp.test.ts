@@ -11,7 +11,7 @@ import type { OtlpProtocol } from '../../api/otlp.js';
 import type { ProbeResults } from '../../api/results.js';
 import { createOtlpSink, type OtlpSink, type OtlpTargetEvent, type OtlpTargetResults } from '../../agent/otlp/sink.js';
 import type { OtlpTarget } from '../../agent/otlp/resource.js';
-import type { ProbeEvent } from '../../agent/probes/probe.js';
+import type { ProbeEvent } from '../../engine/probes/probe.js';
 import { startCollector, type Collector, type OtlpKeyValue, type OtlpMetricsData } from '../support/collector.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { TcpRelay } from '../support/tcp-relay.js';

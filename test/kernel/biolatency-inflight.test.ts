@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
+import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { biolatency } from '../../probes/biolatency/biolatency.js';
-import { TARGETS_MAP } from '../../agent/probes/probe.js';
+import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';

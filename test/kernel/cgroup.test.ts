@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cgroupIdForPath, cgroupIdForPid, cgroupPathForPid } from '../../agent/cgroup/cgroup-id.js';
-import { cgroupIdForContainer } from '../../agent/cgroup/container.js';
-import { findCgroup2Mount } from '../../agent/cgroup/mount.js';
+import { cgroupIdForPath, cgroupIdForPid, cgroupPathForPid } from '../../engine/cgroup/cgroup-id.js';
+import { cgroupIdForContainer } from '../../engine/cgroup/container.js';
+import { findCgroup2Mount } from '../../engine/cgroup/mount.js';
 import { requireKernel } from '../support/privileged.js';
 import { LocalPod, type Qos } from '../../hack/local-cluster/local-pod.js';
 

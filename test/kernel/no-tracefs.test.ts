@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import { requireKernel } from '../support/privileged.js';
 import { runWithoutTracefs, type ChildOutcome } from '../support/tracefs.js';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import type { NodeProfileStatus } from '../../api/nodetraceplan.js';
 import { requireKernel } from '../support/privileged.js';
 import { runWithoutTracefs, type IsolatedChildOptions } from '../support/tracefs.js';

@@ -9,11 +9,11 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import test from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { BpfError, BpfObject } from '../../native/index.js';
-import { ProbeManager } from '../../agent/probe-manager.js';
+import { ProbeManager } from '../../engine/probe-manager.js';
 import { probeFailureMessage } from '../../agent/node-status.js';
-import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
-import type { ProbeDefinition } from '../../agent/probes/probe.js';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeObjectDirectory, probeObjectOpener } from '../../engine/probe-objects.js';
+import type { ProbeDefinition } from '../../engine/probes/probe.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { requireKernel } from '../support/privileged.js';
 

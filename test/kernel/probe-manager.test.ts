@@ -4,10 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { BpfObject } from '../../native/index.js';
-import { ProbeManager, type ProfileResults } from '../../agent/probe-manager.js';
-import { probeObjectOpener } from '../../agent/probe-objects.js';
+import { ProbeManager, type ProfileResults } from '../../engine/probe-manager.js';
+import { probeObjectOpener } from '../../engine/probe-objects.js';
 import { exec } from '../../probes/exec/exec.js';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import { files } from '../../probes/files/files.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, kernelPrograms, remainingAfterRelease } from '../support/bpf-handles.js';

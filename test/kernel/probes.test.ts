@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import type { BpfObject } from '../../native/index.js';
 import { exec } from '../../probes/exec/exec.js';
 import { files } from '../../probes/files/files.js';
-import type { ProbeEvent } from '../../agent/probes/probe.js';
+import type { ProbeEvent } from '../../engine/probes/probe.js';
 import type { ResultOf } from '../../probes/registry.js';
 import { tcp } from '../../probes/tcp/tcp.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';

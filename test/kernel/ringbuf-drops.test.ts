@@ -5,12 +5,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { turnOnBpfStats } from '../../agent/cost/bpf-stats.js';
-import { CostMeter } from '../../agent/cost/cost-meter.js';
-import { eventsByProbe } from '../../agent/cost/probe-events.js';
-import { ringBufferDrops } from '../../agent/cost/ringbuf-drops.js';
-import { encodeTargetKey, encodeTargetValue, ProbeManager } from '../../agent/probe-manager.js';
-import { probeObjectDirectory, probeObjectOpener } from '../../agent/probe-objects.js';
+import { turnOnBpfStats } from '../../engine/cost/bpf-stats.js';
+import { CostMeter } from '../../engine/cost/cost-meter.js';
+import { eventsByProbe } from '../../engine/cost/probe-events.js';
+import { ringBufferDrops } from '../../engine/cost/ringbuf-drops.js';
+import { encodeTargetKey, encodeTargetValue, ProbeManager } from '../../engine/probe-manager.js';
+import { probeObjectDirectory, probeObjectOpener } from '../../engine/probe-objects.js';
 import { exec } from '../../probes/exec/exec.js';
 import { BpfObject, RingBuffer } from '../../native/index.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PROBE_NAMES } from '../../probes/registry.js';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
+import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';

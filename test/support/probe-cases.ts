@@ -6,9 +6,9 @@ import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { mergeProbeResults } from '../../api/merge.js';
 import type { ProbeName, ResultOf } from '../../probes/registry.js';
-import { probeObjectDirectory } from '../../agent/probe-objects.js';
-import type { KernelOf } from '../../agent/probes/catalog.js';
-import { TARGETS_MAP, type ProbeEvent } from '../../agent/probes/probe.js';
+import { probeObjectDirectory } from '../../engine/probe-objects.js';
+import type { KernelOf } from '../../engine/probes/catalog.js';
+import { TARGETS_MAP, type ProbeEvent } from '../../engine/probes/probe.js';
 import { BpfObject } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 

@@ -4,7 +4,7 @@ import type { NodeProfilePlan } from '../../api/nodetraceplan.js';
 import type { ProbeSpec } from '../../api/probes.js';
 import type { ProbeName } from '../../probes/registry.js';
 import { diffPlan, managerSpec } from '../../agent/plan-diff.js';
-import type { ProfileSpec } from '../../agent/probe-manager.js';
+import type { ProfileSpec } from '../../engine/probe-manager.js';
 
 function plan(overrides: Partial<NodeProfilePlan> = {}): NodeProfilePlan {
   return {

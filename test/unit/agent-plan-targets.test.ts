@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cgroupIdForContainer } from '../../agent/cgroup/container.js';
+import { cgroupIdForContainer } from '../../engine/cgroup/container.js';
 import { resolvePlanTargets, retryUnresolved, targetCgroupIds, type ContainerResolver } from '../../agent/plan-targets.js';
 import type { NodeTraceTarget } from '../../api/nodetraceplan.js';
 

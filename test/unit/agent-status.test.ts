@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildNodeStatus, buildProfileStatus, probeFailureMessage, sameReport, SHUTDOWN_MESSAGE, type ProfileStatusInput } from '../../agent/node-status.js';
-import type { ProfileResults } from '../../agent/probe-manager.js';
+import type { ProfileResults } from '../../engine/probe-manager.js';
 import { summarizeProfile, type PodRef } from '../../agent/profile-summary.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import { NodeTracePlanStatusSchema, type NodeProfilePlan } from '../../api/nodetraceplan.js';

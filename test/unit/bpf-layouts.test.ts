@@ -1,5 +1,5 @@
 // The C <-> TypeScript contract: every layout.generated.ts (one per probe,
-// beside its header; agent/probes/layouts.generated.ts for bpf/loupe.h) is
+// beside its header; engine/probes/layouts.generated.ts for bpf/loupe.h) is
 // what hack/gen-layouts.ts makes from the BTF of bpf/contract.c as the
 // headers are now, the contract holds every struct the headers declare, a
 // drifted struct is told apart, and a decoder reading a member at a width C
@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readU32, readU64 } from '../../agent/probes/kernel-decode.js';
+import { readU32, readU64 } from '../../engine/probes/kernel-decode.js';
 import { layouts } from '../../probes/exec/layout.generated.js';
 import { contractHeaders, layoutFiles, layoutsFromObject, structsDeclaredIn } from '../../hack/gen-layouts.js';
 

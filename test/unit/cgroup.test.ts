@@ -11,20 +11,20 @@ import {
   cgroupIdForPath,
   cgroupIdForPid,
   CgroupNotFoundError,
-} from '../../agent/cgroup/cgroup-id.js';
+} from '../../engine/cgroup/cgroup-id.js';
 import {
   cgroupIdForContainer,
   cgroupPathForContainer,
   containerCgroupCandidates,
   parseContainerRef,
-} from '../../agent/cgroup/container.js';
+} from '../../engine/cgroup/container.js';
 import {
   cgroup2MountFromMountinfo,
   cgroup2MountsFromMountinfo,
   findCgroup2Mount,
   NoCgroup2MountError,
   parseNamespacedCgroupPath,
-} from '../../agent/cgroup/mount.js';
+} from '../../engine/cgroup/mount.js';
 
 /** Asserts that fn throws an error whose message (not its name) matches. */
 function throwsMessage(fn: () => unknown, message: RegExp): void {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { attributeCost, shares, type ProbeInterval } from '../../agent/cost/attribution.js';
-import { eventsByProbe } from '../../agent/cost/probe-events.js';
+import { attributeCost, shares, type ProbeInterval } from '../../engine/cost/attribution.js';
+import { eventsByProbe } from '../../engine/cost/probe-events.js';
 import { probeActivity } from '../../api/activity.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 

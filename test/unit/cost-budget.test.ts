@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CostRates } from '../../agent/cost/attribution.js';
+import type { CostRates } from '../../engine/cost/attribution.js';
 import {
   budgetLimits,
   budgetStateFor,
@@ -9,7 +9,7 @@ import {
   SUSTAINED_INTERVALS,
   type BudgetInput,
   type BudgetState,
-} from '../../agent/cost/budget.js';
+} from '../../agent/budget.js';
 import { BudgetSchema, parseCpuCores } from '../../api/cost.js';
 import type { ProbeName } from '../../probes/registry.js';
 

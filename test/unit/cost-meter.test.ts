@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { turnOnBpfStats, type BpfStats } from '../../agent/cost/bpf-stats.js';
-import { CostMeter, type MeteredObject } from '../../agent/cost/cost-meter.js';
-import { mapMemoryBytes, memlockOf } from '../../agent/cost/map-memory.js';
-import { ringBufferDrops, RINGBUF_DROPS_MAP } from '../../agent/cost/ringbuf-drops.js';
-import { renderCost } from '../../agent/report-text.js';
+import { turnOnBpfStats, type BpfStats } from '../../engine/cost/bpf-stats.js';
+import { CostMeter, type MeteredObject } from '../../engine/cost/cost-meter.js';
+import { mapMemoryBytes, memlockOf } from '../../engine/cost/map-memory.js';
+import { ringBufferDrops, RINGBUF_DROPS_MAP } from '../../engine/cost/ringbuf-drops.js';
+import { renderCost } from '../../cli/trace/report-text.js';
 import { NodeTracePlanStatusSchema } from '../../api/nodetraceplan.js';
 import type { ProbeName } from '../../probes/registry.js';
 

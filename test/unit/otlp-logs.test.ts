@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { SeverityNumber } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { eventBodyOf, eventNameOf, logRecordOf } from '../../agent/otlp/logs.js';
-import type { ProbeEvent } from '../../agent/probes/probe.js';
+import type { ProbeEvent } from '../../engine/probes/probe.js';
 
 const exec: ProbeEvent = {
   probe: 'exec',

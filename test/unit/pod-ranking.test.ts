@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buildNodeStatus, buildProfileStatus } from '../../agent/node-status.js';
-import type { ProfileResults } from '../../agent/probe-manager.js';
+import type { ProfileResults } from '../../engine/probe-manager.js';
 import { summarizeProfile, type PodRef } from '../../agent/profile-summary.js';
 import { withBaseline } from '../../agent/result-baseline.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';

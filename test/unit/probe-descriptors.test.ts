@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ProbeSpecSchema } from '../../api/probes.js';
 import { ProbeResultsSchema } from '../../api/results.js';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import type { ProbeDescriptor } from '../../probes/probe-descriptor.js';
 import { PROBE_NAMES, PROBES } from '../../probes/registry.js';
 
@@ -24,13 +24,15 @@ const GENERIC_FILES = [
   'operator/profile-results.ts',
   'agent/profile-summary.ts',
   'agent/result-baseline.ts',
-  'agent/report.ts',
-  'agent/report-text.ts',
+  'cli/trace/report.ts',
+  'cli/trace/report-text.ts',
   'agent/otlp/metrics.ts',
-  'agent/cost/probe-events.ts',
-  'agent/cost/attribution.ts',
-  'agent/probes/catalog.ts',
-  'agent/probe-manager.ts',
+  'engine/cost/probe-events.ts',
+  'engine/cost/attribution.ts',
+  'agent/budget.ts',
+  'agent/node-agent.ts',
+  'engine/probes/catalog.ts',
+  'engine/probe-manager.ts',
 ];
 
 /**

@@ -2,7 +2,7 @@
 // and the word "verifier" only for a verifier rejection.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { probeFailure, verifierLogExcerpt } from '../../agent/probe-failure.js';
+import { probeFailure, verifierLogExcerpt } from '../../engine/probe-failure.js';
 import { BpfError, TracefsUnavailableError } from '../../native/index.js';
 
 const BTF_PRESENT = '/proc/self/status'; // any file that exists

@@ -8,7 +8,7 @@ import { emptyProbeResult } from '../../api/merge.js';
 import type { ExecResult } from '../../probes/exec/exec.js';
 import { histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { ProbeSpec } from '../../api/probes.js';
-import type { ProbeDefinition, ProbeEvent } from '../../agent/probes/probe.js';
+import type { ProbeDefinition, ProbeEvent } from '../../engine/probes/probe.js';
 import type { OptionsOf } from '../../probes/registry.js';
 import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
 import { TARGET_OWN_LATENCY, type SyscallsDelta } from '../../probes/syscalls/kernel.js';
@@ -19,7 +19,7 @@ import {
   ProbeManager,
   TooManyProfilesError,
   TooManyTargetsError,
-} from '../../agent/probe-manager.js';
+} from '../../engine/probe-manager.js';
 
 interface KernelTarget {
   mask: bigint;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HISTOGRAM_BUCKETS, histogramCount, histogramFromCounts, summarizeLatency } from '../../api/histogram.js';
 import type { FilesResult } from '../../probes/files/files.js';
-import { probeCatalog } from '../../agent/probes/catalog.js';
+import { probeCatalog } from '../../engine/probes/catalog.js';
 import { filesForProfile } from '../../probes/files/kernel.js';
 import { samplingFrequencyHz } from '../../probes/profile/kernel.js';
 import {
@@ -22,7 +22,7 @@ import {
   type SyscallsDelta,
   type Totals,
 } from '../../probes/syscalls/kernel.js';
-import { parseTraceOptions, traceProbeSpecs, UsageError } from '../../agent/trace-options.js';
+import { parseTraceOptions, traceProbeSpecs, UsageError } from '../../cli/trace/trace-options.js';
 
 const GETPPID = 110;
 const CLOSE = 3;

@@ -21,7 +21,7 @@ import {
   formatFolded,
   type FoldedStacks,
 } from '../../probes/profile/stacks.js';
-import type { Frame } from '../../agent/symbolize/symbolizer.js';
+import type { Frame } from '../../engine/symbolize/symbolizer.js';
 
 const user = (name: string, module = 'app'): Frame => ({ name, module, kernel: false });
 const kernel = (name: string): Frame => ({ name, module: 'kernel', kernel: true });

@@ -19,7 +19,7 @@ import {
   type SyscallsSnapshot,
   type Totals,
 } from '../../probes/syscalls/kernel.js';
-import { decodeTargetValue } from '../../agent/probes/target-value.js';
+import { decodeTargetValue } from '../../engine/probes/target-value.js';
 
 const GETPPID = 110;
 const CLOSE = 3;

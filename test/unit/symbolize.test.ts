@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
-import { ElfFormatError, fileOffsetToVaddr, readElfSymbols } from '../../agent/symbolize/elf.js';
-import { KernelSymbols } from '../../agent/symbolize/kallsyms.js';
-import { LruCache } from '../../agent/symbolize/lru.js';
-import { parseProcMaps } from '../../agent/symbolize/proc-maps.js';
-import { SymbolTable } from '../../agent/symbolize/symbol-table.js';
-import { Symbolizer, UNKNOWN_FUNCTION } from '../../agent/symbolize/symbolizer.js';
+import { ElfFormatError, fileOffsetToVaddr, readElfSymbols } from '../../engine/symbolize/elf.js';
+import { KernelSymbols } from '../../engine/symbolize/kallsyms.js';
+import { LruCache } from '../../engine/symbolize/lru.js';
+import { parseProcMaps } from '../../engine/symbolize/proc-maps.js';
+import { SymbolTable } from '../../engine/symbolize/symbol-table.js';
+import { Symbolizer, UNKNOWN_FUNCTION } from '../../engine/symbolize/symbolizer.js';
 
 describe('SymbolTable', () => {
   const table = new SymbolTable([

@@ -3,7 +3,7 @@
 // in the node's lists and after the operator's merge across nodes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ProfileResults } from '../../agent/probe-manager.js';
+import type { ProfileResults } from '../../engine/probe-manager.js';
 import { summarizeProfile, type PodRef } from '../../agent/profile-summary.js';
 import { boundTop, foldTop, mergeTop, OTHER_TOP_KEY } from '../../api/top-list.js';
 import type { ExecResult } from '../../probes/exec/exec.js';

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramFromCounts } from '../../api/histogram.js';
 import type { SyscallsResult } from '../../probes/syscalls/syscalls.js';
-import type { ProfileResults } from '../../agent/probe-manager.js';
-import { buildProfileReport } from '../../agent/report.js';
-import { renderReportText } from '../../agent/report-text.js';
+import type { ProfileResults } from '../../engine/probe-manager.js';
+import { buildProfileReport } from '../../cli/trace/report.js';
+import { renderReportText } from '../../cli/trace/report-text.js';
 import { formatBytes, formatNs } from '../../api/probe-format.js';
 
 const A = 11n;

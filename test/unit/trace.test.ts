@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { traceBlocker } from '../../cli/trace-command.js';
-import { parseTraceOptions, UsageError } from '../../agent/trace-options.js';
+import { parseTraceOptions, UsageError } from '../../cli/trace/trace-options.js';
 import { PROBE_NAMES } from '../../probes/registry.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

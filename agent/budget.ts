@@ -13,9 +13,9 @@
 //
 // Dropped probes stay dropped until the profile's spec changes (a new
 // generation, e.g. a raised budget): trying them again would only oscillate.
-import { parseCpuCores, type Budget } from '../../api/cost.js';
-import type { ProbeName } from '../../probes/registry.js';
-import type { CostRates } from './attribution.js';
+import { parseCpuCores, type Budget } from '../api/cost.js';
+import type { ProbeName } from '../probes/registry.js';
+import type { CostRates } from '../engine/cost/attribution.js';
 
 /** Intervals in a row over budget before the agent acts: one busy interval is not a trend. */
 export const SUSTAINED_INTERVALS = 3;

@@ -2,15 +2,15 @@
 // and one line that says what is wrong and how to fix it.
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { parseDuration } from '../api/duration.js';
-import type { ProbeSpec } from '../api/probes.js';
-import { FilesOptionsSchema } from '../probes/files/files.js';
-import { SyscallsOptionsSchema } from '../probes/syscalls/syscalls.js';
-import { ProbeNameSchema } from '../api/results.js';
-import { MAX_TOP_N } from '../api/top-list.js';
-import { PROBE_NAMES } from '../probes/registry.js';
-import { parseContainerRef } from './cgroup/container.js';
-import { syscallsOptionsError } from '../probes/syscalls/kernel.js';
+import { parseDuration } from '../../api/duration.js';
+import type { ProbeSpec } from '../../api/probes.js';
+import { FilesOptionsSchema } from '../../probes/files/files.js';
+import { SyscallsOptionsSchema } from '../../probes/syscalls/syscalls.js';
+import { ProbeNameSchema } from '../../api/results.js';
+import { MAX_TOP_N } from '../../api/top-list.js';
+import { PROBE_NAMES } from '../../probes/registry.js';
+import { parseContainerRef } from '../../engine/cgroup/container.js';
+import { syscallsOptionsError } from '../../probes/syscalls/kernel.js';
 
 export const TRACE_USAGE = `Usage: loupe trace [targets] [options]
 

@@ -1,12 +1,12 @@
 // A profile's accumulated results as a report: totals over its targets and a
 // per-target breakdown, top lists cut to N, latencies as p50/p90/p99 (with the
 // histogram they come from). Plain JSON: cgroup ids are decimal strings.
-import type { ProfileCost } from '../api/cost.js';
-import { mergeResultSets, zeroResults } from '../api/merge.js';
-import type { ProbeResults } from '../api/results.js';
-import type { ProbeName } from '../probes/registry.js';
-import type { ProbeFailure } from './probe-failure.js';
-import { cgroupResults, type ProfileResults } from './probe-manager.js';
+import type { ProfileCost } from '../../api/cost.js';
+import { mergeResultSets, zeroResults } from '../../api/merge.js';
+import type { ProbeResults } from '../../api/results.js';
+import type { ProbeName } from '../../probes/registry.js';
+import type { ProbeFailure } from '../../engine/probe-failure.js';
+import { cgroupResults, type ProfileResults } from '../../engine/probe-manager.js';
 
 export interface ReportTarget {
   /** How the user named the target: `pid 1234`, `container 3f2a…`, `cgroup /kubepods.slice/…`. */
@@ -28,7 +28,7 @@ export interface ProfileReport {
   /** Sum over all targets (a cgroup named twice counts once). */
   totals: ProbeResults;
   targets: TargetReport[];
-  /** What tracing cost over the whole session, when measured (agent/cost). */
+  /** What tracing cost over the whole session, when measured (engine/cost). */
   cost?: ProfileCost;
 }
 

@@ -1,9 +1,9 @@
 // A profile report for people: one block of totals, then one per target.
 // Used for `loupe trace`'s live summary and its final report.
-import type { ProfileCost } from '../api/cost.js';
-import { formatBytes, formatCount } from '../api/probe-format.js';
-import type { ProbeResults } from '../api/results.js';
-import { descriptorOf, type ProbeName, type ResultOf } from '../probes/registry.js';
+import type { ProfileCost } from '../../api/cost.js';
+import { formatBytes, formatCount } from '../../api/probe-format.js';
+import type { ProbeResults } from '../../api/results.js';
+import { descriptorOf, type ProbeName, type ResultOf } from '../../probes/registry.js';
 import type { ProfileReport } from './report.js';
 
 function renderResults(results: ProbeResults, probes: readonly ProbeName[]): string[] {

@@ -213,7 +213,7 @@ export class ProbeManager {
     return [...this.probes.keys()];
   }
 
-  /** Each loaded probe's object and the profiles sharing it, for cost accounting (agent/cost). */
+  /** Each loaded probe's object and the profiles sharing it, for cost accounting (engine/cost). */
   loadedObjects(): { name: ProbeName; object: BpfObject; users: string[] }[] {
     return [...this.probes.values()].map((p) => ({ name: p.name, object: p.object, users: [...p.users] }));
   }

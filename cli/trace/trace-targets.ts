@@ -1,8 +1,8 @@
 // `loupe trace` targets (--cgroup, --container, --pid) → cgroup ids, each with
 // the label the report shows.
-import { cgroupIdForPath, cgroupIdForPid } from './cgroup/cgroup-id.js';
-import { cgroupIdForContainer, parseContainerRef } from './cgroup/container.js';
-import type { Cgroup2Mount } from './cgroup/mount.js';
+import { cgroupIdForPath, cgroupIdForPid } from '../../engine/cgroup/cgroup-id.js';
+import { cgroupIdForContainer, parseContainerRef } from '../../engine/cgroup/container.js';
+import type { Cgroup2Mount } from '../../engine/cgroup/mount.js';
 import type { ReportTarget } from './report.js';
 import type { TraceTarget } from './trace-options.js';
 
