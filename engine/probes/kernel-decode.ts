@@ -1,32 +1,97 @@
-// Small readers for the C types in kernel structs (bpf/*.h), shared by the
-// probes' decoders: fixed-size strings, u64 counters, monotonic timestamps,
-// and struct fields at the offsets layouts.generated.ts has from the objects' BTF.
+// Kernel structs (bpf/loupe.h, probes/<name>/<name>.h) as JavaScript values:
+// decodeStruct reads every member the way its generated layout
+// (layout.generated.ts, from the objects' BTF) types it, so no decoder picks
+// a width or an offset by hand, and a member C widens changes the decoded
+// type (u32: number → u64: bigint) instead of being misread. Also C strings,
+// single counters and monotonic timestamps.
 
-/** A member of a kernel struct, as layouts.generated.ts gives it. */
+/** How a member is read, as hack/gen-layouts.ts names it from BTF. */
+export type FieldType = 'u8' | 'u16' | 'u32' | 'u64' | 's8' | 's16' | 's32' | 's64' | 'u32[]' | 'u64[]' | 'chars' | 'bytes';
+
+/** A member of a kernel struct, as layout.generated.ts gives it. */
 export interface Field {
   readonly offset: number;
   readonly size: number;
+  readonly type: FieldType;
 }
 
-/** Throws when C changed a member's width and the decoder still reads the old one. */
-function width(field: Field, size: number): number {
-  if (field.size !== size) throw new Error(`a struct member at offset ${field.offset} is ${field.size} bytes, its reader expects ${size}: update the decoder`);
-  return field.offset;
+export interface StructLayout {
+  readonly name: string;
+  readonly size: number;
+  readonly fields: Readonly<Record<string, Field>>;
 }
 
-export const readU64 = (buf: Buffer, field: Field): bigint => buf.readBigUInt64LE(width(field, 8));
-export const readU32 = (buf: Buffer, field: Field): number => buf.readUInt32LE(width(field, 4));
-export const readI32 = (buf: Buffer, field: Field): number => buf.readInt32LE(width(field, 4));
-export const readU16 = (buf: Buffer, field: Field): number => buf.readUInt16LE(width(field, 2));
-/** A char[N] member as a string (see cString). */
-export const readChars = (buf: Buffer, field: Field): string => cString(buf, field.offset, field.size);
-/** A __u64[N] member. */
-export function readU64s(buf: Buffer, field: Field & { readonly elementSize?: number }): bigint[] {
-  width({ offset: field.offset, size: field.elementSize ?? field.size }, 8);
-  return Array.from({ length: field.size / 8 }, (_, k) => buf.readBigUInt64LE(field.offset + 8 * k));
+type ValueOf<T extends FieldType> = T extends 'u64' | 's64'
+  ? bigint
+  : T extends 'u64[]'
+    ? bigint[]
+    : T extends 'u32[]'
+      ? number[]
+      : T extends 'chars'
+        ? string
+        : T extends 'bytes'
+          ? Buffer
+          : number;
+
+/** A decoded struct: every member by its C name, typed by its layout. */
+export type StructValue<L extends StructLayout> = { -readonly [K in keyof L['fields']]: ValueOf<L['fields'][K]['type']> };
+
+function readField(buf: Buffer, f: Field): unknown {
+  switch (f.type) {
+    case 'u8':
+      return buf.readUInt8(f.offset);
+    case 's8':
+      return buf.readInt8(f.offset);
+    case 'u16':
+      return buf.readUInt16LE(f.offset);
+    case 's16':
+      return buf.readInt16LE(f.offset);
+    case 'u32':
+      return buf.readUInt32LE(f.offset);
+    case 's32':
+      return buf.readInt32LE(f.offset);
+    case 'u64':
+      return buf.readBigUInt64LE(f.offset);
+    case 's64':
+      return buf.readBigInt64LE(f.offset);
+    case 'u32[]':
+      return Array.from({ length: f.size / 4 }, (_, k) => buf.readUInt32LE(f.offset + 4 * k));
+    case 'u64[]':
+      return Array.from({ length: f.size / 8 }, (_, k) => buf.readBigUInt64LE(f.offset + 8 * k));
+    case 'chars':
+      return cString(buf, f.offset, f.size);
+    case 'bytes':
+      return buf.subarray(f.offset, f.offset + f.size);
+  }
 }
-/** A __u8[N] member, not copied. */
-export const readBytes = (buf: Buffer, field: Field): Buffer => buf.subarray(field.offset, field.offset + field.size);
+
+/** Every member of a struct record, after checking the record is the struct's size. */
+export function decodeStruct<L extends StructLayout>(buf: Buffer, layout: L): StructValue<L> {
+  expectSize(buf, layout.size, `struct ${layout.name}`);
+  const value: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(layout.fields)) value[name] = readField(buf, field);
+  return value as StructValue<L>;
+}
+
+function writeField(buf: Buffer, f: Field, value: unknown): void {
+  switch (f.type) {
+    case 'u64':
+      buf.writeBigUInt64LE(value as bigint, f.offset);
+      return;
+    case 'u32':
+      buf.writeUInt32LE(value as number, f.offset);
+      return;
+    default:
+      throw new Error(`writing a ${f.type} member is not supported; user space writes only u32 and u64 members`);
+  }
+}
+
+/** A struct record of the layout's size with every member written (the targets map's values). */
+export function encodeStruct<L extends StructLayout>(layout: L, value: StructValue<L>): Buffer {
+  const buf = Buffer.alloc(layout.size);
+  for (const [name, field] of Object.entries(layout.fields)) writeField(buf, field, (value as Record<string, unknown>)[name]);
+  return buf;
+}
 
 /** A NUL-terminated char[len] at offset; invalid UTF-8 becomes U+FFFD. */
 export function cString(buf: Buffer, offset: number, len: number): string {

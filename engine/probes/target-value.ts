@@ -2,7 +2,7 @@
 // which profiles trace a cgroup, its slot, the probe's own flags. Written by
 // the probe manager, read back by the per-slot readers.
 import { z } from 'zod';
-import { expectSize, readU32, readU64 } from './kernel-decode.js';
+import { decodeStruct, encodeStruct } from './kernel-decode.js';
 import { layouts } from './layouts.generated.js';
 
 const TARGET = layouts.loupe_target;
@@ -15,16 +15,9 @@ const TargetValueSchema = z.object({
 export type TargetValue = z.infer<typeof TargetValueSchema>;
 
 export function decodeTargetValue(buf: Buffer): TargetValue {
-  expectSize(buf, TARGET.size, 'struct loupe_target');
-  const f = TARGET.fields;
-  return TargetValueSchema.parse({ profiles: readU64(buf, f.profiles), slot: readU32(buf, f.slot), flags: readU32(buf, f.flags) });
+  return TargetValueSchema.parse(decodeStruct(buf, TARGET));
 }
 
 export function encodeTargetValue(value: TargetValue): Buffer {
-  const f = TARGET.fields;
-  const buf = Buffer.alloc(TARGET.size);
-  buf.writeBigUInt64LE(value.profiles, f.profiles.offset);
-  buf.writeUInt32LE(value.slot, f.slot.offset);
-  buf.writeUInt32LE(value.flags, f.flags.offset);
-  return buf;
+  return encodeStruct(TARGET, TargetValueSchema.parse(value));
 }

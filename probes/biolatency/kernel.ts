@@ -10,7 +10,7 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { BiolatencyResult } from './biolatency.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
-import { expectSize, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
 import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
@@ -45,26 +45,23 @@ const BioCountSchema = z.object({ ios: u64, errors: u64 });
 export type BioCount = z.infer<typeof BioCountSchema>;
 
 export function decodeBioTotals(buf: Buffer): BioTotals {
-  expectSize(buf, TOTALS.size, 'struct biolatency_totals');
-  const f = TOTALS.fields;
+  const c = decodeStruct(buf, TOTALS);
   return BioTotalsSchema.parse({
-    ios: readU64(buf, f.ios),
-    errors: readU64(buf, f.errors),
-    bytesRead: readU64(buf, f.bytes_read),
-    bytesWritten: readU64(buf, f.bytes_written),
-    zero: readU64(buf, f.zero),
-    latency: readU64s(buf, f.latency),
+    ios: c.ios,
+    errors: c.errors,
+    bytesRead: c.bytes_read,
+    bytesWritten: c.bytes_written,
+    zero: c.zero,
+    latency: c.latency,
   });
 }
 
 export function decodeBioKey(buf: Buffer): BioKey {
-  expectSize(buf, KEY.size, 'struct biolatency_key');
-  return BioKeySchema.parse({ slot: readU32(buf, KEY.fields.slot), dev: readU32(buf, KEY.fields.dev) });
+  return BioKeySchema.parse(decodeStruct(buf, KEY));
 }
 
 export function decodeBioCount(buf: Buffer): BioCount {
-  expectSize(buf, COUNT.size, 'struct biolatency_count');
-  return BioCountSchema.parse({ ios: readU64(buf, COUNT.fields.ios), errors: readU64(buf, COUNT.fields.errors) });
+  return BioCountSchema.parse(decodeStruct(buf, COUNT));
 }
 
 export function sumBioTotals(perCpu: readonly BioTotals[]): BioTotals {

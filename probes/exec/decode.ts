@@ -2,7 +2,7 @@
 // aggregation of those events into ExecResults.
 import { z } from 'zod';
 import type { ExecResult } from './exec.js';
-import { expectSize, readChars, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../engine/probes/top-list.js';
 
@@ -29,18 +29,17 @@ export const ExecEventSchema = z.object({
 export type ExecEvent = z.output<typeof ExecEventSchema>;
 
 export function decodeExecEvent(buf: Buffer): ExecEvent {
-  expectSize(buf, EXEC_EVENT_SIZE, 'exec event');
-  const f = EVENT.fields;
+  const c = decodeStruct(buf, EVENT);
   return ExecEventSchema.parse({
-    cgroupId: readU64(buf, f.cgroup_id),
-    profiles: readU64(buf, f.profiles),
-    timeNs: readU64(buf, f.time_ns),
-    kind: readU32(buf, f.kind),
-    pid: readU32(buf, f.pid),
-    ppid: readU32(buf, f.ppid),
-    exitStatus: readU32(buf, f.exit_code),
-    comm: readChars(buf, f.comm),
-    filename: readChars(buf, f.filename),
+    cgroupId: c.cgroup_id,
+    profiles: c.profiles,
+    timeNs: c.time_ns,
+    kind: c.kind,
+    pid: c.pid,
+    ppid: c.ppid,
+    exitStatus: c.exit_code,
+    comm: c.comm,
+    filename: c.filename,
   });
 }
 

@@ -3,7 +3,7 @@
 // per-cgroup FilesResults.
 import { z } from 'zod';
 import type { FilesResult } from './files.js';
-import { decodeCgroupId, expectSize, readChars, readU64 } from '../../engine/probes/kernel-decode.js';
+import { decodeCgroupId, decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../engine/probes/top-list.js';
 
@@ -28,13 +28,12 @@ export const FileCountsSchema = z
 export type FileCounts = z.output<typeof FileCountsSchema>;
 
 export function decodeFileKey(buf: Buffer): FileKey {
-  expectSize(buf, FILE_KEY_SIZE, 'files key');
-  return FileKeySchema.parse({ cgroupId: readU64(buf, KEY.fields.cgroup_id), path: readChars(buf, KEY.fields.path) });
+  const c = decodeStruct(buf, KEY);
+  return FileKeySchema.parse({ cgroupId: c.cgroup_id, path: c.path });
 }
 
 export function decodeFileCounts(buf: Buffer): FileCounts {
-  expectSize(buf, FILE_COUNTS_SIZE, 'files counts');
-  return FileCountsSchema.parse({ opens: readU64(buf, COUNTS.fields.opens), errors: readU64(buf, COUNTS.fields.errors) });
+  return FileCountsSchema.parse(decodeStruct(buf, COUNTS));
 }
 
 /**

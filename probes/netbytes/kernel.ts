@@ -9,7 +9,7 @@ import type { NetbytesResult } from './netbytes.js';
 import type { TopEntry } from '../../api/top-list.js';
 import type { BpfLink, BpfMap, BpfObject } from '../../native/index.js';
 import { findCgroup2Mount } from '../../engine/cgroup/mount.js';
-import { expectSize, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
 import { cgroupsBySlot, grown, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
@@ -32,14 +32,13 @@ const NetTotalsSchema = z.object({
 export type NetTotals = z.infer<typeof NetTotalsSchema>;
 
 export function decodeNetTotals(buf: Buffer): NetTotals {
-  expectSize(buf, TOTALS.size, 'struct netbytes_totals');
-  const f = TOTALS.fields;
+  const c = decodeStruct(buf, TOTALS);
   return NetTotalsSchema.parse({
-    bytesSent: readU64(buf, f.bytes_sent),
-    bytesReceived: readU64(buf, f.bytes_received),
-    packetsSent: readU64(buf, f.packets_sent),
-    packetsReceived: readU64(buf, f.packets_received),
-    protocols: readU64s(buf, f.protocols),
+    bytesSent: c.bytes_sent,
+    bytesReceived: c.bytes_received,
+    packetsSent: c.packets_sent,
+    packetsReceived: c.packets_received,
+    protocols: c.protocols,
   });
 }
 

@@ -2,7 +2,7 @@
 // per-cgroup aggregation of those events into OomkillResults.
 import { z } from 'zod';
 import type { OomkillResult } from './oomkill.js';
-import { expectSize, readChars, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../engine/probes/top-list.js';
 
@@ -27,17 +27,16 @@ export const OomkillEventSchema = z.object({
 export type OomkillEvent = z.output<typeof OomkillEventSchema>;
 
 export function decodeOomkillEvent(buf: Buffer): OomkillEvent {
-  expectSize(buf, OOMKILL_EVENT_SIZE, 'oomkill event');
-  const f = EVENT.fields;
+  const c = decodeStruct(buf, EVENT);
   return OomkillEventSchema.parse({
-    cgroupId: readU64(buf, f.cgroup_id),
-    profiles: readU64(buf, f.profiles),
-    timeNs: readU64(buf, f.time_ns),
-    totalVmPages: readU64(buf, f.total_vm),
-    pid: readU32(buf, f.pid),
-    uid: readU32(buf, f.uid),
-    triggerPid: readU32(buf, f.trigger_pid),
-    comm: readChars(buf, f.comm),
+    cgroupId: c.cgroup_id,
+    profiles: c.profiles,
+    timeNs: c.time_ns,
+    totalVmPages: c.total_vm,
+    pid: c.pid,
+    uid: c.uid,
+    triggerPid: c.trigger_pid,
+    comm: c.comm,
   });
 }
 

@@ -1,7 +1,7 @@
 // profile.h's maps → checked values: the sample-count key and value and
 // the stack trace map's frames.
 import { z } from 'zod';
-import { expectSize, readChars, readI32, readU32, readU64 } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct, expectSize } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 
 const KEY = layouts.profile_key;
@@ -21,14 +21,13 @@ const ProfileKeySchema = z.object({
 export type ProfileKey = z.infer<typeof ProfileKeySchema>;
 
 export function decodeProfileKey(buf: Buffer): ProfileKey {
-  expectSize(buf, KEY.size, 'struct profile_key');
-  const f = KEY.fields;
+  const c = decodeStruct(buf, KEY);
   return ProfileKeySchema.parse({
-    cgroupId: readU64(buf, f.cgroup_id),
-    tgid: readU32(buf, f.tgid),
-    userStackId: readI32(buf, f.user_stack_id),
-    kernelStackId: readI32(buf, f.kernel_stack_id),
-    comm: readChars(buf, f.comm),
+    cgroupId: c.cgroup_id,
+    tgid: c.tgid,
+    userStackId: c.user_stack_id,
+    kernelStackId: c.kernel_stack_id,
+    comm: c.comm,
   });
 }
 
@@ -42,8 +41,8 @@ const ProfileCountSchema = z.object({
 export type ProfileCount = z.infer<typeof ProfileCountSchema>;
 
 export function decodeProfileCount(buf: Buffer): ProfileCount {
-  expectSize(buf, COUNT.size, 'struct profile_count');
-  return ProfileCountSchema.parse({ samples: Number(readU64(buf, COUNT.fields.samples)), cpuNs: Number(readU64(buf, COUNT.fields.cpu_ns)) });
+  const c = decodeStruct(buf, COUNT);
+  return ProfileCountSchema.parse({ samples: Number(c.samples), cpuNs: Number(c.cpu_ns) });
 }
 
 /** A stack id as a map key (u32). */

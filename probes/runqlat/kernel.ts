@@ -8,7 +8,7 @@ import { HISTOGRAM_BUCKETS, histogramFromCounts, summarizeLatency } from '../../
 import type { RunqlatResult } from './runqlat.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
-import { expectSize, readChars, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct, expectSize } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
 import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, SlotDeltas } from '../../engine/probes/slot-counters.js';
@@ -32,13 +32,11 @@ const RunqlatKeySchema = z.object({ slot: z.number().int().min(0).max(0xffff_fff
 export type RunqlatKey = z.infer<typeof RunqlatKeySchema>;
 
 export function decodeRunqlatTotals(buf: Buffer): RunqlatTotals {
-  expectSize(buf, TOTALS.size, 'struct runqlat_totals');
-  return RunqlatTotalsSchema.parse({ zero: readU64(buf, TOTALS.fields.zero), latency: readU64s(buf, TOTALS.fields.latency) });
+  return RunqlatTotalsSchema.parse(decodeStruct(buf, TOTALS));
 }
 
 export function decodeRunqlatKey(buf: Buffer): RunqlatKey {
-  expectSize(buf, KEY.size, 'struct runqlat_key');
-  return RunqlatKeySchema.parse({ slot: readU32(buf, KEY.fields.slot), comm: readChars(buf, KEY.fields.comm) });
+  return RunqlatKeySchema.parse(decodeStruct(buf, KEY));
 }
 
 export function sumRunqlatTotals(perCpu: readonly RunqlatTotals[]): RunqlatTotals {

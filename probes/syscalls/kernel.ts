@@ -12,7 +12,7 @@ import type { SyscallsOptions, SyscallsResult } from './syscalls.js';
 import { SYSCALL_ARCHES, SYSCALL_TABLES, type SyscallArch } from './syscall-names.js';
 import type { BpfMap, BpfObject } from '../../native/index.js';
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
-import { expectSize, readU32, readU64, readU64s } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TARGETS_MAP, type ProbeDefinition } from '../../engine/probes/probe.js';
 import { cgroupsBySlot, grown, readSlotDetails, readSlotTotals, slotKey, SlotDeltas } from '../../engine/probes/slot-counters.js';
@@ -55,24 +55,20 @@ const LatencySchema = z.object({ zero: u64, latency: z.array(u64).length(HISTOGR
 export type Latency = z.infer<typeof LatencySchema>;
 
 export function decodeTotals(buf: Buffer): Totals {
-  expectSize(buf, TOTALS.size, 'struct syscalls_totals');
-  const f = TOTALS.fields;
-  return TotalsSchema.parse({ errors: readU64(buf, f.errors), zero: readU64(buf, f.zero), latency: readU64s(buf, f.latency) });
+  const c = decodeStruct(buf, TOTALS);
+  return TotalsSchema.parse({ errors: c.errors, zero: c.zero, latency: c.latency });
 }
 
 export function decodeCountKey(buf: Buffer): CountKey {
-  expectSize(buf, COUNT_KEY.size, 'struct syscalls_key');
-  return CountKeySchema.parse({ slot: readU32(buf, COUNT_KEY.fields.slot), nr: readU32(buf, COUNT_KEY.fields.nr) });
+  return CountKeySchema.parse(decodeStruct(buf, COUNT_KEY));
 }
 
 export function decodeCount(buf: Buffer): Count {
-  expectSize(buf, COUNT.size, 'struct syscalls_count');
-  return CountSchema.parse({ calls: readU64(buf, COUNT.fields.calls), errors: readU64(buf, COUNT.fields.errors) });
+  return CountSchema.parse(decodeStruct(buf, COUNT));
 }
 
 export function decodeLatency(buf: Buffer): Latency {
-  expectSize(buf, LATENCY.size, 'struct syscalls_latency');
-  return LatencySchema.parse({ zero: readU64(buf, LATENCY.fields.zero), latency: readU64s(buf, LATENCY.fields.latency) });
+  return LatencySchema.parse(decodeStruct(buf, LATENCY));
 }
 
 export function sumTotals(perCpu: readonly Totals[]): Totals {

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { TcpResult } from './tcp.js';
 import { HISTOGRAM_BUCKETS, histogramFromCounts, log2Bucket, summarizeLatency } from '../../api/histogram.js';
-import { expectSize, readBytes, readU16, readU32, readU64, type Field } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { layouts } from './layout.generated.js';
 import { TopList } from '../../engine/probes/top-list.js';
 
@@ -66,27 +66,23 @@ export const TcpEventSchema = z.object({
 export type TcpEvent = z.output<typeof TcpEventSchema>;
 
 export function decodeTcpEvent(buf: Buffer): TcpEvent {
-  expectSize(buf, TCP_EVENT_SIZE, 'tcp event');
-  const f = EVENT.fields;
-  const family = readU16(buf, f.family);
-  const address = (field: Field) => {
-    const bytes = readBytes(buf, field);
-    return family === AF_INET ? formatIPv4(bytes.subarray(0, 4)) : formatIPv6(bytes);
-  };
+  const c = decodeStruct(buf, EVENT);
+  const family = c.family;
+  const address = (bytes: Buffer) => (family === AF_INET ? formatIPv4(bytes.subarray(0, 4)) : formatIPv6(bytes));
   return TcpEventSchema.parse({
-    cgroupId: readU64(buf, f.cgroup_id),
-    profiles: readU64(buf, f.profiles),
-    timeNs: readU64(buf, f.time_ns),
-    durationNs: readU64(buf, f.duration_ns),
-    bytesAcked: readU64(buf, f.bytes_acked),
-    bytesReceived: readU64(buf, f.bytes_received),
-    kind: readU32(buf, f.kind),
-    pid: readU32(buf, f.pid),
+    cgroupId: c.cgroup_id,
+    profiles: c.profiles,
+    timeNs: c.time_ns,
+    durationNs: c.duration_ns,
+    bytesAcked: c.bytes_acked,
+    bytesReceived: c.bytes_received,
+    kind: c.kind,
+    pid: c.pid,
     family,
-    localPort: readU16(buf, f.sport),
-    remotePort: readU16(buf, f.dport),
-    localAddress: address(f.saddr),
-    remoteAddress: address(f.daddr),
+    localPort: c.sport,
+    remotePort: c.dport,
+    localAddress: address(c.saddr),
+    remoteAddress: address(c.daddr),
   });
 }
 

@@ -2,8 +2,8 @@
 // beside its header; engine/probes/layouts.generated.ts for bpf/loupe.h) is
 // what hack/gen-layouts.ts makes from the BTF of bpf/contract.c as the
 // headers are now, the contract holds every struct the headers declare, a
-// drifted struct is told apart, and a decoder reading a member at a width C
-// no longer has throws instead of misreading.
+// drifted struct is told apart, and decodeStruct reads every member as its
+// BTF types it (width, sign, string, array), refusing a record of another size.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readU32, readU64 } from '../../engine/probes/kernel-decode.js';
+import { decodeStruct } from '../../engine/probes/kernel-decode.js';
+import { layouts as profileLayouts } from '../../probes/profile/layout.generated.js';
 import { layouts } from '../../probes/exec/layout.generated.js';
 import { contractHeaders, layoutFiles, layoutsFromObject, structsDeclaredIn } from '../../hack/gen-layouts.js';
 
@@ -42,12 +43,24 @@ describe('the C <-> TypeScript layout contract', () => {
     const got = layoutsFromObject(drifted).exec_event;
     assert.ok(got);
     assert.notEqual(got.size, layouts.exec_event.size);
-    assert.deepEqual(got.fields.comm, { offset: 16, size: 32, elementSize: 1 });
+    assert.deepEqual(got.fields.comm, { offset: 16, size: 32, type: 'chars' });
   });
 
-  it('a reader of the wrong width throws instead of misreading', () => {
-    const buf = Buffer.alloc(layouts.exec_event.size);
-    assert.equal(readU32(buf, layouts.exec_event.fields.pid), 0);
-    assert.throws(() => readU64(buf, layouts.exec_event.fields.pid), /is 4 bytes, its reader expects 8/);
+  it('decodes every member as its BTF type says, and refuses a record of another size', () => {
+    const event = layouts.exec_event;
+    const buf = Buffer.alloc(event.size);
+    buf.writeBigUInt64LE(123n, event.fields.cgroup_id.offset);
+    buf.writeUInt32LE(4242, event.fields.pid.offset);
+    buf.write('true\0', event.fields.comm.offset, 'latin1');
+    const decoded = decodeStruct(buf, event);
+    assert.equal(decoded.cgroup_id, 123n);
+    assert.equal(decoded.pid, 4242);
+    assert.equal(decoded.comm, 'true');
+    assert.throws(() => decodeStruct(buf.subarray(1), event), /struct exec_event: got \d+ bytes, expected \d+/);
+
+    const key = profileLayouts.profile_key;
+    const keyBuf = Buffer.alloc(key.size);
+    keyBuf.writeInt32LE(-14, key.fields.user_stack_id.offset); // -EFAULT: a signed member stays negative
+    assert.equal(decodeStruct(keyBuf, key).user_stack_id, -14);
   });
 });
