@@ -33,8 +33,17 @@ type ValueOf<T extends FieldType> = T extends 'u64' | 's64'
           ? Buffer
           : number;
 
-/** A decoded struct: every member by its C name, typed by its layout. */
-export type StructValue<L extends StructLayout> = { -readonly [K in keyof L['fields']]: ValueOf<L['fields'][K]['type']> };
+/** cgroup_id → cgroupId: C member names as JavaScript names. */
+type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+export function camelCase(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** A decoded struct: every member by its C name in camelCase (time_ns → timeNs), typed by its layout. */
+export type StructValue<L extends StructLayout> = {
+  -readonly [K in keyof L['fields'] & string as CamelCase<K>]: ValueOf<L['fields'][K]['type']>;
+};
 
 function readField(buf: Buffer, f: Field): unknown {
   switch (f.type) {
@@ -69,7 +78,7 @@ function readField(buf: Buffer, f: Field): unknown {
 export function decodeStruct<L extends StructLayout>(buf: Buffer, layout: L): StructValue<L> {
   expectSize(buf, layout.size, `struct ${layout.name}`);
   const value: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(layout.fields)) value[name] = readField(buf, field);
+  for (const [name, field] of Object.entries(layout.fields)) value[camelCase(name)] = readField(buf, field);
   return value as StructValue<L>;
 }
 
@@ -89,7 +98,7 @@ function writeField(buf: Buffer, f: Field, value: unknown): void {
 /** A struct record of the layout's size with every member written (the targets map's values). */
 export function encodeStruct<L extends StructLayout>(layout: L, value: StructValue<L>): Buffer {
   const buf = Buffer.alloc(layout.size);
-  for (const [name, field] of Object.entries(layout.fields)) writeField(buf, field, (value as Record<string, unknown>)[name]);
+  for (const [name, field] of Object.entries(layout.fields)) writeField(buf, field, (value as Record<string, unknown>)[camelCase(name)]);
   return buf;
 }
 

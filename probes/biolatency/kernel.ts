@@ -45,15 +45,7 @@ const BioCountSchema = z.object({ ios: u64, errors: u64 });
 export type BioCount = z.infer<typeof BioCountSchema>;
 
 export function decodeBioTotals(buf: Buffer): BioTotals {
-  const c = decodeStruct(buf, TOTALS);
-  return BioTotalsSchema.parse({
-    ios: c.ios,
-    errors: c.errors,
-    bytesRead: c.bytes_read,
-    bytesWritten: c.bytes_written,
-    zero: c.zero,
-    latency: c.latency,
-  });
+  return BioTotalsSchema.parse(decodeStruct(buf, TOTALS));
 }
 
 export function decodeBioKey(buf: Buffer): BioKey {

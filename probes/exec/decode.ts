@@ -30,17 +30,7 @@ export type ExecEvent = z.output<typeof ExecEventSchema>;
 
 export function decodeExecEvent(buf: Buffer): ExecEvent {
   const c = decodeStruct(buf, EVENT);
-  return ExecEventSchema.parse({
-    cgroupId: c.cgroup_id,
-    profiles: c.profiles,
-    timeNs: c.time_ns,
-    kind: c.kind,
-    pid: c.pid,
-    ppid: c.ppid,
-    exitStatus: c.exit_code,
-    comm: c.comm,
-    filename: c.filename,
-  });
+  return ExecEventSchema.parse({ ...c, exitStatus: c.exitCode });
 }
 
 /** exit(code) → code; death by signal → 128 + signal, as shells report it. */

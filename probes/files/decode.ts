@@ -28,8 +28,7 @@ export const FileCountsSchema = z
 export type FileCounts = z.output<typeof FileCountsSchema>;
 
 export function decodeFileKey(buf: Buffer): FileKey {
-  const c = decodeStruct(buf, KEY);
-  return FileKeySchema.parse({ cgroupId: c.cgroup_id, path: c.path });
+  return FileKeySchema.parse(decodeStruct(buf, KEY));
 }
 
 export function decodeFileCounts(buf: Buffer): FileCounts {

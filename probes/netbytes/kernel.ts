@@ -32,14 +32,7 @@ const NetTotalsSchema = z.object({
 export type NetTotals = z.infer<typeof NetTotalsSchema>;
 
 export function decodeNetTotals(buf: Buffer): NetTotals {
-  const c = decodeStruct(buf, TOTALS);
-  return NetTotalsSchema.parse({
-    bytesSent: c.bytes_sent,
-    bytesReceived: c.bytes_received,
-    packetsSent: c.packets_sent,
-    packetsReceived: c.packets_received,
-    protocols: c.protocols,
-  });
+  return NetTotalsSchema.parse(decodeStruct(buf, TOTALS));
 }
 
 export function sumNetTotals(perCpu: readonly NetTotals[]): NetTotals {

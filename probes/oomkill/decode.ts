@@ -28,16 +28,7 @@ export type OomkillEvent = z.output<typeof OomkillEventSchema>;
 
 export function decodeOomkillEvent(buf: Buffer): OomkillEvent {
   const c = decodeStruct(buf, EVENT);
-  return OomkillEventSchema.parse({
-    cgroupId: c.cgroup_id,
-    profiles: c.profiles,
-    timeNs: c.time_ns,
-    totalVmPages: c.total_vm,
-    pid: c.pid,
-    uid: c.uid,
-    triggerPid: c.trigger_pid,
-    comm: c.comm,
-  });
+  return OomkillEventSchema.parse({ ...c, totalVmPages: c.totalVm });
 }
 
 /** Flat OpenTelemetry-style attributes of one event. */

@@ -21,14 +21,7 @@ const ProfileKeySchema = z.object({
 export type ProfileKey = z.infer<typeof ProfileKeySchema>;
 
 export function decodeProfileKey(buf: Buffer): ProfileKey {
-  const c = decodeStruct(buf, KEY);
-  return ProfileKeySchema.parse({
-    cgroupId: c.cgroup_id,
-    tgid: c.tgid,
-    userStackId: c.user_stack_id,
-    kernelStackId: c.kernel_stack_id,
-    comm: c.comm,
-  });
+  return ProfileKeySchema.parse(decodeStruct(buf, KEY));
 }
 
 const COUNT = layouts.profile_count;
@@ -42,7 +35,7 @@ export type ProfileCount = z.infer<typeof ProfileCountSchema>;
 
 export function decodeProfileCount(buf: Buffer): ProfileCount {
   const c = decodeStruct(buf, COUNT);
-  return ProfileCountSchema.parse({ samples: Number(c.samples), cpuNs: Number(c.cpu_ns) });
+  return ProfileCountSchema.parse({ samples: Number(c.samples), cpuNs: Number(c.cpuNs) });
 }
 
 /** A stack id as a map key (u32). */

@@ -55,8 +55,7 @@ const LatencySchema = z.object({ zero: u64, latency: z.array(u64).length(HISTOGR
 export type Latency = z.infer<typeof LatencySchema>;
 
 export function decodeTotals(buf: Buffer): Totals {
-  const c = decodeStruct(buf, TOTALS);
-  return TotalsSchema.parse({ errors: c.errors, zero: c.zero, latency: c.latency });
+  return TotalsSchema.parse(decodeStruct(buf, TOTALS));
 }
 
 export function decodeCountKey(buf: Buffer): CountKey {

@@ -67,18 +67,9 @@ export type TcpEvent = z.output<typeof TcpEventSchema>;
 
 export function decodeTcpEvent(buf: Buffer): TcpEvent {
   const c = decodeStruct(buf, EVENT);
-  const family = c.family;
-  const address = (bytes: Buffer) => (family === AF_INET ? formatIPv4(bytes.subarray(0, 4)) : formatIPv6(bytes));
+  const address = (bytes: Buffer) => (c.family === AF_INET ? formatIPv4(bytes.subarray(0, 4)) : formatIPv6(bytes));
   return TcpEventSchema.parse({
-    cgroupId: c.cgroup_id,
-    profiles: c.profiles,
-    timeNs: c.time_ns,
-    durationNs: c.duration_ns,
-    bytesAcked: c.bytes_acked,
-    bytesReceived: c.bytes_received,
-    kind: c.kind,
-    pid: c.pid,
-    family,
+    ...c,
     localPort: c.sport,
     remotePort: c.dport,
     localAddress: address(c.saddr),

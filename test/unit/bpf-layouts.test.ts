@@ -53,7 +53,7 @@ describe('the C <-> TypeScript layout contract', () => {
     buf.writeUInt32LE(4242, event.fields.pid.offset);
     buf.write('true\0', event.fields.comm.offset, 'latin1');
     const decoded = decodeStruct(buf, event);
-    assert.equal(decoded.cgroup_id, 123n);
+    assert.equal(decoded.cgroupId, 123n, 'members by their C names in camelCase');
     assert.equal(decoded.pid, 4242);
     assert.equal(decoded.comm, 'true');
     assert.throws(() => decodeStruct(buf.subarray(1), event), /struct exec_event: got \d+ bytes, expected \d+/);
@@ -61,6 +61,6 @@ describe('the C <-> TypeScript layout contract', () => {
     const key = profileLayouts.profile_key;
     const keyBuf = Buffer.alloc(key.size);
     keyBuf.writeInt32LE(-14, key.fields.user_stack_id.offset); // -EFAULT: a signed member stays negative
-    assert.equal(decodeStruct(keyBuf, key).user_stack_id, -14);
+    assert.equal(decodeStruct(keyBuf, key).userStackId, -14);
   });
 });
