@@ -6,7 +6,7 @@
 // probes/registry.ts and names no probe.
 import { z } from 'zod';
 import { mergeHistograms, summarizeLatency, type LatencySummary, type Log2Histogram } from '../api/histogram.js';
-import { MAX_TOP_N, type RankedEntry } from '../api/top-list.js';
+import { MAX_TOP_N, mergeTop, type RankedEntry } from '../api/top-list.js';
 import type { ProbeDefinition } from '../engine/probes/probe.js';
 
 /** An OTLP metric Loupe exports: names and units live with the probe that makes them. */
@@ -43,7 +43,10 @@ export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObje
    * first. Every one is merged by summing per key and re-ranking.
    */
   readonly topLists: readonly [TopListField<z.output<RS>>, ...TopListField<z.output<RS>>[]];
-  /** Results of intervals, cgroups, pods or nodes as one; with none, the zero result. */
+  /**
+   * Results of intervals, cgroups, pods or nodes as one; with none, the zero
+   * result. defineProbe derives it from the result schema (mergeBySchema).
+   */
   merge(results: readonly z.output<RS>[]): z.output<RS>;
   /**
    * The events its programs saw and did work for (an exec, a syscall, a
@@ -72,11 +75,43 @@ export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObje
   readonly kernel: ProbeDefinition<z.output<RS>, z.output<OS>>;
 }
 
-/** Type-checks a descriptor and keeps its literal types. */
+/** Type-checks a descriptor, keeps its literal types, and gives it the merge its result schema implies. */
 export function defineProbe<const N extends string, OS extends z.ZodObject, RS extends z.ZodObject>(
-  descriptor: ProbeDescriptor<N, OS, RS>,
+  descriptor: Omit<ProbeDescriptor<N, OS, RS>, 'merge'>,
 ): ProbeDescriptor<N, OS, RS> {
-  return descriptor;
+  return { ...descriptor, merge: mergeBySchema(descriptor.result) };
+}
+
+/** A merge for each kind of result member: counts, latency summaries and top lists each merge one way. */
+type FieldMerge = (values: readonly unknown[]) => unknown;
+
+function fieldMerge(name: string, schema: z.ZodType): { merge: FieldMerge; optional: boolean } {
+  const optional = schema instanceof z.ZodOptional;
+  const inner = optional ? (schema.unwrap() as z.ZodType) : schema;
+  if (inner instanceof z.ZodNumber) return { optional, merge: (vs) => total(vs as number[], (v) => v) };
+  if (inner instanceof z.ZodArray) return { optional, merge: (vs) => mergeTop(...(vs as RankedEntry[][])) };
+  if (inner instanceof z.ZodObject && 'histogram' in inner.shape) return { optional, merge: (vs) => mergeLatency(vs as LatencySummary[]) };
+  throw new Error(`result member ${name}: no merge for this kind of member (a count, a latency summary or a top list)`);
+}
+
+/**
+ * The merge a result schema implies: counts sum, latency summaries merge
+ * through their histograms, top lists sum per key and re-rank. An optional
+ * member is kept only when every part has it (the profile probe's cpuNs: a
+ * part without it sampled at an unknown rate, and a partial sum would be
+ * wrong, not just incomplete).
+ */
+export function mergeBySchema<RS extends z.ZodObject>(result: RS): (results: readonly z.output<RS>[]) => z.output<RS> {
+  const members = Object.entries(result.shape).map(([name, schema]) => ({ name, ...fieldMerge(name, schema as z.ZodType) }));
+  return (results) => {
+    const merged: Record<string, unknown> = {};
+    for (const { name, merge, optional } of members) {
+      const values = results.map((r) => (r as Record<string, unknown>)[name]);
+      if (optional && values.some((v) => v === undefined)) continue;
+      merged[name] = merge(values);
+    }
+    return merged as z.output<RS>;
+  };
 }
 
 /** A probe's options: only its own, so an option under the wrong probe is an error, not silently ignored. */

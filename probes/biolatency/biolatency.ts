@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { LatencySummarySchema } from '../../api/histogram.js';
 import { compactCount, compactFailed, compactP99, formatBytes, formatCount, formatLatency, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, directions, histogram, mergeLatency, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, directions, histogram, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { biolatencyKernel } from './kernel.js';
 
 const description = 'Block I/O requests, bytes, errors and latency (p50/p90/p99) of direct and synchronous I/O, by device.';
@@ -34,14 +34,6 @@ export const biolatency = defineProbe({
   options: BiolatencyOptionsSchema,
   result: BiolatencyResultSchema,
   topLists: ['topDevices'],
-  merge: (rs) => ({
-    ios: total(rs, (r) => r.ios),
-    errors: total(rs, (r) => r.errors),
-    bytesRead: total(rs, (r) => r.bytesRead),
-    bytesWritten: total(rs, (r) => r.bytesWritten),
-    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
-    topDevices: mergeTop(...rs.map((r) => r.topDevices)),
-  }),
   activity: (r) => r.ios,
   headline: (r) => `${compactCount(r.ios)} I/Os${compactP99(r.latencyNs)}${compactFailed(r.errors)}`,
   text: (r) => [

@@ -1,8 +1,8 @@
 // The exec probe: process executions and exits, by program.
 import { z } from 'zod';
 import { compactCount, formatCount, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { execKernel } from './kernel.js';
 
 const description = 'Process executions (by program path) and exits.';
@@ -27,11 +27,6 @@ export const exec = defineProbe({
   options: ExecOptionsSchema,
   result: ExecResultSchema,
   topLists: ['topCommands'],
-  merge: (rs) => ({
-    execs: total(rs, (r) => r.execs),
-    exits: total(rs, (r) => r.exits),
-    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
-  }),
   activity: (r) => r.execs + r.exits,
   headline: (r) => `${compactCount(r.execs)} execs`,
   text: (r) => [`exec      ${formatCount(r.execs)} execs, ${formatCount(r.exits)} exits`, ...formatTop('top commands', r.topCommands)],

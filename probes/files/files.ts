@@ -1,8 +1,8 @@
 // The files probe: file opens and their failures, by path.
 import { z } from 'zod';
 import { compactCount, compactFailed, formatCount, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { filesKernel } from './kernel.js';
 
 const description = 'File opens (open, openat, openat2) and their failures, by path.';
@@ -36,11 +36,6 @@ export const files = defineProbe({
   options: FilesOptionsSchema,
   result: FilesResultSchema,
   topLists: ['topPaths'],
-  merge: (rs) => ({
-    opens: total(rs, (r) => r.opens),
-    errors: total(rs, (r) => r.errors),
-    topPaths: mergeTop(...rs.map((r) => r.topPaths)),
-  }),
   activity: (r) => r.opens,
   headline: (r) => `${compactCount(r.opens)} opens${compactFailed(r.errors)}`,
   text: (r) => [`files     ${formatCount(r.opens)} opens, ${formatCount(r.errors)} failed`, ...formatTop('top paths', r.topPaths)],

@@ -1,8 +1,8 @@
 // The netbytes probe: IP bytes and packets the pods' sockets send and receive, by protocol.
 import { z } from 'zod';
 import { compactCount, formatBytes, formatCount, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, directions, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, directions, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { netbytesKernel } from './kernel.js';
 
 const description = 'IP bytes and packets sent and received by the pods’ sockets, by protocol.';
@@ -29,13 +29,6 @@ export const netbytes = defineProbe({
   options: NetbytesOptionsSchema,
   result: NetbytesResultSchema,
   topLists: ['topProtocols'],
-  merge: (rs) => ({
-    bytesSent: total(rs, (r) => r.bytesSent),
-    bytesReceived: total(rs, (r) => r.bytesReceived),
-    packetsSent: total(rs, (r) => r.packetsSent),
-    packetsReceived: total(rs, (r) => r.packetsReceived),
-    topProtocols: mergeTop(...rs.map((r) => r.topProtocols)),
-  }),
   activity: (r) => r.packetsSent + r.packetsReceived,
   headline: (r) => `${compactCount(r.bytesSent + r.bytesReceived)}B net`,
   text: (r) => [

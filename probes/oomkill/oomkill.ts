@@ -1,8 +1,8 @@
 // The oomkill probe: processes the kernel OOM killer chose, by command.
 import { z } from 'zod';
 import { compactCount, formatCount, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { oomkillKernel } from './kernel.js';
 
 const description = 'Processes killed by the kernel OOM killer, by command.';
@@ -25,10 +25,6 @@ export const oomkill = defineProbe({
   options: OomkillOptionsSchema,
   result: OomkillResultSchema,
   topLists: ['topCommands'],
-  merge: (rs) => ({
-    kills: total(rs, (r) => r.kills),
-    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
-  }),
   activity: (r) => r.kills,
   headline: (r) => `${compactCount(r.kills)} OOM kills`,
   text: (r) => [`oomkill   ${formatCount(r.kills)} OOM kills`, ...formatTop('victims', r.topCommands)],

@@ -2,8 +2,8 @@
 // full profiles as pprof from the node agent (download.ts).
 import { z } from 'zod';
 import { compactCount, compactNanoseconds, formatCount, formatNs, formatTop } from '../../api/probe-format.js';
-import { CPU_NS_DESCRIPTION, mergeTop, MAX_TOP_N, timedTopListSchema } from '../../api/top-list.js';
-import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { CPU_NS_DESCRIPTION, MAX_TOP_N, timedTopListSchema } from '../../api/top-list.js';
+import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { createProfileProbe, DEFAULT_PROFILE_FREQUENCY_HZ, MAX_PROFILE_FREQUENCY_HZ } from './kernel.js';
 
 const description = 'On-CPU stack samples (user and kernel), by hottest function and stack; pprof download.';
@@ -51,13 +51,6 @@ export const profile = defineProbe({
   options: ProfileOptionsSchema,
   result: ProfileResultSchema,
   topLists: ['topFrames', 'topStacks'],
-  merge: (rs) => ({
-    samples: total(rs, (r) => r.samples),
-    // Like the top lists: time only when every part has it.
-    ...(rs.every((r) => r.cpuNs !== undefined) ? { cpuNs: total(rs, (r) => r.cpuNs ?? 0) } : {}),
-    topFrames: mergeTop(...rs.map((r) => r.topFrames)),
-    topStacks: mergeTop(...rs.map((r) => r.topStacks)),
-  }),
   activity: (r) => r.samples,
   // Time, where every node reported it: samples taken at different rates do not compare.
   headline: (r) => (r.cpuNs === undefined ? `${compactCount(r.samples)} CPU samples` : `${compactNanoseconds(r.cpuNs)} on CPU`),

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { histogramCount, LatencySummarySchema } from '../../api/histogram.js';
 import { compactP99, formatCount, formatLatency, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { defineProbe, histogram, mergeLatency, probeOptions, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { defineProbe, histogram, probeOptions, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { runqlatKernel } from './kernel.js';
 
 const description = 'Run-queue latency (p50/p90/p99): how long runnable threads wait for a CPU, by thread name.';
@@ -26,10 +26,6 @@ export const runqlat = defineProbe({
   options: RunqlatOptionsSchema,
   result: RunqlatResultSchema,
   topLists: ['topCommands'],
-  merge: (rs) => ({
-    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
-    topCommands: mergeTop(...rs.map((r) => r.topCommands)),
-  }),
   activity: (r) => histogramCount(r.latencyNs.histogram),
   headline: (r) => `runq${compactP99(r.latencyNs) || ' idle'}`,
   text: (r) => [

@@ -2,8 +2,8 @@
 import { z } from 'zod';
 import { LatencySummarySchema } from '../../api/histogram.js';
 import { compactCount, compactFailed, compactP99, formatCount, formatLatency, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, histogram, mergeLatency, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, histogram, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { syscallsKernel } from './kernel.js';
 import { KNOWN_SYSCALL_NAMES } from './syscall-names.js';
 
@@ -47,12 +47,6 @@ export const syscalls = defineProbe({
   options: SyscallsOptionsSchema,
   result: SyscallsResultSchema,
   topLists: ['topSyscalls'],
-  merge: (rs) => ({
-    calls: total(rs, (r) => r.calls),
-    errors: total(rs, (r) => r.errors),
-    latencyNs: mergeLatency(rs.map((r) => r.latencyNs)),
-    topSyscalls: mergeTop(...rs.map((r) => r.topSyscalls)),
-  }),
   activity: (r) => r.calls,
   headline: (r) => `${compactCount(r.calls)} syscalls${compactP99(r.latencyNs)}${compactFailed(r.errors)}`,
   text: (r) => [

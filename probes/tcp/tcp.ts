@@ -3,8 +3,8 @@
 import { z } from 'zod';
 import { LatencySummarySchema } from '../../api/histogram.js';
 import { compactCount, compactFailed, formatBytes, formatCount, formatLatency, formatTop } from '../../api/probe-format.js';
-import { mergeTop, topListSchema } from '../../api/top-list.js';
-import { count, defineProbe, directions, histogram, mergeLatency, probeOptions, sum, topListInstruments, TOP_ONLY, total } from '../probe-descriptor.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, defineProbe, directions, histogram, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { tcpKernel } from './kernel.js';
 
 const description = 'TCP connects, failed connects, accepts, closes (duration, bytes) and retransmits, by peer.';
@@ -47,17 +47,6 @@ export const tcp = defineProbe({
   options: TcpOptionsSchema,
   result: TcpResultSchema,
   topLists: ['topPeers'],
-  merge: (rs) => ({
-    connects: total(rs, (r) => r.connects),
-    connectFailures: total(rs, (r) => r.connectFailures),
-    accepts: total(rs, (r) => r.accepts),
-    closed: total(rs, (r) => r.closed),
-    bytesSent: total(rs, (r) => r.bytesSent),
-    bytesReceived: total(rs, (r) => r.bytesReceived),
-    retransmits: total(rs, (r) => r.retransmits),
-    durationNs: mergeLatency(rs.map((r) => r.durationNs)),
-    topPeers: mergeTop(...rs.map((r) => r.topPeers)),
-  }),
   activity: (r) => r.connects + r.connectFailures + r.accepts + r.closed + r.retransmits,
   headline: (r) => `${compactCount(r.connects + r.accepts)} conns${compactFailed(r.connectFailures)}`,
   text: (r) => [

@@ -8,7 +8,10 @@ import { describe, it } from 'node:test';
 import { ProbeSpecSchema } from '../../api/probes.js';
 import { ProbeResultsSchema } from '../../api/results.js';
 import { probeCatalog } from '../../engine/probes/catalog.js';
-import type { ProbeDescriptor } from '../../probes/probe-descriptor.js';
+import { z } from 'zod';
+import { LatencySummarySchema, summarizeLatency, histogramFromCounts } from '../../api/histogram.js';
+import { topListSchema } from '../../api/top-list.js';
+import { count, mergeBySchema, type ProbeDescriptor } from '../../probes/probe-descriptor.js';
 import { PROBE_NAMES, PROBES } from '../../probes/registry.js';
 
 /** The layers that merge, rank, budget, phrase, export and attribute cost for every probe. */
@@ -84,6 +87,22 @@ describe('probe descriptors', () => {
       });
     });
   }
+
+  it('derives a merge from the result schema: counts sum, latencies merge by histogram, top lists re-rank, optionals only when all parts have them', () => {
+    const merge = mergeBySchema(
+      z.object({ n: count, timeNs: count.optional(), latency: LatencySummarySchema.describe('x'), top: topListSchema('y') }),
+    );
+    const latency = (slot: number) => summarizeLatency(histogramFromCounts(0, Array.from({ length: slot + 1 }, (_, i) => (i === slot ? 1 : 0))));
+    const a = { n: 2, timeNs: 10, latency: latency(3), top: [{ key: 'a', count: 1 }] };
+    const b = { n: 3, timeNs: 5, latency: latency(10), top: [{ key: 'b', count: 4 }, { key: 'a', count: 1 }] };
+    const both = merge([a, b]);
+    assert.equal(both.n, 5);
+    assert.equal(both.timeNs, 15);
+    assert.equal(both.latency.count, 2);
+    assert.deepEqual(both.top, [{ key: 'b', count: 4 }, { key: 'a', count: 2 }]);
+    assert.equal('timeNs' in merge([a, { ...b, timeNs: undefined }]), false, 'a part without it: no partial sum');
+    assert.throws(() => mergeBySchema(z.object({ label: z.string() })), /result member label: no merge/);
+  });
 
   it('the generic layers name no probe', () => {
     for (const file of GENERIC_FILES) {
