@@ -176,13 +176,16 @@ describe('the images hack/build-images.sh builds', { timeout: 300_000 }, () => {
   }
 
   describe(AGENT_IMAGE.name, () => {
-    it('carries the addon and one BPF object per bpf/*.bpf.c', async (t) => {
+    it('carries the addon and one BPF object per probes/*/*.bpf.c and bpf/*.bpf.c', async (t) => {
       const img = image(t, AGENT_IMAGE);
       if (!img) return;
       const addon = join(img.rootfs, 'app/native/build/Release/loupe_native.node');
       const machine = process.arch === 'arm64' ? 183 : 62; // EM_AARCH64, EM_X86_64: the images follow the build platform
       assert.equal(await elfMachine(addon), machine, `the addon is an ELF for ${process.arch}`);
-      const sources = (await readdir(join(repoRoot, 'bpf'))).filter((f) => f.endsWith('.bpf.c'));
+      const probeDirs = (await readdir(join(repoRoot, 'probes'), { withFileTypes: true })).filter((d) => d.isDirectory());
+      const sourceDirs = [join(repoRoot, 'bpf'), ...probeDirs.map((d) => join(repoRoot, 'probes', d.name))];
+      const sources = (await Promise.all(sourceDirs.map((dir) => readdir(dir)))).flat().filter((f) => f.endsWith('.bpf.c'));
+      assert.ok(sources.length >= 10, `${sources.length} BPF sources`);
       const objects = await readdir(join(img.rootfs, 'app/bpf/build'));
       assert.deepEqual(objects.sort(), sources.map((f) => f.replace(/\.c$/, '.o')).sort());
       for (const object of objects) {
