@@ -94,4 +94,22 @@ struct http_anomalies {
 	__u64 unmatched_responses; /* a response with no request pending */
 };
 
+/* Bytes of a message the parser reads: the request line's method and route,
+ * or the status line (and, after a 1xx, the next status line). */
+#define HTTP_PEEK 160
+
+/* The parser's per-thread scratch (task storage, never read by user space):
+ * a message's first bytes and the route being made of them. */
+struct http_route_walk {
+	char peek[HTTP_PEEK];
+	char route[HTTP_ROUTE_LEN];
+	__u32 n;       /* bytes in peek */
+	__u32 at;      /* where the target starts */
+	__u32 o;       /* bytes of route written */
+	__u32 seg;     /* where the current segment starts in route */
+	__u32 seg_len; /* its length in the target */
+	/* What the segment can still be: digits, hex, has a digit, a UUID. */
+	__u8 digits, hex, has_digit, uuid;
+};
+
 #endif /* __HTTP_H */

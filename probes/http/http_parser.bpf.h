@@ -13,9 +13,6 @@
 
 #include "http.h"
 
-/* Bytes of a message the parser reads: the request line's method and route,
- * or the status line (and, after a 1xx, the next status line). */
-#define HTTP_PEEK 160
 
 #ifndef HTTP_MAX_CONNS
 #define HTTP_MAX_CONNS 16384
@@ -171,17 +168,6 @@ static __always_inline __u32 http_after_head(const char *b, __u32 n)
  * after an iteration or two, and each thread has its own (syscall tracepoints
  * may be preempted, so per-CPU scratch could be shared by two threads).
  */
-struct http_route_walk {
-	char peek[HTTP_PEEK];
-	char route[HTTP_ROUTE_LEN];
-	__u32 n;       /* bytes in peek */
-	__u32 at;      /* where the target starts */
-	__u32 o;       /* bytes of route written */
-	__u32 seg;     /* where the current segment starts in route */
-	__u32 seg_len; /* its length in the target */
-	bool digits, hex, has_digit, uuid; /* what the segment can still be */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -222,8 +208,8 @@ static long http_route_step(__u64 i, void *ctx)
 		w->o = o;
 		w->seg = o;
 		w->seg_len = 0;
-		w->digits = w->hex = w->uuid = true;
-		w->has_digit = false;
+		w->digits = w->hex = w->uuid = 1;
+		w->has_digit = 0;
 		return 0;
 	}
 	is_digit = c >= '0' && c <= '9';
@@ -252,8 +238,8 @@ static __always_inline void http_route_of(struct http_route_walk *w)
 	__u32 o;
 
 	w->o = w->seg = w->seg_len = 0;
-	w->digits = w->hex = w->uuid = true;
-	w->has_digit = false;
+	w->digits = w->hex = w->uuid = 1;
+	w->has_digit = 0;
 	bpf_loop(HTTP_PEEK, http_route_step, &ctx, 0);
 	/* Clear what a folded segment left behind. */
 	o = w->o;

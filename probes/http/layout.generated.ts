@@ -50,6 +50,23 @@ export const layouts = {
       hashes: { offset: 8, size: 512, type: 'u64[]' },
     },
   },
+  http_route_walk: {
+    name: 'http_route_walk',
+    size: 248,
+    fields: {
+      peek: { offset: 0, size: 160, type: 'chars' },
+      route: { offset: 160, size: 64, type: 'chars' },
+      n: { offset: 224, size: 4, type: 'u32' },
+      at: { offset: 228, size: 4, type: 'u32' },
+      o: { offset: 232, size: 4, type: 'u32' },
+      seg: { offset: 236, size: 4, type: 'u32' },
+      seg_len: { offset: 240, size: 4, type: 'u32' },
+      digits: { offset: 244, size: 1, type: 'u8' },
+      hex: { offset: 245, size: 1, type: 'u8' },
+      has_digit: { offset: 246, size: 1, type: 'u8' },
+      uuid: { offset: 247, size: 1, type: 'u8' },
+    },
+  },
   http_series_key: {
     name: 'http_series_key',
     size: 80,
