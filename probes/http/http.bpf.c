@@ -7,6 +7,8 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+/* The filter on cgroup storage: this runs on the node's every read and write. */
+#define LOUPE_TARGET_STORAGE
 #include "loupe.h"
 #include "syscall_arch.h"
 #include "http_parser.bpf.h"
@@ -19,42 +21,34 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET 2
 #define AF_INET6 10
 
-/* A socket read or write in flight, per thread: its fd and first buffer. */
-struct io_start {
-	__u64 cgroup_id;
-	const void *buf;
-	__s32 fd;
-	bool inbound;
-};
+/* Gives a kernel pointer its BTF type, so its fields are plain loads (which
+ * the verifier guards) instead of a probe-read helper call each. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define http_cast(ptr, type) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64); /* pid_tgid */
-	__type(value, struct io_start);
-} io_starts SEC(".maps");
-
-/* The TCP socket behind a file descriptor of the current task, or NULL. */
-static __always_inline struct sock *tcp_sock_of_fd(long fd)
+/* The TCP socket behind a file descriptor of the task, or NULL. One probe
+ * read (the fd array's slot, at a variable index); the rest are loads. */
+static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, long fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *file = NULL;
+	struct fdtable *fdt = task->files->fdt;
+	struct file *slot = NULL, *file;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+	bpf_probe_read_kernel(&slot, sizeof(slot), &fdt->fd[fd]);
+	if (!slot)
 		return NULL;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
-	if (!sk || BPF_CORE_READ(sk, sk_type) != SOCK_STREAM || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	file = http_cast(slot, file);
+	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK || !file->private_data)
 		return NULL;
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	sock = http_cast(file->private_data, socket);
+	sk = sock->sk;
+	if (!sk || sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
+		return NULL;
+	family = sk->__sk_common.skc_family;
 	return family == AF_INET || family == AF_INET6 ? sk : NULL;
 }
 
@@ -77,73 +71,77 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
 
 /*
  * The raw syscall tracepoints run on every syscall of the node, so each
- * program first compares the syscall number, then looks the cgroup up in
- * `targets`: untraced cgroups pay those two and nothing else.
+ * program first compares the syscall number, then checks the cgroup (one
+ * load where cgroup storage holds the targets): untraced cgroups pay those
+ * two and nothing else.
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(loupe_http_enter, struct pt_regs *regs, long id)
 {
-	struct io_start start = {};
-	__u64 pid_tgid, cgroup_id;
+	struct task_struct *task;
+	struct http_scratch *start;
 	const void *arg;
 	struct sock *sk;
+	long fd;
 
 	if (!http_syscall_of_interest(id))
 		return 0;
-	cgroup_id = bpf_get_current_cgroup_id();
-	if (!loupe_target_lookup(cgroup_id) || loupe_task_compat(bpf_get_current_task_btf()))
+	task = bpf_get_current_task_btf();
+	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	start.fd = PT_REGS_PARM1_CORE_SYSCALL(regs);
+	fd = PT_REGS_PARM1_SYSCALL(regs);
 	if (id == LOUPE_NR_close) {
 		/* A closed socket's address may be reused by the next one. */
-		sk = tcp_sock_of_fd(start.fd);
+		sk = tcp_sock_of_fd(task, fd);
 		if (sk) {
-			struct http_conn_id conn = { .tgid = pid_tgid >> 32, .conn = (__u64)sk };
+			struct http_conn_id conn = { .tgid = task->tgid, .conn = (__u64)sk };
 
 			bpf_map_delete_elem(&http_conns, &conn);
 		}
 		return 0;
 	}
-	arg = (const void *)PT_REGS_PARM2_CORE_SYSCALL(regs);
-	start.cgroup_id = cgroup_id;
-	start.inbound = http_syscall_inbound(id);
-	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
-		start.buf = first_iov_base(arg);
-	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
-		start.buf = first_msg_base(arg);
-	else
-		start.buf = arg;
-	if (!start.buf)
+	/* The call in flight, until its return. */
+	start = http_scratch_of(task, true);
+	if (!start)
 		return 0;
-	bpf_map_update_elem(&io_starts, &pid_tgid, &start, BPF_ANY);
+	arg = (const void *)PT_REGS_PARM2_SYSCALL(regs);
+	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
+		arg = first_iov_base(arg);
+	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
+		arg = first_msg_base(arg);
+	start->buf = (__u64)arg;
+	start->fd = fd;
+	start->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	start->inbound = http_syscall_inbound(id);
+	start->pending = arg != NULL;
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 {
-	__u64 pid_tgid;
-	struct io_start *start;
+	struct task_struct *task;
+	struct http_scratch *start;
 	struct http_conn_id conn;
 	struct sock *sk;
 	__u16 port;
 
 	if (!http_syscall_of_interest(loupe_syscall_nr(regs)))
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	start = bpf_map_lookup_elem(&io_starts, &pid_tgid);
-	if (!start)
+	task = bpf_get_current_task_btf();
+	/* Only a traced call's entry set pending; a task that never had task
+	 * storage (every untraced one, nearly) costs one load. */
+	start = http_scratch_of(task, false);
+	if (!start || !start->pending)
 		return 0;
-	sk = ret > 0 ? tcp_sock_of_fd(start->fd) : NULL;
-	if (sk) {
-		conn.tgid = pid_tgid >> 32;
-		conn.conn = (__u64)sk;
-		/* A server reads requests on its own port, a client writes them to the peer's. */
-		port = start->inbound ? BPF_CORE_READ(sk, __sk_common.skc_num)
-				      : bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-		http_observe(&conn, start->cgroup_id, start->buf, ret, start->inbound, port, false);
-	}
-	bpf_map_delete_elem(&io_starts, &pid_tgid);
+	start->pending = false;
+	sk = ret > 0 ? tcp_sock_of_fd(task, start->fd) : NULL;
+	if (!sk)
+		return 0;
+	conn.tgid = task->tgid;
+	conn.conn = (__u64)sk;
+	/* A server reads requests on its own port, a client writes them to the peer's. */
+	port = start->inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
+	http_observe_with(start, &conn, start->cgroup_id, (const void *)start->buf, ret, start->inbound, port, false);
 	return 0;
 }

@@ -98,9 +98,20 @@ struct http_anomalies {
  * or the status line (and, after a 1xx, the next status line). */
 #define HTTP_PEEK 160
 
-/* The parser's per-thread scratch (task storage, never read by user space):
- * a message's first bytes and the route being made of them. */
-struct http_route_walk {
+/* Per thread (task storage, never read by user space): the caller's call in
+ * flight between its entry and its return, and the parser's scratch: a
+ * message's first bytes and the route being made of them. One storage, so a
+ * traced read or write costs one lookup at entry and one at return. */
+struct http_scratch {
+	/* The call in flight, as the caller fills it. */
+	__u64 cgroup_id;
+	__u64 buf;     /* user address of the data */
+	__u64 arg;     /* the caller's own (the tls probe: SSL_*_ex's size pointer) */
+	__s32 fd;
+	__u8 inbound;  /* a read, not a write */
+	__u8 pending;  /* entered, not yet returned */
+	__u8 pad[2];
+	/* The parser's. */
 	char peek[HTTP_PEEK];
 	char route[HTTP_ROUTE_LEN];
 	__u32 n;       /* bytes in peek */

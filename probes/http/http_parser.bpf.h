@@ -75,12 +75,14 @@ static const struct http_route_set http_zero_route_set;
  * (api/top-list.ts: OTHER_TOP_KEY). */
 static const char http_other_route[HTTP_ROUTE_LEN] = "(other)";
 
-static __always_inline bool http_has(const char *b, __u32 n, __u32 at, const char *token, __u32 len)
+/* b holds n bytes of a buffer of cap bytes (a constant once inlined, which
+ * bounds every index for the verifier). */
+static __always_inline bool http_has(const char *b, __u32 n, __u32 cap, __u32 at, const char *token, __u32 len)
 {
 	if (at + len > n)
 		return false;
 	for (__u32 i = 0; i < len; i++) {
-		if (at + i >= HTTP_PEEK || b[at + i] != token[i])
+		if (at + i >= cap || b[at + i] != token[i])
 			return false;
 	}
 	return true;
@@ -88,33 +90,50 @@ static __always_inline bool http_has(const char *b, __u32 n, __u32 at, const cha
 
 /* The method of a request line starting b, and where its target starts; NONE
  * for anything else. The target must start with a visible character. */
-static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 *target)
+static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 cap, __u32 *target)
 {
 	__u8 method = HTTP_METHOD_NONE;
 	__u32 at = 0;
 	char c;
 
-	if (http_has(b, n, 0, "GET ", 4))
-		method = HTTP_METHOD_GET, at = 4;
-	else if (http_has(b, n, 0, "POST ", 5))
-		method = HTTP_METHOD_POST, at = 5;
-	else if (http_has(b, n, 0, "PUT ", 4))
-		method = HTTP_METHOD_PUT, at = 4;
-	else if (http_has(b, n, 0, "DELETE ", 7))
-		method = HTTP_METHOD_DELETE, at = 7;
-	else if (http_has(b, n, 0, "PATCH ", 6))
-		method = HTTP_METHOD_PATCH, at = 6;
-	else if (http_has(b, n, 0, "HEAD ", 5))
-		method = HTTP_METHOD_HEAD, at = 5;
-	else if (http_has(b, n, 0, "OPTIONS ", 8))
-		method = HTTP_METHOD_OPTIONS, at = 8;
-	else if (http_has(b, n, 0, "CONNECT ", 8))
-		method = HTTP_METHOD_CONNECT, at = 8;
-	else if (http_has(b, n, 0, "TRACE ", 6))
-		method = HTTP_METHOD_TRACE, at = 6;
-	else
+	/* The first byte picks the candidates: a response or a body costs one compare. */
+	switch (n > 0 ? b[0] : 0) {
+	case 'G':
+		if (http_has(b, n, cap, 0, "GET ", 4))
+			method = HTTP_METHOD_GET, at = 4;
+		break;
+	case 'P':
+		if (http_has(b, n, cap, 0, "POST ", 5))
+			method = HTTP_METHOD_POST, at = 5;
+		else if (http_has(b, n, cap, 0, "PUT ", 4))
+			method = HTTP_METHOD_PUT, at = 4;
+		else if (http_has(b, n, cap, 0, "PATCH ", 6))
+			method = HTTP_METHOD_PATCH, at = 6;
+		break;
+	case 'D':
+		if (http_has(b, n, cap, 0, "DELETE ", 7))
+			method = HTTP_METHOD_DELETE, at = 7;
+		break;
+	case 'H':
+		if (http_has(b, n, cap, 0, "HEAD ", 5))
+			method = HTTP_METHOD_HEAD, at = 5;
+		break;
+	case 'O':
+		if (http_has(b, n, cap, 0, "OPTIONS ", 8))
+			method = HTTP_METHOD_OPTIONS, at = 8;
+		break;
+	case 'C':
+		if (http_has(b, n, cap, 0, "CONNECT ", 8))
+			method = HTTP_METHOD_CONNECT, at = 8;
+		break;
+	case 'T':
+		if (http_has(b, n, cap, 0, "TRACE ", 6))
+			method = HTTP_METHOD_TRACE, at = 6;
+		break;
+	}
+	if (method == HTTP_METHOD_NONE)
 		return HTTP_METHOD_NONE;
-	if (at >= n || at >= HTTP_PEEK)
+	if (at >= n || at >= cap)
 		return HTTP_METHOD_NONE;
 	c = b[at];
 	if (c <= ' ' || c > '~')
@@ -125,22 +144,22 @@ static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 *t
 
 /* The status code of a status line starting at b[at] ("HTTP/1.x ddd"
  * followed by a space or the line's end), or 0. */
-static __always_inline __u16 http_response_status(const char *b, __u32 n, __u32 at)
+static __always_inline __u16 http_response_status(const char *b, __u32 n, __u32 cap, __u32 at)
 {
 	__u16 status = 0;
 	char c;
 
-	if (!http_has(b, n, at, "HTTP/1.1 ", 9) && !http_has(b, n, at, "HTTP/1.0 ", 9))
+	if (!http_has(b, n, cap, at, "HTTP/1.1 ", 9) && !http_has(b, n, cap, at, "HTTP/1.0 ", 9))
 		return 0;
 	for (__u32 i = 9; i < 12; i++) {
-		if (at + i >= n || at + i >= HTTP_PEEK)
+		if (at + i >= n || at + i >= cap)
 			return 0;
 		c = b[at + i];
 		if (c < '0' || c > '9')
 			return 0;
 		status = status * 10 + (c - '0');
 	}
-	if (at + 12 < n && at + 12 < HTTP_PEEK) {
+	if (at + 12 < n && at + 12 < cap) {
 		c = b[at + 12];
 		if (c != ' ' && c != '\r' && c != '\n')
 			return 0;
@@ -161,25 +180,34 @@ static __always_inline __u32 http_after_head(const char *b, __u32 n)
 }
 
 /*
- * A message's first bytes and the route being made of them, walked by
- * bpf_loop: an open-coded loop over HTTP_PEEK bytes with this many branches
- * exceeds the verifier's budget. It lives in task storage, not on the stack:
- * the verifier tracks no value in map memory, so the walk's states converge
- * after an iteration or two, and each thread has its own (syscall tracepoints
- * may be preempted, so per-CPU scratch could be shared by two threads).
+ * Each thread's struct http_scratch. The route is walked by bpf_loop (an
+ * open-coded loop over HTTP_PEEK bytes with this many branches exceeds the
+ * verifier's budget) in task storage, not on the stack: the verifier tracks
+ * no value in map memory, so the walk's states converge after an iteration
+ * or two, and each thread has its own (syscall tracepoints may be preempted,
+ * so per-CPU scratch could be shared by two threads).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct http_route_walk);
-} http_walks SEC(".maps");
+	__type(value, struct http_scratch);
+} http_scratches SEC(".maps");
+
+/* The thread's scratch; created when create is set, else NULL if it has none.
+ * Most tasks never had task storage of any kind: one load says so. */
+static __always_inline struct http_scratch *http_scratch_of(struct task_struct *task, bool create)
+{
+	if (!create && !task->bpf_storage)
+		return NULL;
+	return bpf_task_storage_get(&http_scratches, task, NULL, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 /* One byte of the target: copied, or ending a segment that may fold to {id}. */
 static long http_route_step(__u64 i, void *ctx)
 {
 	/* bpf_loop's context must be on the stack: it holds the walk's address. */
-	struct http_route_walk *w = *(struct http_route_walk **)ctx;
+	struct http_scratch *w = *(struct http_scratch **)ctx;
 	__u64 p = (__u64)w->at + i; /* 64-bit: one register both bounds-checked and used */
 	__u32 o = w->o, seg = w->seg, len = w->seg_len;
 	bool end, is_digit, is_hex, dash_here;
@@ -232,9 +260,9 @@ static long http_route_step(__u64 i, void *ctx)
  * digits, of 8+ hex characters with a digit, or a UUID becomes {id}. A route
  * longer than the buffer is cut.
  */
-static __always_inline void http_route_of(struct http_route_walk *w)
+static __always_inline void http_route_of(struct http_scratch *w)
 {
-	struct http_route_walk *ctx = w;
+	struct http_scratch *ctx = w;
 	__u32 o;
 
 	w->o = w->seg = w->seg_len = 0;
@@ -356,12 +384,12 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
 }
 
 /*
- * The parser's one entry point. conn: a stable per-connection id (struct sock *
- * for sockets, SSL * for TLS) and the tgid; buf: user memory holding len bytes
- * just read (inbound) or about to be written (outbound). server_port: the
- * server's port as seen from this side (the local port for an inbound
- * message, the peer's for an outbound one), 0 when unknown; it is kept from
- * the request that starts an exchange.
+ * The parser, given the thread's scratch w. conn: a stable per-connection id
+ * (struct sock * for sockets, SSL * for TLS) and the tgid; buf: user memory
+ * holding len bytes just read (inbound) or about to be written (outbound).
+ * server_port: the server's port as seen from this side (the local port for
+ * an inbound message, the peer's for an outbound one), 0 when unknown; it is
+ * kept from the request that starts an exchange.
  *
  * A request starts only when none is pending on the connection (so bodies
  * and pipelined requests never start one) and in the connection's direction:
@@ -369,27 +397,22 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
  * other direction completes it; interim 1xx responses do not. Everything
  * else is a continuation and costs one peek.
  */
-static __always_inline void http_observe(const struct http_conn_id *id, __u64 cgroup_id,
-					 const void *buf, __u64 len, bool inbound,
-					 __u16 server_port, bool tls)
+static __always_inline void http_observe_with(struct http_scratch *w, const struct http_conn_id *id,
+					      __u64 cgroup_id, const void *buf, __u64 len, bool inbound,
+					      __u16 server_port, bool tls)
 {
-	struct http_route_walk *w;
-	const char *peek;
 	struct http_conn_state *state;
 	__u32 n = len < HTTP_PEEK ? len : HTTP_PEEK;
 	__u32 target = 0, next;
 	__u8 method, role;
 	__u16 status;
 
-	if (n == 0)
+	/* One read per message: its size hardly matters, the call does. */
+	if (n == 0 || bpf_probe_read_user(w->peek, n & (256 - 1), buf))
 		return;
-	w = bpf_task_storage_get(&http_walks, bpf_get_current_task_btf(), NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!w || bpf_probe_read_user(w->peek, n & (256 - 1), buf))
-		return;
-	peek = w->peek;
 	state = bpf_map_lookup_elem(&http_conns, id);
 
-	method = http_request_method(peek, n, &target);
+	method = http_request_method(w->peek, n, HTTP_PEEK, &target);
 	if (method != HTTP_METHOD_NONE) {
 		role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
 		if (!state) {
@@ -413,7 +436,7 @@ static __always_inline void http_observe(const struct http_conn_id *id, __u64 cg
 		return;
 	}
 
-	status = http_response_status(peek, n, 0);
+	status = http_response_status(w->peek, n, HTTP_PEEK, 0);
 	if (status == 0)
 		return;
 	if (!state || state->method == HTTP_METHOD_NONE) {
@@ -425,13 +448,24 @@ static __always_inline void http_observe(const struct http_conn_id *id, __u64 cg
 		return;
 	if (status < 200) {
 		/* Interim; the final response may follow in the same buffer. */
-		next = http_after_head(peek, n);
-		status = next ? http_response_status(peek, n, next) : 0;
+		next = http_after_head(w->peek, n);
+		status = next ? http_response_status(w->peek, n, HTTP_PEEK, next) : 0;
 		if (status < 200)
 			return;
 	}
 	http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
 	state->method = HTTP_METHOD_NONE;
+}
+
+/* The parser's entry point for callers that keep no scratch of their own. */
+static __always_inline void http_observe(const struct http_conn_id *id, __u64 cgroup_id,
+					 const void *buf, __u64 len, bool inbound,
+					 __u16 server_port, bool tls)
+{
+	struct http_scratch *w = http_scratch_of(bpf_get_current_task_btf(), true);
+
+	if (w)
+		http_observe_with(w, id, cgroup_id, buf, len, inbound, server_port, tls);
 }
 
 #endif /* __HTTP_PARSER_BPF_H */

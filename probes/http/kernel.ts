@@ -2,6 +2,7 @@
 // (http.bpf.c) parsed by http_parser.bpf.h, series drained on collect.
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
 import type { ProbeDefinition } from '../../engine/probes/probe.js';
+import { configureTargetStorage, syncTargetStorage } from '../../engine/probes/target-storage.js';
 import { httpResults } from './decode.js';
 import { httpForPorts } from './ports.js';
 import type { HttpOptions } from './http.js';
@@ -9,6 +10,10 @@ import type { HttpResult } from './http-result.js';
 
 export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
   objectFile: 'http.bpf.o',
+
+  // Its hooks run on every read and write of the node: the filter reads cgroup storage.
+  configure: (obj) => configureTargetStorage(obj, {}),
+  syncTarget: syncTargetStorage,
 
   forProfile: (spec, delta) => (spec.ports === undefined ? delta : httpForPorts(spec.ports, delta)),
 
