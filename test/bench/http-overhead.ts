@@ -1,0 +1,253 @@
+// What the http probe costs: a keep-alive HTTP/1.1 load over loopback between
+// two pods (test/bench/http-load.c, a C server and client), bare and under
+// each variant, in one run of interleaved rounds (the order rotates every
+// round). Per round it takes requests/s from the client's wall time and the
+// CPU per request of both processes together; a variant's added CPU and its
+// throughput loss are medians over rounds of the difference to bare in the
+// same round, which cancels the drift of a shared machine. A second table
+// does the same for the read/write syscalls of an untargeted pod: what the
+// probe's hooks cost pods it does not trace, against the floor of empty
+// programs on the same hooks.
+//
+//   npm run bench:http -- [rounds] [requests per run] [connections]
+//
+// Needs root, cc, taskset, `make -C bpf` and the native addon.
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { probeObjectDirectory } from '../../engine/probe-objects.js';
+import { TARGETS_MAP } from '../../engine/probes/probe.js';
+import { descriptorOf } from '../../probes/registry.js';
+import { BpfObject, type BpfLink } from '../../native/index.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+
+const rounds = Number(process.argv[2] ?? 9);
+const requests = Number(process.argv[3] ?? 100_000);
+const connections = Number(process.argv[4] ?? 1);
+const rwCalls = 200_000;
+const PORT = 18_480;
+/**
+ * Server and client share one CPU: each request is then two context switches
+ * on that CPU instead of cross-CPU wake-ups whose cost swings with whatever
+ * else the machine runs, and requests/s is the inverse of CPU per request.
+ */
+const CPU = String(availableParallelism() - 1);
+
+const http = descriptorOf('http');
+
+type Detach = () => void;
+
+interface Variant {
+  name: string;
+  /** The two pods the load runs in. */
+  server: LocalPod;
+  client: LocalPod;
+  attach(): Detach;
+}
+
+interface LoadSample {
+  rps: number;
+  cpuNsPerRequest: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+function preflight(): void {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
+  if (readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0') {
+    throw new Error('BPF run-time stats are on (kernel.bpf_stats_enabled): turn them off for a fair measurement');
+  }
+  if (![rounds, requests, connections].every(Number.isInteger) || rounds < 1 || requests < 1000 || connections < 1 || connections > 256) {
+    throw new Error('usage: http-overhead.ts [rounds >= 1] [requests per run >= 1000] [connections 1..256]');
+  }
+}
+
+function build(dir: string): string {
+  const binary = path.join(dir, 'http-load');
+  execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, fileURLToPath(new URL('http-load.c', import.meta.url))], { stdio: 'inherit' });
+  return binary;
+}
+
+async function output(child: ReturnType<typeof spawn>, what: string): Promise<string> {
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`${what} exited with ${code}: ${out}`);
+  return out;
+}
+
+/** One run of the load: the server in its pod, then the client in its own. */
+async function runLoad(binary: string, v: Variant): Promise<LoadSample> {
+  const perConnection = Math.ceil(requests / connections);
+  const total = perConnection * connections;
+  const server = spawn('taskset', ['-c', CPU, binary, 'server', v.server.dir, String(PORT), String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const serverOut = output(server, 'http-load server');
+  await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
+  const client = spawn('taskset', ['-c', CPU, binary, 'client', v.client.dir, String(PORT), String(connections), String(perConnection)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [wallNs, clientCpuNs] = (await output(client, 'http-load client')).trim().split(' ').map(Number) as [number, number];
+  const serverCpuNs = Number((await serverOut).trim().split('\n').at(-1));
+  return { rps: total / (wallNs / 1e9), cpuNsPerRequest: (clientCpuNs + serverCpuNs) / total };
+}
+
+async function runReadWrite(binary: string, pod: LocalPod): Promise<number> {
+  return Number((await output(spawn('taskset', ['-c', CPU, binary, 'rw', pod.dir, String(rwCalls)], { stdio: ['ignore', 'pipe', 'inherit'] }), 'http-load rw')).trim());
+}
+
+async function openLoaded(file: string, configure?: (obj: BpfObject) => void): Promise<BpfObject> {
+  const obj = BpfObject.open(path.join(probeObjectDirectory(), file));
+  configure?.(obj);
+  await obj.loadAsync();
+  return obj;
+}
+
+function target(obj: BpfObject, pod: LocalPod, slot: number): void {
+  const key = Buffer.alloc(8);
+  key.writeBigUInt64LE(pod.cgroupId);
+  const value = Buffer.alloc(16); // struct loupe_target: profile bit 0, the slot
+  value.writeBigUInt64LE(1n, 0);
+  value.writeUInt32LE(slot, 8);
+  obj.map(TARGETS_MAP).update(key, value);
+  http.kernel.syncTarget?.(obj, pod.cgroupId, value);
+}
+
+function attachAll(attach: () => BpfLink[]): () => Detach {
+  return () => {
+    const links = attach();
+    return () => links.forEach((link) => link.destroy());
+  };
+}
+
+const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+function table(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(line(header));
+  for (const row of rows) console.log(line(row));
+}
+
+async function main(): Promise<void> {
+  preflight();
+  const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-http-'));
+  const pods = { server: new LocalPod(), client: new LocalPod(), traced: new LocalPod(), quiet: new LocalPod(), untracedServer: new LocalPod(), untracedClient: new LocalPod() };
+  const floor = await openLoaded('floor.bpf.o');
+  // Two loaded copies of the probe: one with the load's pods targeted, one
+  // tracing only an idle pod, so the load's pods are untargeted there.
+  const tracing = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
+  const bystander = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
+  target(tracing, pods.server, 0);
+  target(tracing, pods.client, 1);
+  target(bystander, pods.quiet, 0);
+  const readers = [tracing, bystander].map((obj) => http.kernel.reader(obj, () => {}));
+  const [tracingReader, bystanderReader] = readers as [(typeof readers)[0], (typeof readers)[0]];
+  try {
+    const binary = build(workDir);
+    const attachFloor = attachAll(() => ['loupe_floor_sys_enter', 'loupe_floor_sys_exit'].map((n) => floor.program(n).attach()));
+    const untraced = { server: pods.untracedServer, client: pods.untracedClient };
+    let tracedRuns = 0;
+    const variants: Variant[] = [
+      { name: 'bare', ...untraced, attach: () => () => {} },
+      { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor },
+      {
+        name: 'http probe, both pods traced',
+        server: pods.server,
+        client: pods.client,
+        attach: () => {
+          const detach = attachAll(() => http.kernel.attach(tracing))();
+          tracingReader.collect();
+          return () => {
+            detach();
+            // Proof that it measured: every request of the run, on both sides.
+            const counted = tracingReader.collect();
+            const expected = Math.ceil(requests / connections) * connections;
+            const server = counted.get(pods.server.cgroupId)?.serverRequests;
+            const client = counted.get(pods.client.cgroupId)?.clientRequests;
+            if (server !== expected || client !== expected) {
+              throw new Error(`the probe counted ${server} server and ${client} client requests, the load made ${expected}`);
+            }
+            tracedRuns++;
+          };
+        },
+      },
+      {
+        name: 'http probe, pods untargeted',
+        ...untraced,
+        attach: () => {
+          const detach = attachAll(() => http.kernel.attach(bystander))();
+          bystanderReader.collect();
+          return () => {
+            detach();
+            const counted = bystanderReader.collect();
+            if (counted.size > 0) throw new Error(`the probe counted requests of untargeted pods: ${[...counted.keys()]}`);
+          };
+        },
+      },
+    ];
+
+    const load = new Map<string, LoadSample[]>(variants.map((v) => [v.name, []]));
+    const rw = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const v of variants.map((_, i) => variants[(i + r) % variants.length]!)) {
+        const detach = v.attach();
+        try {
+          load.get(v.name)!.push(await runLoad(binary, v));
+          if (v.server === pods.untracedServer) rw.get(v.name)!.push(await runReadWrite(binary, v.server));
+        } finally {
+          detach();
+        }
+      }
+      process.stderr.write(`round ${r + 1}/${rounds} done\n`);
+    }
+
+    const bare = load.get('bare')!;
+    const addedCpu = (name: string) => median(load.get(name)!.map((s, r) => s.cpuNsPerRequest - bare[r]!.cpuNsPerRequest));
+    const loss = (name: string) => median(load.get(name)!.map((s, r) => 1 - s.rps / bare[r]!.rps));
+
+    console.log(`\nkeep-alive HTTP/1.1 over loopback, ${connections} connections, ${requests} requests per run, median of ${rounds} interleaved rounds`);
+    console.log(`the probe counted every request of its ${tracedRuns} traced runs, and nothing in the untargeted pods\n`);
+    table(
+      ['variant', 'req/s', 'CPU µs/req', 'added CPU µs/req', 'throughput loss'],
+      variants.map((v) => {
+        const xs = load.get(v.name)!;
+        const cells = [v.name, fmt(median(xs.map((s) => s.rps)), 0), fmt(median(xs.map((s) => s.cpuNsPerRequest)) / 1000, 2)];
+        return v.name === 'bare' ? [...cells, '-', '-'] : [...cells, fmt(addedCpu(v.name) / 1000, 2), `${fmt(100 * loss(v.name), 1)}%`];
+      }),
+    );
+
+    const rwBare = rw.get('bare')!;
+    const rwAdded = (name: string) => median(rw.get(name)!.map((x, r) => x - rwBare[r]!));
+    const rwFloor = rwAdded('floor (empty programs, same hooks)');
+    console.log(`\nread()/write() of 64 bytes over a socket pair in an untargeted pod, ${rwCalls} pairs per run (thread CPU time)\n`);
+    table(
+      ['variant', 'ns/syscall', 'added ns', 'x floor added'],
+      variants
+        .filter((v) => rw.get(v.name)!.length > 0)
+        .map((v) => {
+          const cells = [v.name, fmt(median(rw.get(v.name)!))];
+          return v.name === 'bare' ? [...cells, '-', '-'] : [...cells, fmt(rwAdded(v.name)), fmt(rwAdded(v.name) / rwFloor, 2)];
+        }),
+    );
+
+    const goal = (what: string, value: number, met: boolean, limit: string) => console.log(`${met ? 'MET   ' : 'MISSED'} ${what}: ${value} (goal ${limit})`);
+    console.log('');
+    const traced = 'http probe, both pods traced';
+    goal('added CPU per traced request, µs', Number(fmt(addedCpu(traced) / 1000, 2)), addedCpu(traced) <= 1500, '<= 1.5');
+    goal('throughput loss, traced, %', Number(fmt(100 * loss(traced), 1)), loss(traced) < 0.03, '< 3');
+    const untargeted = rwAdded('http probe, pods untargeted') / rwFloor;
+    goal('untargeted read/write, x floor added', Number(fmt(untargeted, 2)), untargeted <= 1.25, '<= 1.25');
+  } finally {
+    for (const reader of readers) reader.close();
+    for (const obj of [tracing, bystander, floor]) obj.close();
+    for (const pod of Object.values(pods)) pod.remove();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+await main();
