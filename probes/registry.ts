@@ -5,6 +5,7 @@ import type { ProbeDescriptor } from './probe-descriptor.js';
 import { biolatency } from './biolatency/biolatency.js';
 import { exec } from './exec/exec.js';
 import { files } from './files/files.js';
+import { http } from './http/http.js';
 import { netbytes } from './netbytes/netbytes.js';
 import { oomkill } from './oomkill/oomkill.js';
 import { profile } from './profile/profile.js';
@@ -22,6 +23,7 @@ export const PROBES = [
   biolatency,
   netbytes,
   profile,
+  http,
 ] as const;
 
 type Probe = (typeof PROBES)[number];

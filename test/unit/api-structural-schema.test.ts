@@ -89,6 +89,7 @@ describe('generated CRD schemas', () => {
       ['.only', "!has(self.only) || self.name == 'syscalls'"],
       ['.pathPrefixes', "!has(self.pathPrefixes) || self.name == 'files'"],
       ['.frequency', "!has(self.frequency) || self.name == 'profile'"],
+      ['.ports', "!has(self.ports) || self.name == 'http'"],
     ]);
   });
 });
