@@ -14,7 +14,14 @@ import type { ProbeResults } from '../api/results.js';
 import { foldTop } from '../api/top-list.js';
 import { PROBE_NAMES, type OptionsOf, type ProbeName, type ResultOf } from '../probes/registry.js';
 import type { ProbeCatalog } from './probes/catalog.js';
-import { MAX_PROFILE_SLOTS, TARGETS_MAP, type ProbeDefinition, type ProbeEvent, type ProbeReader } from './probes/probe.js';
+import {
+  MAX_PROFILE_SLOTS,
+  TARGETS_MAP,
+  type ProbeDefinition,
+  type ProbeEvent,
+  type ProbeReader,
+  type TargetLinker,
+} from './probes/probe.js';
 import { encodeTargetValue as encodeTarget } from './probes/target-value.js';
 import { probeFailure, type ProbeFailure } from './probe-failure.js';
 import { SlotAllocator } from './slot-allocator.js';
@@ -78,6 +85,9 @@ interface LoadedProbe {
   object: BpfObject;
   targetsMap: BpfMap;
   links: BpfLink[];
+  /** Links for what the targeted processes run (ProbeDefinition.targetLinker), and what makes them. */
+  targetLinks: BpfLink[];
+  linker: TargetLinker | undefined;
   /** The users' options the kernel side was last set for (JSON), and the links' attachSetting. */
   appliedOptions: string;
   attachSetting: number | string | undefined;
@@ -218,9 +228,16 @@ export class ProbeManager {
     return [...this.probes.values()].map((p) => ({ name: p.name, object: p.object, users: [...p.users] }));
   }
 
-  /** Reads every loaded probe and adds what happened since the last call to the profiles that wanted it. */
+  /**
+   * Reads every loaded probe and adds what happened since the last call to
+   * the profiles that wanted it; first links what targeted processes started
+   * running since the last call, so it is counted from now on.
+   */
   collect(): void {
-    for (const probe of this.probes.values()) this.collectProbe(probe);
+    for (const probe of this.probes.values()) {
+      this.linkTargets(probe);
+      this.collectProbe(probe);
+    }
   }
 
   /** Detaches and closes everything, and a probe still loading as soon as it is loaded; the manager is unusable afterwards. */
@@ -314,6 +331,7 @@ export class ProbeManager {
       const specs = usersSpecs(name, users);
       definition.applyOptions?.(object, specs);
       links = definition.attach(object, specs);
+      const linker = definition.targetLinker?.(object);
       let loaded: LoadedProbe | undefined;
       // Events only arrive once the reader polls, by which time `loaded` is set.
       const reader = definition.reader(object, (event) => loaded && this.routeEvent(loaded, event));
@@ -323,6 +341,8 @@ export class ProbeManager {
         object,
         targetsMap,
         links,
+        targetLinks: [],
+        linker,
         appliedOptions: JSON.stringify(specs),
         attachSetting: definition.attachSetting?.(specs),
         reader,
@@ -351,7 +371,7 @@ export class ProbeManager {
     const steps: [string, () => void][] = [
       ['collect', () => this.collectProbe(probe)], // counts since the last collect belong to the profiles leaving
       ['close reader', () => probe.reader.close()],
-      ...probe.links.map((link): [string, () => void] => ['destroy link', () => link.destroy()]),
+      ...[...probe.links, ...probe.targetLinks].map((link): [string, () => void] => ['destroy link', () => link.destroy()]),
       ['close object', () => probe.object.close()],
     ];
     for (const [step, run] of steps) {
@@ -435,6 +455,20 @@ export class ProbeManager {
       probe.targets.set(cgroupId, entry);
     }
     probe.users = new Set(users.map((u) => u.id));
+    this.linkTargets(probe);
+  }
+
+  /** Adds the links its linker makes for the processes of the probe's targets; a failure costs those links, not the probe. */
+  private linkTargets(probe: LoadedProbe): void {
+    if (probe.linker === undefined) return;
+    try {
+      const { links, problems } = probe.linker.link([...probe.targets.keys()]);
+      probe.targetLinks.push(...links);
+      if (links.length > 0) this.log.info({ probe: probe.name, links: links.length }, 'probe attached for new target processes');
+      for (const problem of problems) this.log.warn({ probe: probe.name, problem }, 'probe could not attach for a target process');
+    } catch (err) {
+      this.log.error({ probe: probe.name, err }, 'probe failed to attach for its target processes');
+    }
   }
 
   private profilesInMask(probe: LoadedProbe, mask: bigint): Profile[] {

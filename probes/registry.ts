@@ -12,6 +12,7 @@ import { profile } from './profile/profile.js';
 import { runqlat } from './runqlat/runqlat.js';
 import { syscalls } from './syscalls/syscalls.js';
 import { tcp } from './tcp/tcp.js';
+import { tls } from './tls/tls.js';
 
 export const PROBES = [
   exec,
@@ -24,6 +25,7 @@ export const PROBES = [
   netbytes,
   profile,
   http,
+  tls,
 ] as const;
 
 type Probe = (typeof PROBES)[number];

@@ -103,12 +103,26 @@ export function metricData(instrument: Instrument, times: PointTimes): MetricDat
   return sum;
 }
 
-/** All metrics of one container's cumulative results, as each probe's descriptor declares them; probes that did not run yield none. */
+/**
+ * All metrics of one container's cumulative results, as each probe's
+ * descriptor declares them; probes that did not run yield none. Probes that
+ * export the same metric (a semantic convention's, for plain and TLS traffic)
+ * give one metric with the points of each, which their attributes tell apart.
+ */
 export function metricsOfResults(results: ProbeResults, times: PointTimes): MetricData[] {
-  return PROBE_NAMES.flatMap((probe) => {
+  const byName = new Map<string, MetricData>();
+  for (const probe of PROBE_NAMES) {
     const result = results[probe] as ResultOf<typeof probe> | undefined;
-    return result === undefined ? [] : descriptorOf(probe).instruments(result).map((i) => metricData(i, times));
-  });
+    if (result === undefined) continue;
+    for (const instrument of descriptorOf(probe).instruments(result)) {
+      const metric = metricData(instrument, times);
+      const same = byName.get(metric.descriptor.name);
+      if (same === undefined) byName.set(metric.descriptor.name, metric);
+      else if (same.dataPointType === metric.dataPointType) (same.dataPoints as unknown[]).push(...metric.dataPoints);
+      else throw new Error(`metric ${metric.descriptor.name}: probe ${probe} exports it as another kind than an earlier probe`);
+    }
+  }
+  return [...byName.values()];
 }
 
 export function dataPointCount(metrics: readonly MetricData[]): number {

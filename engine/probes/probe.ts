@@ -41,6 +41,27 @@ export interface ProbeReader<R = unknown> {
   close(): void;
 }
 
+/**
+ * Links that depend on what the targeted cgroups' processes run rather than
+ * on the kernel (a uprobe on each library they map), made as those processes
+ * come and go. One per loaded object, so it can remember what it attached.
+ */
+export interface TargetLinker {
+  /**
+   * Links to add for the processes of these cgroups (every cgroup the probe
+   * targets now). The manager calls it after each change of targets and
+   * before each collect, so it should only look at what is new. The manager
+   * owns the links it returns and destroys them when the probe unloads.
+   */
+  link(cgroupIds: readonly bigint[]): TargetLinks;
+}
+
+export interface TargetLinks {
+  links: BpfLink[];
+  /** What could not be attached and why, each said once; logged by the manager. */
+  problems: string[];
+}
+
 /** R: the probe's result; S: the options one profile gives it. */
 export interface ProbeDefinition<R = unknown, S = unknown> {
   /** File name under bpf/build, e.g. 'exec.bpf.o'. */
@@ -52,6 +73,11 @@ export interface ProbeDefinition<R = unknown, S = unknown> {
    * `specs`: the options of the profiles using the probe (none: defaults).
    */
   attach(obj: BpfObject, specs?: readonly S[]): BpfLink[];
+  /**
+   * For programs that attach to what the targeted processes run (uprobes on
+   * a library): the linker of a newly loaded object. Absent: `attach` is all.
+   */
+  targetLinker?(obj: BpfObject): TargetLinker;
   /**
    * What the links depend on among those options (the profile probe: its
    * sampling rate). When it changes the manager re-attaches: new links on the

@@ -173,8 +173,26 @@ describe('metrics of probe results', () => {
         { key: 'server GET 503 8080 /users/{id}', count: 1, errors: 1, latencyNs: { zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] } },
       ],
     },
+    tls: {
+      requests: 3,
+      serverRequests: 3,
+      serverErrors: 0,
+      serverLatencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3] }),
+      clientRequests: 0,
+      clientErrors: 0,
+      clientLatencyNs: summarizeLatency({ zeroCount: 0, buckets: [] }),
+      unmatchedResponses: 0,
+      topSeries: [{ key: 'server GET 200 0 /login', count: 3, errors: 0, latencyNs: { zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3] } }],
+    },
   };
   const metrics = metricsOfResults(results, times);
+
+  it('gives a metric two probes export (plain and TLS HTTP) once, with the points of each', () => {
+    const duration = metrics.filter((m) => m.descriptor.name === 'http.server.request.duration');
+    assert.equal(duration.length, 1);
+    const routes = duration[0]!.dataPoints.map((p) => `${p.attributes['url.scheme']} ${p.attributes['http.route']}`);
+    assert.deepEqual(routes, ['http /users/{id}', 'http /users/{id}', 'https /login']);
+  });
 
   it('exports every count as a cumulative monotonic integer sum from the series start', () => {
     for (const metric of metrics.filter((m) => m.dataPointType === DataPointType.SUM)) {

@@ -298,6 +298,36 @@ describe('ProbeManager', () => {
     manager.close();
   });
 
+  it('asks a probe’s target linker for links after each change of targets and each collect, and destroys them on unload', async () => {
+    const exec = new FakeProbe('exec');
+    const asked: bigint[][] = [];
+    let live = 0;
+    const definition = exec.definition();
+    const catalog = {
+      exec: {
+        ...definition,
+        targetLinker: () => ({
+          link: (cgroupIds: readonly bigint[]) => {
+            asked.push([...cgroupIds]);
+            live++; // one new link per call, as if a new process came each time
+            return { links: [{ id: 100 + asked.length, destroy: () => void live-- }] as never, problems: [] };
+          },
+        }),
+      },
+    };
+    const linked = new ProbeManager({ catalog: catalog as never, openObject: () => exec.open() });
+    await linked.register('p1', { probes: [{ name: 'exec' }], targets: [A] });
+    await linked.register('p2', { probes: [{ name: 'exec' }], targets: [B] });
+    linked.collect();
+    assert.deepEqual(asked, [[A], [A, B], [A, B]]);
+    assert.equal(live, 3);
+    assert.equal(exec.liveLinks, 2, 'the probe’s own links are apart');
+    await linked.unregister('p1');
+    await linked.unregister('p2');
+    assert.equal(live, 0, 'the last profile to leave destroys them with the probe');
+    assert.equal(exec.liveLinks, 0);
+  });
+
   it('encodes targets map entries as bpf/loupe.h lays them out', () => {
     assert.equal(encodeTargetKey(0x0102030405060708n).toString('hex'), '0807060504030201');
     assert.equal(encodeTargetValue({ mask: (1n << 63n) | 1n, slot: 5, flags: 0 }).toString('hex'), '0100000000000080' + '05000000' + '00000000');
