@@ -21,13 +21,22 @@ export interface MetricPoint {
   attributes?: Record<string, string | number>;
 }
 
+/** One series of a histogram metric: its log2 histogram (values in ns) and attributes. */
+export interface HistogramPoint {
+  histogram: Log2Histogram;
+  attributes?: Record<string, string | number>;
+}
+
 /**
  * One metric of a result, before any OTLP SDK type: a cumulative monotonic
- * sum, or a log2 histogram (exported as an exponential histogram at scale 0).
+ * sum, or log2 histograms of nanoseconds. A histogram metric in `ns` exports
+ * as an exponential histogram at scale 0; one in `s` (the OpenTelemetry
+ * semantic conventions' durations) as explicit buckets at 2^k ns in seconds.
+ * Both are lossless.
  */
 export type Instrument =
   | { kind: 'sum'; metric: MetricDefinition; points: MetricPoint[] }
-  | { kind: 'histogram'; metric: MetricDefinition; histogram: Log2Histogram };
+  | { kind: 'histogram'; metric: MetricDefinition; points: HistogramPoint[] };
 
 /** The fields of a result that hold top lists. */
 export type TopListField<R> = { [K in keyof R]-?: R[K] extends readonly RankedEntry[] ? K : never }[keyof R] & string;
@@ -138,7 +147,12 @@ export function mergeLatency(summaries: readonly LatencySummary[]): LatencySumma
 }
 
 export const sum = (metric: MetricDefinition, ...points: MetricPoint[]): Instrument => ({ kind: 'sum', metric, points });
-export const histogram = (metric: MetricDefinition, h: Log2Histogram): Instrument => ({ kind: 'histogram', metric, histogram: h });
+export const histogram = (metric: MetricDefinition, h: Log2Histogram, attributes?: HistogramPoint['attributes']): Instrument => ({
+  kind: 'histogram',
+  metric,
+  points: [{ histogram: h, ...(attributes && { attributes }) }],
+});
+export const histograms = (metric: MetricDefinition, points: HistogramPoint[]): Instrument => ({ kind: 'histogram', metric, points });
 
 /** One point per direction: bytes or packets sent and received, under one metric. */
 export function directions(attribute: string, out: number, into: number, outName: string, inName: string): MetricPoint[] {

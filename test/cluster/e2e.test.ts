@@ -7,7 +7,7 @@
 // comparing status and the collector's output with the ground truth. Steps
 // share one cluster and run in order; every wait is a bounded poll.
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
@@ -25,7 +25,8 @@ import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import { argoHealth, luaSkip } from '../support/argocd-health.js';
-import { bpfHandlesOf, kernelPrograms, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
+import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
+import { LoupeProcess } from '../support/loupe-process.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
@@ -54,51 +55,6 @@ let client: ResourceClient;
 let operator: LoupeProcess | undefined;
 const agents = new Map<string, LoupeProcess>();
 const pods = new Map<string, LocalPod>();
-
-/** A `loupe <command>` child process; the tail of its JSON logs is kept for failure messages. */
-class LoupeProcess {
-  readonly child: ChildProcess;
-  log = '';
-  exitStatus: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  readonly exited: Promise<void>;
-
-  constructor(readonly name: string, args: string[]) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), ...args], {
-      cwd: repoRoot,
-      // Logs are on stderr; stdout too, in case a command prints there.
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, LOUPE_LOG_LEVEL: 'info' },
-    });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      stream?.on('data', (chunk: Buffer) => (this.log = (this.log + chunk.toString()).slice(-20_000)));
-    }
-    this.exited = new Promise((resolve) =>
-      this.child.on('exit', (code, signal) => {
-        this.exitStatus = { code, signal };
-        resolve();
-      }),
-    );
-  }
-
-  get pid(): number {
-    return this.child.pid as number;
-  }
-
-  /** SIGTERM, and SIGKILL if it has not exited 15 s later, so cleanup cannot hang. */
-  async stop(): Promise<void> {
-    if (this.exitStatus !== undefined) return;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 15_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-
-  /** Names of the BPF programs this process holds. */
-  programs(): string[] {
-    const ids = new Set(bpfHandlesOf(this.pid).progIds);
-    return kernelPrograms().filter((p) => ids.has(p.id)).map((p) => p.name).sort();
-  }
-}
 
 function startAgent(node: string): LoupeProcess {
   const agent = new LoupeProcess(`agent ${node}`, ['agent', '--node-name', node, '--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, '--profile-port', '0']);

@@ -7,7 +7,8 @@ import { AggregationTemporality, DataPointType, type MetricData } from '@opentel
 import { histogramFromCounts, log2Bucket, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
 import { type ProbeResults } from '../../api/results.js';
 import { MAX_TOP_N } from '../../api/top-list.js';
-import { exponentialHistogramOf, LOUPE_METRICS, metricsOfResults } from '../../agent/otlp/metrics.js';
+import { exponentialHistogramOf, LOUPE_METRICS, metricData, metricsOfResults, secondsHistogramOf } from '../../agent/otlp/metrics.js';
+import { histograms } from '../../probes/probe-descriptor.js';
 import { peerAttributes } from '../../probes/tcp/tcp.js';
 
 /** A histogram of raw values, slotted the way the kernel slots them. */
@@ -21,6 +22,9 @@ function histogramOfValues(values: number[]): Log2Histogram {
   }
   return histogramFromCounts(zero, Array.from(counts, (c) => c ?? 0));
 }
+
+/** Metrics the OpenTelemetry semantic conventions name; every other metric is loupe.*. */
+const SEMCONV_DURATIONS = new Set(['http.server.request.duration', 'http.client.request.duration', 'dns.lookup.duration']);
 
 const times = { startTimeMs: 1_700_000_000_000, nowMs: 1_700_000_010_500 };
 
@@ -82,6 +86,41 @@ describe('exponential histogram of a log2 histogram', () => {
   });
 });
 
+describe('explicit histogram in seconds of a log2 histogram', () => {
+  it('bounds every bucket at exactly 2^k ns, in seconds, with the zero bucket first', () => {
+    const v = secondsHistogramOf({ zeroCount: 2, buckets: [1, 0, 3] });
+    assert.equal(v.count, 6);
+    assert.equal(v.buckets.boundaries.length, 64);
+    assert.deepEqual(v.buckets.boundaries.slice(0, 4), [0, 1e-9, 2e-9, 4e-9]);
+    assert.equal(v.buckets.counts.length, 65, 'one more count than bounds: the overflow bucket');
+    assert.deepEqual(v.buckets.counts.slice(0, 5), [2, 1, 0, 3, 0]);
+  });
+
+  it('puts every value in the bucket whose bounds hold it', () => {
+    for (const ns of [1, 2, 3, 1000, 1024, 1025, 31_000_000, 5e9]) {
+      const v = secondsHistogramOf(histogramOfValues([ns]));
+      const i = v.buckets.counts.findIndex((c) => c === 1);
+      const lower = i === 0 ? -Infinity : v.buckets.boundaries[i - 1]!;
+      const upper = v.buckets.boundaries[i] ?? Infinity;
+      assert.ok(ns / 1e9 > lower && ns / 1e9 <= upper * (1 + 1e-12), `${ns} ns in (${lower}, ${upper}] s`);
+    }
+  });
+
+  it('exports a metric in s as explicit buckets and one in ns as an exponential histogram, each point with its attributes', () => {
+    const h = histogramOfValues([1500, 90_000]);
+    const points = [
+      { histogram: h, attributes: { 'http.route': '/a' } },
+      { histogram: h, attributes: { 'http.route': '/b' } },
+    ];
+    const seconds = metricData(histograms({ name: 'x.duration', unit: 's', description: '' }, points), times);
+    assert.equal(seconds.dataPointType, DataPointType.HISTOGRAM);
+    assert.deepEqual(seconds.dataPoints.map((p) => p.attributes), [{ 'http.route': '/a' }, { 'http.route': '/b' }]);
+    const ns = metricData(histograms({ name: 'x.duration', unit: 'ns', description: '' }, points), times);
+    assert.equal(ns.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+    assert.equal(ns.dataPoints.length, 2);
+  });
+});
+
 describe('metrics of probe results', () => {
   const results: ProbeResults = {
     exec: { execs: 7, exits: 5, topCommands: [{ key: '/bin/true', count: 6 }, { key: '/bin/sh', count: 1 }] },
@@ -134,11 +173,12 @@ describe('metrics of probe results', () => {
     }
   });
 
-  it('names every metric in the loupe namespace with a unit, and each name once', () => {
+  it('names every metric in the loupe namespace (or by its semantic convention) with a unit, and each name once', () => {
     const names = metrics.map((m) => m.descriptor.name);
     assert.equal(new Set(names).size, names.length);
     for (const m of metrics) {
-      assert.match(m.descriptor.name, /^loupe\.[a-z_]+(\.[a-z_]+)+$/);
+      if (SEMCONV_DURATIONS.has(m.descriptor.name)) assert.equal(m.descriptor.unit, 's', `${m.descriptor.name} is in seconds, as its convention says`);
+      else assert.match(m.descriptor.name, /^loupe\.[a-z_]+(\.[a-z_]+)+$/);
       assert.ok(m.descriptor.unit.length > 0, `${m.descriptor.name} has a unit`);
     }
     assert.deepEqual(new Set(names), new Set(LOUPE_METRICS.map((d) => d.name)), 'all results map to the catalog');
