@@ -37,6 +37,21 @@ char LICENSE[] SEC("license") = "GPL";
  * user space sets it and sweeps `inflight` with the same value. */
 const volatile __u64 timeout_ns = 5000000000ULL;
 
+/* The fixed IPv4 header as it is on the wire (not the kernel's struct
+ * iphdr, whose ihl bitfield CO-RE would relocate): an ABI, never moved. */
+struct ipv4_head {
+	__u8 version_ihl;
+	__u8 tos;
+	__be16 tot_len;
+	__be16 id;
+	__be16 frag_off;
+	__u8 ttl;
+	__u8 protocol;
+	__be16 check;
+	__be32 saddr;
+	__be32 daddr;
+};
+
 struct dns_header {
 	__be16 id;
 	__be16 flags;
@@ -112,14 +127,14 @@ static __always_inline __u32 dns_payload(struct __sk_buff *skb, bool egress)
 	__u32 l4;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct ipv4_head ip;
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return 0;
 		/* A fragment other than the first has no UDP header. */
 		if (ip.protocol != IPPROTO_UDP || ip.frag_off & bpf_htons(IP_OFFSET))
 			return 0;
-		l4 = ip.ihl * 4;
+		l4 = (ip.version_ihl & 0xf) * 4;
 		if (l4 < sizeof(ip))
 			return 0;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {

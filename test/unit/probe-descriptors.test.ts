@@ -74,7 +74,11 @@ describe('probe descriptors', () => {
         for (const field of probe.topLists) assert.ok(Array.isArray((zero as Record<string, unknown>)[field]), `${field} is a list`);
         const metrics = Object.values(probe.metrics);
         assert.ok(metrics.length > 0);
-        for (const m of metrics) assert.match(m.name, new RegExp(`^loupe\\.${probe.name}\\.`));
+        for (const m of metrics) {
+          // A semantic convention's duration (dns.lookup.duration) is in its own namespace, in seconds.
+          assert.match(m.name, new RegExp(`^(loupe\\.)?${probe.name}\\.`));
+          if (!m.name.startsWith('loupe.')) assert.equal(m.unit, 's', `${m.name} is a semantic convention's duration`);
+        }
         const exported = new Set(probe.instruments(zero).map((i) => i.metric.name));
         for (const name of exported) assert.ok(metrics.some((m) => m.name === name), `${name} is declared`);
       });
