@@ -3,7 +3,7 @@
 // the queries user space found timed out in `inflight`.
 import { z } from 'zod';
 import { histogramFromCounts, HISTOGRAM_BUCKETS, summarizeLatency } from '../../api/histogram.js';
-import { OTHER_TOP_KEY } from '../../api/top-list.js';
+import { mergeTop, OTHER_TOP_KEY } from '../../api/top-list.js';
 import { decodeCgroupId, decodeStruct } from '../../engine/probes/kernel-decode.js';
 import { TopList } from '../../engine/probes/top-list.js';
 import type { DnsResult } from './dns.js';
@@ -166,9 +166,10 @@ class CgroupTally {
       nxdomainLatencyNs: this.nxdomain.summary(),
       servfailLatencyNs: this.servfail.summary(),
       otherErrorLatencyNs: this.otherError.summary(),
-      topNames: this.names.entries(),
-      topTypes: this.types.entries(),
-      topRcodes: this.rcodes.entries(),
+      // Ranked as merged lists are, OTHER_TOP_KEY last.
+      topNames: mergeTop(this.names.entries()),
+      topTypes: mergeTop(this.types.entries()),
+      topRcodes: mergeTop(this.rcodes.entries()),
     };
   }
 }
