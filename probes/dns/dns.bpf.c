@@ -74,14 +74,17 @@ struct {
  * when user space is not sweeping (between its reads, or gone). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 8192);
 	__type(key, struct dns_flight_key);
 	__type(value, struct dns_flight);
 } inflight SEC(".maps");
 
-/* Per (cgroup, qtype, rcode); user space sizes it at 16 rows per target. */
+/* Per (cgroup, qtype, rcode); user space sizes it at 16 rows per target.
+ * Not preallocated, like `names` and `spilled`: their entries (a histogram,
+ * a name) cost memory only for the rows a drain interval uses. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 16 * LOUPE_MAX_TARGETS);
 	__type(key, struct dns_stats_key);
 	__type(value, struct dns_stats);
@@ -89,6 +92,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 8192);
 	__type(key, struct dns_name_key);
 	__type(value, struct dns_name_counts);
@@ -97,6 +101,7 @@ struct {
 /* Per cgroup id; user space sizes it like `targets`. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, LOUPE_MAX_TARGETS);
 	__type(key, __u64);
 	__type(value, struct dns_spilled);
