@@ -49,21 +49,29 @@ export const NXDOMAIN = 3;
 export const typeName = (qtype: number): string => TYPE_NAMES[qtype] ?? `TYPE${qtype}`;
 export const rcodeName = (rcode: number): string => RCODE_NAMES[rcode] ?? `RCODE${rcode}`;
 
-/**
- * A question name as the kernel wrote it (text, lowercased, NUL-padded) as
- * OpenTelemetry's dns.question.name reads it: bytes outside printable ASCII
- * as \DDD, backslash and quote escaped, the root as ".". A NUL inside a
- * label ends the name, as it ends the kernel's copy for user space.
- */
-export function questionName(raw: Buffer): string {
-  const end = raw.indexOf(0);
+/** One label as text: letters lowercased (DNS names are case-insensitive), escaped as dns.question.name asks. */
+function labelText(label: Buffer): string {
   let text = '';
-  for (const byte of raw.subarray(0, end === -1 ? raw.length : end)) {
-    if (byte === 0x5c || byte === 0x22) text += `\\${String.fromCharCode(byte)}`;
+  for (const byte of label) {
+    if (byte >= 0x41 && byte <= 0x5a) text += String.fromCharCode(byte + 0x20);
+    else if (byte === 0x5c || byte === 0x22 || byte === 0x2e) text += `\\${String.fromCharCode(byte)}`;
     else if (byte >= 0x20 && byte <= 0x7e) text += String.fromCharCode(byte);
     else text += `\\${String(byte).padStart(3, '0')}`;
   }
-  return text === '' ? '.' : text;
+  return text;
+}
+
+/**
+ * A question name as the kernel keeps it (its wire form: length-prefixed
+ * labels up to a zero byte, which the kernel checked) as OpenTelemetry's
+ * dns.question.name reads it: "www.example.com", the root as ".", bytes
+ * outside printable ASCII as \DDD, and backslash, quote and a dot inside a
+ * label escaped.
+ */
+export function questionName(wire: Buffer): string {
+  const labels: string[] = [];
+  for (let at = 0; at < wire.length && wire[at] !== 0; at += 1 + wire[at]!) labels.push(labelText(wire.subarray(at + 1, at + 1 + wire[at]!)));
+  return labels.length === 0 ? '.' : labels.join('.');
 }
 
 const u16 = z.number().int().min(0).max(0xffff);

@@ -7,8 +7,9 @@
 #ifndef __DNS_H
 #define __DNS_H
 
-/* A question name as text ("www.example.com"), NUL-padded: the longest
- * name DNS allows (255 bytes on the wire) is 253 characters. */
+/* A question name as it is on the wire (length-prefixed labels, then a
+ * zero byte), NUL-padded: DNS allows at most 255 bytes. User space makes it
+ * text. */
 #define DNS_NAME_LEN 256
 
 /* dns_stats_key.rcode of the row that counts queries, retries and timeouts

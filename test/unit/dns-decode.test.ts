@@ -19,9 +19,12 @@ function record(layout: { size: number; fields: Record<string, { offset: number;
     else if (f.type === 'u64') buf.writeBigUInt64LE(BigInt(value), f.offset);
     else buf.writeUInt16LE(Number(value), f.offset);
   }
-  if (name !== undefined) buf.write(name, layout.fields.name!.offset, 'latin1');
+  if (name !== undefined) wireName(name).copy(buf, layout.fields.name!.offset);
   return buf;
 }
+
+/** "a.b" → its wire form, 3a1b0 style: what the kernel keeps. */
+const wireName = (name: string) => Buffer.concat([...name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
 
 const statsKey = (cgroupId: bigint, qtype: number, rcode: number) => record(KEY, { cgroup_id: cgroupId, qtype, rcode });
 const stats = (values: Record<string, number | number[]>) => record(STATS, values);
@@ -36,10 +39,11 @@ const cgroupKey = (cgroupId: bigint) => record({ size: 8, fields: { id: { offset
 const slots = (k: number, n: number) => Array.from({ length: 64 }, (_, i) => (i === k ? n : 0));
 
 describe('dns names, types and response codes', () => {
-  it('reads names as dns.question.name does: escaped, the root as "."', () => {
-    assert.equal(questionName(Buffer.from('www.example.com\0\0\0', 'latin1')), 'www.example.com');
+  it('reads wire names as dns.question.name does: lowercased, escaped, the root as "."', () => {
+    const wire = (...labels: string[]) => Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, 'latin1')])), Buffer.alloc(9)]);
+    assert.equal(questionName(wire('WWW', 'Example', 'com')), 'www.example.com');
     assert.equal(questionName(Buffer.alloc(8)), '.');
-    assert.equal(questionName(Buffer.from('a"b\\c\x01\xff.x\0', 'latin1')), 'a\\"b\\\\c\\001\\255.x');
+    assert.equal(questionName(wire('a"b\\c', 'x\x01\xff', 'dot.ted', 'sp ace')), 'a\\"b\\\\c.x\\001\\255.dot\\.ted.sp ace');
   });
 
   it('names known types and codes, and numbers the others', () => {
@@ -62,7 +66,7 @@ describe('dns results of one drain', () => {
       [statsKey(pod, 1, 5), stats({ answers: 1, latency: slots(23, 1) })],
       [statsKey(other, 1, NO_RCODE), stats({ queries: 1 })],
     ],
-    names: [nameEntry(pod, 'api.example.com', 5, 0), nameEntry(pod, 'nope.example.com', 3, 4), nameEntry(other, 'x.test', 1, 0)],
+    names: [nameEntry(pod, 'api.example.com', 5, 0), nameEntry(pod, 'NOPE.example.com', 3, 4), nameEntry(other, 'x.test', 1, 0)],
     spilled: [[cgroupKey(pod), record(SPILLED, { malformed: 2, queries: 4, answers: 2, errors: 1, name_queries: 1, name_errors: 1, latency: slots(19, 2) })]],
     timedOut: [{ cgroupId: pod, startNs: 1n, qtype: 1, name: 'nope.example.com' }],
   });
