@@ -2,7 +2,7 @@
 // one-line headline `kubectl get traceprofiles` shows (compact: 1.2k, 3.1ms)
 // and the report `loupe trace` prints (exact counts, p50/p90/p99, top lists).
 // Each probe's descriptor phrases its own results with these.
-import type { LatencySummary } from './histogram.js';
+import { histogramQuantile, type LatencySummary } from './histogram.js';
 import type { RankedEntry } from './top-list.js';
 
 /** 999, 1.2k, 48k, 3.4M, 1.1G */
@@ -62,7 +62,7 @@ export function formatLatency(name: string, s: LatencySummary): string {
   return `${name} p50 ${formatNs(s.p50 ?? 0)} p90 ${formatNs(s.p90 ?? 0)} p99 ${formatNs(s.p99 ?? 0)}`;
 }
 
-/** A report's top list: a title, then one aligned line per entry (count, CPU time, errors). */
+/** A report's top list: a title, then one aligned line per entry (count, CPU time, p99 latency, errors). */
 export function formatTop(title: string, list: readonly RankedEntry[]): string[] {
   if (list.length === 0) return [];
   const keyWidth = Math.min(60, Math.max(...list.map((e) => e.key.length)));
@@ -71,7 +71,9 @@ export function formatTop(title: string, list: readonly RankedEntry[]): string[]
     ...list.map((e) => {
       const errors = e.errors ? `  (${formatCount(e.errors)} ${e.errors === 1 ? 'error' : 'errors'})` : '';
       const time = e.cpuNs === undefined ? '' : `  ${formatNs(e.cpuNs).padStart(7)}`;
-      return `    ${e.key.padEnd(keyWidth)}  ${formatCount(e.count).padStart(9)}${time}${errors}`;
+      const p99 = e.latencyNs === undefined ? undefined : histogramQuantile(e.latencyNs, 0.99);
+      const latency = p99 === undefined ? '' : `  p99 ${formatNs(p99).padStart(7)}`;
+      return `    ${e.key.padEnd(keyWidth)}  ${formatCount(e.count).padStart(9)}${time}${latency}${errors}`;
     }),
   ];
 }

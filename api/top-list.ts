@@ -4,7 +4,10 @@
 // sum per key and lists are re-ranked after every merge. Entries may carry
 // CPU time (cpuNs, the profile probe's): samples are taken at rates that
 // differ between nodes and over time, so such lists rank and add by time.
+// Entries may also carry a latency histogram (latencyNs), which merges by
+// histogram wherever entries sum.
 import { z } from 'zod';
+import { Log2HistogramSchema, mergeHistograms } from './histogram.js';
 
 /** Hard ceiling on any top-N list; `output.status.topN` picks at most this. */
 export const MAX_TOP_N = 50;
@@ -28,11 +31,25 @@ export type TimedTopEntry = z.infer<typeof TimedTopEntrySchema>;
 /** A top list ranked by CPU time (where every entry has it). */
 export const timedTopListSchema = (description: string) => z.array(TimedTopEntrySchema).max(MAX_TOP_N).describe(description);
 
+export const LatencyTopEntrySchema = TopEntrySchema.extend({
+  latencyNs: Log2HistogramSchema.describe('Latency of what the entry counts, in nanoseconds.').optional(),
+});
+export type LatencyTopEntry = z.infer<typeof LatencyTopEntrySchema>;
+
+/** A top list whose entries carry a latency histogram each. */
+export const latencyTopListSchema = (description: string) => z.array(LatencyTopEntrySchema).max(MAX_TOP_N).describe(description);
+
 /** Key of the entry that stands for the keys a folded top list dropped. */
 export const OTHER_TOP_KEY = '(other)';
 
-/** An entry of any top list; only timed lists' carry cpuNs. */
-export type RankedEntry = TopEntry & Pick<TimedTopEntry, 'cpuNs'>;
+/** An entry of any top list; only timed lists' carry cpuNs, only latency lists' latencyNs. */
+export type RankedEntry = TopEntry & Pick<TimedTopEntry, 'cpuNs'> & Pick<LatencyTopEntry, 'latencyNs'>;
+
+/** Adds b's errors and latency into a (count, cpuNs: by the caller). */
+function addDetail(a: RankedEntry, b: RankedEntry): void {
+  if (b.errors !== undefined) a.errors = (a.errors ?? 0) + b.errors;
+  if (b.latencyNs !== undefined) a.latencyNs = a.latencyNs === undefined ? b.latencyNs : mergeHistograms(a.latencyNs, b.latencyNs);
+}
 
 /**
  * Highest CPU time first where entries have it, else highest count; ties by
@@ -51,7 +68,7 @@ function byRank(a: RankedEntry, b: RankedEntry): number {
 }
 
 /**
- * Sums count, errors and cpuNs per key over all lists; the result is ranked
+ * Sums count, errors, cpuNs and latency histograms per key over all lists; the result is ranked
  * and complete. cpuNs is kept only when every entry has it (a node from before
  * it has samples at an unknown rate): a list ranked partly by time and partly
  * by count would rank neither way.
@@ -67,7 +84,7 @@ export function mergeTop(...lists: readonly (readonly RankedEntry[])[]): RankedE
         continue;
       }
       seen.count += e.count;
-      if (e.errors !== undefined) seen.errors = (seen.errors ?? 0) + e.errors;
+      addDetail(seen, e);
       if (timed) seen.cpuNs = (seen.cpuNs ?? 0) + (cpuNs ?? 0);
     }
   }
@@ -90,7 +107,7 @@ export function foldTop(list: readonly RankedEntry[], n: number): RankedEntry[] 
   const other: RankedEntry = { key: OTHER_TOP_KEY, count: 0 };
   for (const e of ranked.slice(n - 1)) {
     other.count += e.count;
-    if (e.errors !== undefined) other.errors = (other.errors ?? 0) + e.errors;
+    addDetail(other, e);
     if (e.cpuNs !== undefined) other.cpuNs = (other.cpuNs ?? 0) + e.cpuNs;
   }
   return [...ranked.slice(0, n - 1), other];

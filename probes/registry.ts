@@ -6,6 +6,7 @@ import { biolatency } from './biolatency/biolatency.js';
 import { dns } from './dns/dns.js';
 import { exec } from './exec/exec.js';
 import { files } from './files/files.js';
+import { http } from './http/http.js';
 import { netbytes } from './netbytes/netbytes.js';
 import { oomkill } from './oomkill/oomkill.js';
 import { profile } from './profile/profile.js';
@@ -24,6 +25,7 @@ export const PROBES = [
   netbytes,
   dns,
   profile,
+  http,
 ] as const;
 
 type Probe = (typeof PROBES)[number];

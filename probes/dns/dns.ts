@@ -11,7 +11,8 @@ const description =
   'DNS lookups over UDP, client side: queries by type, answers by response code, timeouts (no answer within 5 s) and latency, by name.';
 
 export const DnsOptionsSchema = probeOptions('dns', {
-  ports: z
+  // Not `ports`: the http probe's option of that name filters, this one says what DNS is, so their schemas differ.
+  serverPorts: z
     .array(z.number().int().min(1).max(65535))
     .min(1)
     .max(8)

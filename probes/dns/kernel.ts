@@ -39,7 +39,7 @@ export function sweepTimedOut(
 /** The ports every profile using the probe counts as DNS (the default, 53, for a profile that names none). */
 export function dnsPorts(specs: readonly DnsOptions[]): Set<number> {
   const ports = new Set<number>(specs.length === 0 ? [DNS_PORT] : []);
-  for (const spec of specs) for (const port of spec.ports ?? [DNS_PORT]) ports.add(port);
+  for (const spec of specs) for (const port of spec.serverPorts ?? [DNS_PORT]) ports.add(port);
   return ports;
 }
 
@@ -67,7 +67,7 @@ export const dnsKernel: ProbeDefinition<DnsResult, DnsOptions> = {
 
   /**
    * One port set serves every profile: a pod traced by two profiles with
-   * different `ports` is counted on both sets for both.
+   * different `serverPorts` is counted on both sets for both.
    */
   applyOptions(obj, specs) {
     writePorts(obj.map('ports'), dnsPorts(specs));

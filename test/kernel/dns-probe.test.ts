@@ -332,7 +332,7 @@ test('dns probe', async (t) => {
       { name: 'untargeted pod I runs the same lookups as pod A and reports nothing', targeted: false, workload: (pod) => client(pod, MIXED).then(() => {}), check: (r) => assert.equal(r, undefined) },
     ]);
 
-    await t.test('with ports: [5353]', async (t) => {
+    await t.test('with serverPorts: [5353]', async (t) => {
       await runProbeCases(
         t,
         dns,
@@ -351,7 +351,7 @@ test('dns probe', async (t) => {
             },
           },
         ],
-        [{ name: 'dns', ports: [OTHER_PORT] }],
+        [{ name: 'dns', serverPorts: [OTHER_PORT] }],
       );
     });
   } finally {

@@ -88,8 +88,9 @@ describe('generated CRD schemas', () => {
     assert.deepEqual(rules, [
       ['.only', "!has(self.only) || self.name == 'syscalls'"],
       ['.pathPrefixes', "!has(self.pathPrefixes) || self.name == 'files'"],
-      ['.ports', "!has(self.ports) || self.name == 'dns'"],
+      ['.serverPorts', "!has(self.serverPorts) || self.name == 'dns'"],
       ['.frequency', "!has(self.frequency) || self.name == 'profile'"],
+      ['.ports', "!has(self.ports) || self.name == 'http'"],
     ]);
   });
 });

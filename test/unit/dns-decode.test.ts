@@ -141,6 +141,6 @@ describe('dns ports', () => {
   it('counts 53 for profiles that name no port, and the union of the others', () => {
     assert.deepEqual([...dnsPorts([])], [DNS_PORT]);
     assert.deepEqual([...dnsPorts([{ name: 'dns' }])], [DNS_PORT]);
-    assert.deepEqual([...dnsPorts([{ name: 'dns', ports: [5353] }, { name: 'dns', ports: [53, 5353, 1053] }])].sort((a, b) => a - b), [53, 1053, 5353]);
+    assert.deepEqual([...dnsPorts([{ name: 'dns', serverPorts: [5353] }, { name: 'dns', serverPorts: [53, 5353, 1053] }])].sort((a, b) => a - b), [53, 1053, 5353]);
   });
 });

@@ -27,8 +27,8 @@ const result: DnsResult = {
 
 describe('dns descriptor', () => {
   it('takes 1 to 8 ports of 1-65535, and no other option', () => {
-    assert.ok(dns.options.safeParse({ name: 'dns', ports: [53, 5353] }).success);
-    for (const ports of [[], [0], [65536], [53.5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) assert.equal(dns.options.safeParse({ name: 'dns', ports }).success, false, `${ports}`);
+    assert.ok(dns.options.safeParse({ name: 'dns', serverPorts: [53, 5353] }).success);
+    for (const ports of [[], [0], [65536], [53.5], [1, 2, 3, 4, 5, 6, 7, 8, 9]]) assert.equal(dns.options.safeParse({ name: 'dns', serverPorts: ports }).success, false, `${ports}`);
     assert.equal(dns.options.safeParse({ name: 'dns', only: ['x'] }).success, false);
   });
 

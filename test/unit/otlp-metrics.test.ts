@@ -174,6 +174,20 @@ describe('metrics of probe results', () => {
       topFrames: [{ key: 'spin (app)', count: 38, cpuNs: 380_000_000 }],
       topStacks: [{ key: 'app;main;spin', count: 38, cpuNs: 380_000_000 }],
     },
+    http: {
+      requests: 12,
+      serverRequests: 10,
+      serverErrors: 1,
+      serverLatencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 1] }),
+      clientRequests: 2,
+      clientErrors: 0,
+      clientLatencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2] }),
+      unmatchedResponses: 0,
+      topSeries: [
+        { key: 'server GET 200 8080 /users/{id}', count: 9, errors: 0, latencyNs: { zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9] } },
+        { key: 'server GET 503 8080 /users/{id}', count: 1, errors: 1, latencyNs: { zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1] } },
+      ],
+    },
   };
   const metrics = metricsOfResults(results, times);
 

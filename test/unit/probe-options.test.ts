@@ -130,9 +130,9 @@ describe('files.pathPrefixes', () => {
     assert.equal(filesForProfile({ name: 'files', pathPrefixes: ['/var'] }, filesDelta()), undefined);
   });
 
-  it('leaves other probes’ results alone: only syscalls and files filter per profile', () => {
+  it('leaves other probes’ results alone: only syscalls, files and http filter per profile', () => {
     const filtering = Object.entries(probeCatalog).filter(([, kernel]) => kernel.forProfile !== undefined).map(([name]) => name);
-    assert.deepEqual(filtering.sort(), ['files', 'syscalls']);
+    assert.deepEqual(filtering.sort(), ['files', 'http', 'syscalls']);
   });
 });
 

@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
+/*
+ * The HTTP/1.x parser shared by the http probe (socket syscalls) and the tls
+ * probe (SSL_read/SSL_write uprobes): it sees the first bytes of each read
+ * or write of a connection, pairs requests with their responses, and counts
+ * completed requests per series in the kernel. Only message starts are
+ * parsed, and only their first HTTP_PEEK bytes. Each object that includes
+ * this header gets its own copies of the maps below.
+ * Include after vmlinux.h, <bpf/bpf_helpers.h> and loupe.h.
+ */
+#ifndef __HTTP_PARSER_BPF_H
+#define __HTTP_PARSER_BPF_H
+
+#include "http.h"
+
+
+#ifndef HTTP_MAX_CONNS
+#define HTTP_MAX_CONNS 16384
+#endif
+#ifndef HTTP_MAX_SERIES
+#define HTTP_MAX_SERIES 8192
+#endif
+
+/* Connections with their pending request; LRU, so connections that vanish
+ * unseen (no close observed) make room for new ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, HTTP_MAX_CONNS);
+	__type(key, struct http_conn_id);
+	__type(value, struct http_conn_state);
+} http_conns SEC(".maps");
+
+/* Completed requests per series, drained (read and deleted) by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, HTTP_MAX_SERIES);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct http_series_key);
+	__type(value, struct http_stats);
+} http_series SEC(".maps");
+
+/* Completed requests that found http_series full: still counted, per cgroup,
+ * role and tls, so totals stay exact. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOUPE_MAX_TARGETS * 4);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct http_overflow_key);
+	__type(value, struct http_stats);
+} http_overflow SEC(".maps");
+
+/* The distinct routes per cgroup since the last drain (the route cap). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOUPE_MAX_TARGETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct http_route_set);
+} http_route_sets SEC(".maps");
+
+/* Refused messages per cgroup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LOUPE_MAX_TARGETS);
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct http_anomalies);
+} http_anomaly_counts SEC(".maps");
+
+/* Zeroed values to insert from: global data, as they are too big for the stack. */
+static const struct http_conn_state http_zero_conn;
+static const struct http_stats http_zero_stats;
+static const struct http_route_set http_zero_route_set;
+
+/* The route every route beyond a cgroup's HTTP_MAX_ROUTES counts under
+ * (api/top-list.ts: OTHER_TOP_KEY). */
+static const char http_other_route[HTTP_ROUTE_LEN] = "(other)";
+
+static __always_inline bool http_has(const char *b, __u32 n, __u32 at, const char *token, __u32 len)
+{
+	if (at + len > n)
+		return false;
+	for (__u32 i = 0; i < len; i++) {
+		if (at + i >= HTTP_PEEK || b[at + i] != token[i])
+			return false;
+	}
+	return true;
+}
+
+/* The method of a request line starting b, and where its target starts; NONE
+ * for anything else. The target must start with a visible character. */
+static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 *target)
+{
+	__u8 method = HTTP_METHOD_NONE;
+	__u32 at = 0;
+	char c;
+
+	if (http_has(b, n, 0, "GET ", 4))
+		method = HTTP_METHOD_GET, at = 4;
+	else if (http_has(b, n, 0, "POST ", 5))
+		method = HTTP_METHOD_POST, at = 5;
+	else if (http_has(b, n, 0, "PUT ", 4))
+		method = HTTP_METHOD_PUT, at = 4;
+	else if (http_has(b, n, 0, "DELETE ", 7))
+		method = HTTP_METHOD_DELETE, at = 7;
+	else if (http_has(b, n, 0, "PATCH ", 6))
+		method = HTTP_METHOD_PATCH, at = 6;
+	else if (http_has(b, n, 0, "HEAD ", 5))
+		method = HTTP_METHOD_HEAD, at = 5;
+	else if (http_has(b, n, 0, "OPTIONS ", 8))
+		method = HTTP_METHOD_OPTIONS, at = 8;
+	else if (http_has(b, n, 0, "CONNECT ", 8))
+		method = HTTP_METHOD_CONNECT, at = 8;
+	else if (http_has(b, n, 0, "TRACE ", 6))
+		method = HTTP_METHOD_TRACE, at = 6;
+	else
+		return HTTP_METHOD_NONE;
+	if (at >= n || at >= HTTP_PEEK)
+		return HTTP_METHOD_NONE;
+	c = b[at];
+	if (c <= ' ' || c > '~')
+		return HTTP_METHOD_NONE;
+	*target = at;
+	return method;
+}
+
+/* The status code of a status line starting at b[at] ("HTTP/1.x ddd"
+ * followed by a space or the line's end), or 0. */
+static __always_inline __u16 http_response_status(const char *b, __u32 n, __u32 at)
+{
+	__u16 status = 0;
+	char c;
+
+	if (!http_has(b, n, at, "HTTP/1.1 ", 9) && !http_has(b, n, at, "HTTP/1.0 ", 9))
+		return 0;
+	for (__u32 i = 9; i < 12; i++) {
+		if (at + i >= n || at + i >= HTTP_PEEK)
+			return 0;
+		c = b[at + i];
+		if (c < '0' || c > '9')
+			return 0;
+		status = status * 10 + (c - '0');
+	}
+	if (at + 12 < n && at + 12 < HTTP_PEEK) {
+		c = b[at + 12];
+		if (c != ' ' && c != '\r' && c != '\n')
+			return 0;
+	}
+	return status >= 100 ? status : 0;
+}
+
+/* Where the message after the head ending in b's first "\r\n\r\n" starts, or 0. */
+static __always_inline __u32 http_after_head(const char *b, __u32 n)
+{
+	for (__u32 i = 0; i + 3 < HTTP_PEEK; i++) {
+		if (i + 3 >= n)
+			return 0;
+		if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n')
+			return i + 4;
+	}
+	return 0;
+}
+
+/*
+ * A message's first bytes and the route being made of them, walked by
+ * bpf_loop: an open-coded loop over HTTP_PEEK bytes with this many branches
+ * exceeds the verifier's budget. It lives in task storage, not on the stack:
+ * the verifier tracks no value in map memory, so the walk's states converge
+ * after an iteration or two, and each thread has its own (syscall tracepoints
+ * may be preempted, so per-CPU scratch could be shared by two threads).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_route_walk);
+} http_walks SEC(".maps");
+
+/* One byte of the target: copied, or ending a segment that may fold to {id}. */
+static long http_route_step(__u64 i, void *ctx)
+{
+	/* bpf_loop's context must be on the stack: it holds the walk's address. */
+	struct http_route_walk *w = *(struct http_route_walk **)ctx;
+	__u64 p = (__u64)w->at + i; /* 64-bit: one register both bounds-checked and used */
+	__u32 o = w->o, seg = w->seg, len = w->seg_len;
+	bool end, is_digit, is_hex, dash_here;
+	char c = 0;
+
+	if (p < w->n && p < HTTP_PEEK)
+		c = w->peek[p];
+	end = c == 0 || c == ' ' || c == '?' || c == '#' || c == '\r' || c == '\n';
+	if (end || c == '/') {
+		if (len > 0 && (w->digits || (w->hex && w->has_digit && len >= 8) || (w->uuid && len == 36))) {
+			o = seg;
+			if (seg < HTTP_ROUTE_LEN - 5) {
+				w->route[seg] = '{';
+				w->route[seg + 1] = 'i';
+				w->route[seg + 2] = 'd';
+				w->route[seg + 3] = '}';
+				o = seg + 4;
+			}
+		}
+		if (end) {
+			w->o = o;
+			return 1;
+		}
+		if (o < HTTP_ROUTE_LEN - 1)
+			w->route[o++] = '/';
+		w->o = o;
+		w->seg = o;
+		w->seg_len = 0;
+		w->digits = w->hex = w->uuid = 1;
+		w->has_digit = 0;
+		return 0;
+	}
+	is_digit = c >= '0' && c <= '9';
+	is_hex = is_digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	dash_here = len == 8 || len == 13 || len == 18 || len == 23;
+	w->digits = w->digits && is_digit;
+	w->hex = w->hex && is_hex;
+	w->has_digit = w->has_digit || is_digit;
+	w->uuid = w->uuid && (dash_here ? c == '-' : is_hex);
+	w->seg_len = len + 1;
+	if (o < HTTP_ROUTE_LEN - 1)
+		w->route[o++] = c;
+	w->o = o;
+	return 0;
+}
+
+/*
+ * The normalized route of the target at w->peek[w->at], in w->route (zeroed
+ * beyond it): up to the query, fragment or end of the target; a segment of
+ * digits, of 8+ hex characters with a digit, or a UUID becomes {id}. A route
+ * longer than the buffer is cut.
+ */
+static __always_inline void http_route_of(struct http_route_walk *w)
+{
+	struct http_route_walk *ctx = w;
+	__u32 o;
+
+	w->o = w->seg = w->seg_len = 0;
+	w->digits = w->hex = w->uuid = 1;
+	w->has_digit = 0;
+	bpf_loop(HTTP_PEEK, http_route_step, &ctx, 0);
+	/* Clear what a folded segment left behind. */
+	o = w->o;
+	for (__u32 z = 0; z < HTTP_ROUTE_LEN; z++) {
+		if (z >= o)
+			w->route[z] = 0;
+	}
+}
+
+/* FNV-1a of a route, for the route cap. */
+static __always_inline __u64 http_route_hash(const char *route)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (__u32 i = 0; i < HTTP_ROUTE_LEN; i++) {
+		if (!route[i])
+			break;
+		h = (h ^ (__u8)route[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* Whether the cgroup may count under this route: it already has it since the
+ * last drain, or claims one of its HTTP_MAX_ROUTES. */
+static __always_inline bool http_route_admitted(__u64 cgroup_id, const char *route)
+{
+	struct http_route_set *set = bpf_map_lookup_elem(&http_route_sets, &cgroup_id);
+	__u64 h = http_route_hash(route);
+	__u32 used, claim;
+
+	if (!set) {
+		bpf_map_update_elem(&http_route_sets, &cgroup_id, &http_zero_route_set, BPF_NOEXIST);
+		set = bpf_map_lookup_elem(&http_route_sets, &cgroup_id);
+		if (!set)
+			return false;
+	}
+	used = set->used;
+	for (__u32 i = 0; i < HTTP_MAX_ROUTES; i++) {
+		if (i >= used)
+			break;
+		if (set->hashes[i] == h)
+			return true;
+	}
+	/* Not atomic (clang 14 cannot use an atomic add's result without
+	 * -mcpu=v3): racing claims may take one slot twice, never more than
+	 * HTTP_MAX_ROUTES. */
+	claim = set->used;
+	if (claim >= HTTP_MAX_ROUTES)
+		return false;
+	set->used = claim + 1;
+	set->hashes[claim] = h;
+	return true;
+}
+
+static __always_inline void http_stats_add(struct http_stats *s, __u64 latency_ns, bool error)
+{
+	__sync_fetch_and_add(&s->count, 1);
+	if (error)
+		__sync_fetch_and_add(&s->errors, 1);
+	if (latency_ns == 0)
+		__sync_fetch_and_add(&s->zero, 1);
+	else
+		__sync_fetch_and_add(&s->latency[loupe_log2_slot(latency_ns) & (LOUPE_HIST_SLOTS - 1)], 1);
+}
+
+/* Counts a completed request under its series, or under its cgroup's
+ * overflow entry when http_series is full. */
+static __always_inline void http_count(const struct http_conn_state *state, __u64 cgroup_id, __u16 status, __u64 latency_ns)
+{
+	struct http_series_key key = {};
+	struct http_overflow_key okey = {};
+	bool error = state->role == HTTP_ROLE_SERVER ? status >= 500 : status >= 400;
+	struct http_stats *s;
+
+	key.cgroup_id = cgroup_id;
+	key.status = status;
+	key.port = state->port;
+	key.role = state->role;
+	key.method = state->method;
+	key.tls = state->tls;
+	__builtin_memcpy(key.route, state->route, HTTP_ROUTE_LEN);
+	if (!http_route_admitted(cgroup_id, key.route))
+		__builtin_memcpy(key.route, http_other_route, HTTP_ROUTE_LEN);
+
+	s = bpf_map_lookup_elem(&http_series, &key);
+	if (!s) {
+		bpf_map_update_elem(&http_series, &key, &http_zero_stats, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&http_series, &key);
+	}
+	if (!s) {
+		okey.cgroup_id = cgroup_id;
+		okey.role = state->role;
+		okey.tls = state->tls;
+		s = bpf_map_lookup_elem(&http_overflow, &okey);
+		if (!s) {
+			bpf_map_update_elem(&http_overflow, &okey, &http_zero_stats, BPF_NOEXIST);
+			s = bpf_map_lookup_elem(&http_overflow, &okey);
+		}
+		if (!s)
+			return;
+	}
+	http_stats_add(s, latency_ns, error);
+}
+
+static __always_inline void http_count_unmatched(__u64 cgroup_id)
+{
+	struct http_anomalies fresh = { .unmatched_responses = 1 };
+	struct http_anomalies *a = bpf_map_lookup_elem(&http_anomaly_counts, &cgroup_id);
+
+	if (a)
+		__sync_fetch_and_add(&a->unmatched_responses, 1);
+	else
+		bpf_map_update_elem(&http_anomaly_counts, &cgroup_id, &fresh, BPF_NOEXIST);
+}
+
+/*
+ * The parser's one entry point. conn: a stable per-connection id (struct sock *
+ * for sockets, SSL * for TLS) and the tgid; buf: user memory holding len bytes
+ * just read (inbound) or about to be written (outbound). server_port: the
+ * server's port as seen from this side (the local port for an inbound
+ * message, the peer's for an outbound one), 0 when unknown; it is kept from
+ * the request that starts an exchange.
+ *
+ * A request starts only when none is pending on the connection (so bodies
+ * and pipelined requests never start one) and in the connection's direction:
+ * read by a server, written by a client. A final (non-1xx) response in the
+ * other direction completes it; interim 1xx responses do not. Everything
+ * else is a continuation and costs one peek.
+ */
+static __always_inline void http_observe(const struct http_conn_id *id, __u64 cgroup_id,
+					 const void *buf, __u64 len, bool inbound,
+					 __u16 server_port, bool tls)
+{
+	struct http_route_walk *w;
+	const char *peek;
+	struct http_conn_state *state;
+	__u32 n = len < HTTP_PEEK ? len : HTTP_PEEK;
+	__u32 target = 0, next;
+	__u8 method, role;
+	__u16 status;
+
+	if (n == 0)
+		return;
+	w = bpf_task_storage_get(&http_walks, bpf_get_current_task_btf(), NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!w || bpf_probe_read_user(w->peek, n & (256 - 1), buf))
+		return;
+	peek = w->peek;
+	state = bpf_map_lookup_elem(&http_conns, id);
+
+	method = http_request_method(peek, n, &target);
+	if (method != HTTP_METHOD_NONE) {
+		role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
+		if (!state) {
+			bpf_map_update_elem(&http_conns, id, &http_zero_conn, BPF_NOEXIST);
+			state = bpf_map_lookup_elem(&http_conns, id);
+			if (!state)
+				return;
+		}
+		if ((state->role != HTTP_ROLE_UNKNOWN && state->role != role) || state->method != HTTP_METHOD_NONE)
+			return;
+		state->role = role;
+		state->port = server_port;
+		state->tls = tls;
+		w->n = n;
+		w->at = target;
+		http_route_of(w);
+		__builtin_memcpy(state->route, w->route, HTTP_ROUTE_LEN);
+		state->start_ns = bpf_ktime_get_ns();
+		/* Last: a method marks the request pending. */
+		state->method = method;
+		return;
+	}
+
+	status = http_response_status(peek, n, 0);
+	if (status == 0)
+		return;
+	if (!state || state->method == HTTP_METHOD_NONE) {
+		http_count_unmatched(cgroup_id);
+		return;
+	}
+	/* A server writes responses, a client reads them. */
+	if (inbound != (state->role == HTTP_ROLE_CLIENT))
+		return;
+	if (status < 200) {
+		/* Interim; the final response may follow in the same buffer. */
+		next = http_after_head(peek, n);
+		status = next ? http_response_status(peek, n, next) : 0;
+		if (status < 200)
+			return;
+	}
+	http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
+	state->method = HTTP_METHOD_NONE;
+}
+
+#endif /* __HTTP_PARSER_BPF_H */

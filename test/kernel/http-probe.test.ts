@@ -1,0 +1,248 @@
+// The http probe against the live kernel: a real HTTP server in pod A and
+// real clients in pod B (node:http, and raw TCP for what node:http never
+// does), with known requests, statuses and server delays; counts must be
+// exact on both sides, latency within one log2 bucket of what the server
+// measured itself, an untargeted pod invisible, and bad input harmless.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { log2Bucket } from '../../api/histogram.js';
+import { OTHER_TOP_KEY } from '../../api/top-list.js';
+import { probeObjectDirectory } from '../../engine/probe-objects.js';
+import { TARGETS_MAP } from '../../engine/probes/probe.js';
+import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { BpfObject } from '../../native/index.js';
+import { http } from '../../probes/http/http.js';
+import { parseSeriesKey, type HttpResult } from '../../probes/http/http-result.js';
+import { requireKernel } from '../support/privileged.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/http/', import.meta.url));
+const NODE = process.execPath;
+
+interface Served {
+  method: string;
+  path: string;
+  status: number;
+  ns: number;
+}
+
+/** The http probe loaded once; `target` puts a pod in its targets map. */
+async function withProbe(body: (probe: { target(pod: LocalPod): void; collect(): Map<bigint, HttpResult> }) => Promise<void>) {
+  const obj = BpfObject.open(path.join(probeObjectDirectory(), http.kernel.objectFile));
+  try {
+    await obj.loadAsync();
+    const targets = obj.map(TARGETS_MAP);
+    const links = http.kernel.attach(obj);
+    const reader = http.kernel.reader(obj, () => {});
+    let slot = 0;
+    try {
+      await body({
+        target(pod) {
+          const key = Buffer.alloc(8);
+          key.writeBigUInt64LE(pod.cgroupId);
+          const value = Buffer.alloc(16);
+          value.writeBigUInt64LE(1n << BigInt(slot), 0);
+          value.writeUInt32LE(slot++, 8);
+          targets.update(key, value);
+        },
+        collect: () => reader.collect(),
+      });
+    } finally {
+      reader.close();
+      for (const link of links) link.destroy();
+    }
+  } finally {
+    obj.close();
+  }
+}
+
+/** A server running in `pod` until the pod is killed: its port, and what it logged serving. */
+async function startServer(pod: LocalPod, dir: string, script = 'server.mjs', args: string[] = []) {
+  const log = path.join(dir, `served-${pod.containerId.slice(0, 8)}.jsonl`);
+  writeFileSync(log, '');
+  let resolvePort: (port: number) => void;
+  const port = new Promise<number>((resolve) => (resolvePort = resolve));
+  const exited = pod.exec([NODE, path.join(FIXTURES, script), ...(script === 'server.mjs' ? [log] : args)], (chunk) => {
+    const n = Number.parseInt(chunk, 10);
+    if (Number.isInteger(n)) resolvePort(n);
+  });
+  exited.catch(() => {}); // killed when the test ends
+  const served = () =>
+    readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Served);
+  return { port: await Promise.race([port, exited.then(() => Promise.reject(new Error('server exited')))]), served };
+}
+
+type Plan = { method: 'GET' | 'POST'; path: string; fresh: boolean }[];
+
+async function runClient(pod: LocalPod, dir: string, port: number, plan: Plan): Promise<number[]> {
+  const file = path.join(dir, `plan-${pod.containerId.slice(0, 8)}.json`);
+  writeFileSync(file, JSON.stringify(plan));
+  return JSON.parse(await pod.exec([NODE, path.join(FIXTURES, 'client.mjs'), String(port), file])) as number[];
+}
+
+async function raw(pod: LocalPod, mode: string, port: number): Promise<string> {
+  return (await pod.exec([NODE, path.join(FIXTURES, 'raw.mjs'), mode, String(port)])).trim();
+}
+
+const times = (n: number, step: (i: number) => Plan[number]): Plan => Array.from({ length: n }, (_, i) => step(i));
+
+/** Counts per series key with the port written as P, for comparing with a plan. */
+function countsByKey(r: HttpResult | undefined, port: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of r?.topSeries ?? []) counts[e.key.replace(` ${port} `, ' P ')] = (counts[e.key.replace(` ${port} `, ' P ')] ?? 0) + e.count;
+  return counts;
+}
+
+/** The exact q-quantile of raw values (nearest rank). */
+function quantile(values: number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+async function cleanup(pods: LocalPod[], dir: string) {
+  for (const pod of pods) {
+    await pod.killAll();
+    pod.remove();
+  }
+  rmSync(dir, { recursive: true, force: true });
+}
+
+test('http probe: known requests over keep-alive and fresh connections, both sides, exact', async (t) => {
+  if (!requireKernel(t)) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
+  const [a, b, c] = [new LocalPod(), new LocalPod(), new LocalPod()];
+  try {
+    await withProbe(async (probe) => {
+      probe.target(a);
+      probe.target(b);
+      const server = await startServer(a, dir);
+      const untargeted = await startServer(c, dir);
+      probe.collect(); // start from zero
+
+      // 40 × 200, 7 × 404, 3 × 503, with known server delays; ids in paths fold to {id}.
+      const plan: Plan = [
+        ...times(40, (i) => ({ method: 'GET', path: `/items/${i + 1}?status=200&delay=5`, fresh: i >= 25 })),
+        ...times(7, (i) => ({ method: 'GET', path: `/users/6f1c2a3e-0b4d-4c5e-9f60-a1b2c3d4e5f${i}/profile?status=404&delay=1`, fresh: false })),
+        ...times(3, (i) => ({ method: 'POST', path: `/orders/deadbeef0${i}?status=503&delay=30`, fresh: true })),
+        ...times(2, () => ({ method: 'GET', path: '/stream?chunked=1&delay=2', fresh: false })),
+      ];
+      const statuses = await runClient(b, dir, server.port, plan);
+      assert.deepEqual(
+        [statuses.filter((s) => s === 200).length, statuses.filter((s) => s === 404).length, statuses.filter((s) => s === 503).length],
+        [42, 7, 3],
+      );
+      assert.equal(await raw(b, 'split', server.port), '200');
+      assert.equal(await raw(b, 'continue', server.port), '200');
+      // The untargeted pod serves and requests too, unseen.
+      await runClient(c, dir, untargeted.port, times(20, (i) => ({ method: 'GET', path: `/hidden/${i}`, fresh: i % 2 === 0 })));
+
+      const results = probe.collect();
+      const served = server.served();
+      assert.equal(served.length, 54, 'the server served every request');
+      assert.deepEqual([...results.keys()].sort(), [a.cgroupId, b.cgroupId].sort(), 'only the targeted pods report');
+      const ra = results.get(a.cgroupId)!;
+      const rb = results.get(b.cgroupId)!;
+
+      const expected = {
+        'GET 200 P /items/{id}': 40,
+        'GET 404 P /users/{id}/profile': 7,
+        'POST 503 P /orders/{id}': 3,
+        'GET 200 P /stream': 2,
+        'POST 200 P /upload/{id}': 2,
+      };
+      const sided = (side: string) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${side} ${k}`, v]));
+      assert.deepEqual(countsByKey(ra, server.port), sided('server'), 'server series in pod A');
+      assert.deepEqual(countsByKey(rb, server.port), sided('client'), 'client series in pod B');
+      assert.deepEqual(
+        [ra.requests, ra.serverRequests, ra.serverErrors, ra.clientRequests, ra.unmatchedResponses],
+        [54, 54, 3, 0, 0],
+      );
+      assert.deepEqual(
+        [rb.requests, rb.clientRequests, rb.clientErrors, rb.serverRequests, rb.unmatchedResponses],
+        [54, 54, 10, 0, 0],
+      );
+      assert.equal(ra.serverLatencyNs.count, 54);
+      assert.equal(rb.clientLatencyNs.count, 54);
+      for (const e of ra.topSeries) assert.equal(e.errors, parseSeriesKey(e.key)!.status >= 500 ? e.count : 0, e.key);
+
+      // Latency: within one log2 bucket of the server's own measure.
+      const own = served.map((s) => s.ns);
+      for (const [q, probeQ] of [
+        [0.5, ra.serverLatencyNs.p50],
+        [0.99, ra.serverLatencyNs.p99],
+      ] as const) {
+        const truth = quantile(own, q);
+        assert.ok(probeQ !== undefined);
+        assert.ok(Math.abs(log2Bucket(probeQ) - log2Bucket(truth)) <= 1, `p${q * 100}: probe ${probeQ} ns, server ${truth} ns`);
+      }
+      // A client waits at least as long as its server worked.
+      assert.ok(log2Bucket(rb.clientLatencyNs.p50!) >= log2Bucket(quantile(own, 0.5)) - 1);
+      assert.match(http.headline(ra), /^54 req, 5\.6% 5xx, p99 \d/);
+    });
+  } finally {
+    await cleanup([a, b, c], dir);
+  }
+});
+
+test('http probe: bad input is not counted, and routes and maps stay bounded', async (t) => {
+  if (!requireKernel(t)) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
+  const [a, b] = [new LocalPod(), new LocalPod()];
+  try {
+    await withProbe(async (probe) => {
+      probe.target(a);
+      probe.target(b);
+      const server = await startServer(a, dir);
+      const rogue = await startServer(a, dir, 'raw.mjs', ['rogue', '0']);
+      probe.collect();
+
+      // Not HTTP on an HTTP port: node answers 400 to a request it never saw start.
+      assert.equal(await raw(b, 'garbage', server.port), '400');
+      // A response without a request.
+      assert.equal(await raw(b, 'read', rogue.port), '200');
+      // A request line of 64 KiB: a request, answered (431), with its route cut. The
+      // server closes with bytes unread, so the client may be reset before it reads the answer.
+      const longStatus = await raw(b, 'long', server.port);
+      const clientGotIt = longStatus === 'closed' ? 0 : 1;
+      const afterBad = probe.collect();
+      const badA = afterBad.get(a.cgroupId);
+      const badB = afterBad.get(b.cgroupId);
+      assert.deepEqual([badA?.serverRequests, badB?.clientRequests ?? 0], [1, clientGotIt], 'only the long request is a request');
+      assert.deepEqual(
+        badA?.topSeries.map((e) => e.key),
+        [`server GET 431 ${server.port} /${'a'.repeat(62)}`],
+        'its route cut to 63 bytes',
+      );
+      if (clientGotIt) assert.equal(longStatus, '431');
+      // Unmatched: the 400 and the rogue response, each seen by the side that wrote it and by the side that read it.
+      assert.deepEqual([badA?.unmatchedResponses, badB?.unmatchedResponses], [2, 2]);
+
+      // 10,000 distinct paths: 64 routes, the rest (other), every request counted.
+      // Letters g-z only: no digit, so no path segment folds to {id}.
+      const word = (i: number): string => String.fromCharCode(103 + (i % 20)) + (i >= 20 ? word(Math.floor(i / 20)) : '');
+      const statuses = await runClient(b, dir, server.port, times(10_000, (i) => ({ method: 'GET', path: `/r/x${word(i)}`, fresh: false })));
+      assert.equal(statuses.length, 10_000);
+      const results = probe.collect();
+      for (const [pod, side, r] of [
+        [a, 'server', results.get(a.cgroupId)],
+        [b, 'client', results.get(b.cgroupId)],
+      ] as const) {
+        assert.ok(r, `${side} in ${pod.containerId.slice(0, 8)}`);
+        assert.equal(r.requests, 10_000, `${side}: every request counted`);
+        const routes = new Set(r.topSeries.map((e) => parseSeriesKey(e.key)!.route));
+        assert.equal(routes.size, 65, `${side}: 64 routes and (other)`);
+        const other = r.topSeries.find((e) => parseSeriesKey(e.key)!.route === OTHER_TOP_KEY);
+        assert.equal(other?.count, 10_000 - 64, `${side}: the overflow counted under (other)`);
+        assert.equal(r.topSeries.reduce((s, e) => s + e.count, 0), 10_000, `${side}: series sum to the total`);
+      }
+    });
+  } finally {
+    await cleanup([a, b], dir);
+  }
+});
