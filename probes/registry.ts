@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { ProbeDescriptor } from './probe-descriptor.js';
 import { biolatency } from './biolatency/biolatency.js';
+import { dns } from './dns/dns.js';
 import { exec } from './exec/exec.js';
 import { files } from './files/files.js';
 import { http } from './http/http.js';
@@ -23,6 +24,7 @@ export const PROBES = [
   oomkill,
   biolatency,
   netbytes,
+  dns,
   profile,
   http,
   tls,

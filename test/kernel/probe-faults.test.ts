@@ -41,9 +41,9 @@ const cases: {
     message: /^the kernel has no BTF \(\/sys\/kernel\/btf\/vmlinux is missing\).*Fix: .*CONFIG_DEBUG_INFO_BTF=y/,
   },
   {
-    name: 'an agent without CAP_NET_ADMIN (nor SYS_ADMIN): netbytes fails, naming the capabilities',
+    name: 'an agent without CAP_NET_ADMIN (nor SYS_ADMIN): the cgroup_skb probes (dns, netbytes) fail, naming the capabilities',
     options: { wrapper: ['setpriv', '--bounding-set', '-net_admin,-sys_admin', '--inh-caps', '-net_admin,-sys_admin'] },
-    failed: ['netbytes'],
+    failed: ['dns', 'netbytes'],
     message: /^the agent lacks a privilege the kernel asks for\. Fix: grant the agent CAP_BPF, CAP_PERFMON/,
   },
   {

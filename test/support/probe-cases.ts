@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { mergeProbeResults } from '../../api/merge.js';
-import type { ProbeName, ResultOf } from '../../probes/registry.js';
+import type { OptionsOf, ProbeName, ResultOf } from '../../probes/registry.js';
 import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import type { KernelOf } from '../../engine/probes/catalog.js';
 import { TARGETS_MAP, type ProbeEvent } from '../../engine/probes/probe.js';
@@ -36,8 +36,18 @@ function targetEntry(cgroupId: bigint, slot: number): [Buffer, Buffer] {
   return [key, value];
 }
 
-/** Loads the probe (its descriptor's kernel side, or another) once, then runs each case in a fresh pod as a subtest. */
-export async function runProbeCases<N extends ProbeName>(t: TestContext, descriptor: { name: N; kernel: KernelOf<N> }, cases: ProbeCase<N>[]) {
+/**
+ * Loads the probe (its descriptor's kernel side, or another) once, then runs
+ * each case in a fresh pod as a subtest. `options`: the profiles' options its
+ * kernel-side settings are applied for, as the probe manager applies them
+ * (none: defaults).
+ */
+export async function runProbeCases<N extends ProbeName>(
+  t: TestContext,
+  descriptor: { name: N; kernel: KernelOf<N> },
+  cases: ProbeCase<N>[],
+  options: readonly OptionsOf<N>[] = [],
+) {
   const probe = descriptor.kernel;
   const obj = BpfObject.open(path.join(probeObjectDirectory(), probe.objectFile));
   const events: ProbeEvent[] = [];
@@ -45,7 +55,8 @@ export async function runProbeCases<N extends ProbeName>(t: TestContext, descrip
     probe.configure?.(obj);
     await obj.loadAsync();
     const targets = obj.map(TARGETS_MAP);
-    const links = probe.attach(obj);
+    probe.applyOptions?.(obj, options);
+    const links = probe.attach(obj, options);
     const reader = probe.reader(obj, (e) => events.push(e));
     try {
       const loaded = obj.programs().map((p) => p.name);

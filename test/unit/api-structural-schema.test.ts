@@ -88,6 +88,7 @@ describe('generated CRD schemas', () => {
     assert.deepEqual(rules, [
       ['.only', "!has(self.only) || self.name == 'syscalls'"],
       ['.pathPrefixes', "!has(self.pathPrefixes) || self.name == 'files'"],
+      ['.serverPorts', "!has(self.serverPorts) || self.name == 'dns'"],
       ['.frequency', "!has(self.frequency) || self.name == 'profile'"],
       ['.ports', "!has(self.ports) || self.name == 'http'"],
     ]);

@@ -153,6 +153,21 @@ describe('metrics of probe results', () => {
       topDevices: [{ key: 'vda', count: 12, errors: 1 }],
     },
     netbytes: { bytesSent: 500, bytesReceived: 700, packetsSent: 5, packetsReceived: 7, topProtocols: [{ key: 'tcp', count: 12 }] },
+    dns: {
+      queries: 12,
+      retries: 1,
+      answers: 9,
+      errors: 3,
+      timeouts: 2,
+      malformed: 0,
+      latencyNs: summarizeLatency(histogramOfValues([1000, 1000, 1000, 1000, 1000, 1000, 3000, 3000, 70_000])),
+      nxdomainLatencyNs: summarizeLatency(histogramOfValues([3000, 3000])),
+      servfailLatencyNs: summarizeLatency(histogramOfValues([70_000])),
+      otherErrorLatencyNs: summarizeLatency(histogramOfValues([])),
+      topNames: [{ key: 'api.example.com', count: 8, errors: 0 }, { key: 'nope.example.com', count: 4, errors: 5 }],
+      topTypes: [{ key: 'A', count: 6, errors: 3 }, { key: 'AAAA', count: 6, errors: 2 }],
+      topRcodes: [{ key: 'NOERROR', count: 6 }, { key: 'NXDOMAIN', count: 2 }, { key: 'SERVFAIL', count: 1 }],
+    },
     profile: {
       samples: 40,
       cpuNs: 400_000_000,
@@ -271,6 +286,18 @@ describe('metrics of probe results', () => {
     assert.deepEqual(sumValues(byName(metrics, 'loupe.tcp.peer.connections')), [
       { value: 2, attributes: { 'network.peer.address': '10.0.0.7', 'network.peer.port': 443 } },
       { value: 1, attributes: { 'network.peer.address': 'fd00::1', 'network.peer.port': 80 } },
+    ]);
+  });
+
+  it('exports dns.lookup.duration in seconds: answers without error.type, failures and timeouts with it', () => {
+    const metric = byName(metrics, 'dns.lookup.duration');
+    assert.equal(metric.dataPointType, DataPointType.HISTOGRAM);
+    const counts = metric.dataPoints.map((p) => [p.attributes['error.type'], (p.value as { count: number }).count]);
+    assert.deepEqual(counts, [
+      [undefined, 6],
+      ['NXDOMAIN', 2],
+      ['SERVFAIL', 1],
+      ['timeout', 2],
     ]);
   });
 
