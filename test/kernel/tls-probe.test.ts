@@ -8,12 +8,10 @@
 // after the profile are picked up, each libssl file attached once; and
 // nothing stays attached once the manager closes.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ProbeManager } from '../../engine/probe-manager.js';
 import { probeObjectOpener } from '../../engine/probe-objects.js';
 import { readProcMaps } from '../../engine/symbolize/proc-maps.js';
@@ -25,49 +23,11 @@ import { tls } from '../../probes/tls/tls.js';
 import { BpfObject } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { bpfHandlesOf, remainingAfterRelease } from '../support/bpf-handles.js';
+import { curl, PYTHON, selfSignedCertificate, startHttpServer, startInPod } from '../support/app-workloads.js';
 import { requireKernel } from '../support/privileged.js';
 
-const SERVER = fileURLToPath(new URL('./fixtures/http-server.py', import.meta.url));
-const PYTHON = '/usr/bin/python3';
 /** An entry and a return uprobe per function, for one libssl file. */
 const LINKS_PER_LIBRARY = 2 * SSL_FUNCTIONS.length;
-
-interface Started {
-  /** The numbers the process printed on its ready line. */
-  values: number[];
-  /** Settles when it exits; the pods are killed at the end, so no failure. */
-  exited: Promise<unknown>;
-}
-
-/** Runs argv in the pod until the test ends, once it prints a line matching `ready`. */
-async function startInPod(pod: LocalPod, argv: readonly string[], ready: RegExp): Promise<Started> {
-  let out = '';
-  let onReady!: (values: number[]) => void;
-  const printed = new Promise<number[]>((resolve) => (onReady = resolve));
-  const exited = pod
-    .exec(argv, (chunk) => {
-      out += chunk;
-      const m = ready.exec(out);
-      if (m) onReady(m.slice(1).map(Number));
-    })
-    .catch(() => undefined);
-  const values = await Promise.race([printed, exited.then(() => Promise.reject(new Error(`${argv.join(' ')} exited before it was ready: ${out}`)))]);
-  return { values, exited };
-}
-
-/** The fixture server (HTTPS given a certificate, else plain HTTP): its port and pid. */
-async function startServer(pod: LocalPod, args: readonly string[], env: readonly string[] = []) {
-  const { values } = await startInPod(pod, ['env', ...env, PYTHON, SERVER, ...args], /ready (\d+) (\d+)/);
-  return { port: values[0]!, pid: values[1]! };
-}
-
-/** One curl process in the pod fetching these paths in order; the statuses and the connections it opened. */
-async function curl(pod: LocalPod, base: string, paths: readonly string[]): Promise<{ statuses: number[]; connects: number }> {
-  const argv = ['curl', '-s', '-k', '-w', '%{http_code} %{num_connects}\\n'];
-  for (const p of paths) argv.push('-o', '/dev/null', `${base}${p}`);
-  const lines = (await pod.exec(argv)).trim().split('\n').map((line) => line.split(' ').map(Number));
-  return { statuses: lines.map((l) => l[0]!), connects: lines.reduce((n, l) => n + l[1]!, 0) };
-}
 
 const linkCount = () => bpfHandlesOf(process.pid).linkIds.length;
 
@@ -79,11 +39,7 @@ function bySeries(r: HttpResult | undefined): Record<string, number> {
 test('tls probe: HTTPS through libssl counts as http with tls, exactly, on both sides', async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-tls-'));
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], {
-    stdio: 'ignore',
-  });
+  const { cert, key } = selfSignedCertificate(dir);
   const server = new LocalPod();
   const client = new LocalPod();
   const untargeted = new LocalPod();
@@ -98,7 +54,7 @@ test('tls probe: HTTPS through libssl counts as http with tls, exactly, on both 
     const base = linkCount(); // the http probe's; no pod runs anything yet, so tls has none
 
     // Started after the profile: found at the next collect.
-    const https = await startServer(server, [cert, key]);
+    const https = await startHttpServer(server, [cert, key]);
     const systemLibssl = libsslPaths(readProcMaps(https.pid) ?? []);
     assert.equal(systemLibssl.length, 1, 'the server maps one libssl');
     manager.collect();
@@ -112,7 +68,7 @@ test('tls probe: HTTPS through libssl counts as http with tls, exactly, on both 
     for (let i = 1; i <= 5; i++) assert.deepEqual(await curl(client, tlsBase, [`/ok/${i}`]), { statuses: [200], connects: 1 });
     assert.deepEqual(await curl(client, tlsBase, ['/ok/11', '/ok/12', '/missing', '/ok/13']), { statuses: [200, 200, 404, 200], connects: 1 }, 'kept alive');
     assert.deepEqual(await curl(untargeted, tlsBase, ['/ok/21', '/missing']), { statuses: [200, 404], connects: 1 });
-    const plain = await startServer(server, []);
+    const plain = await startHttpServer(server, []);
     assert.deepEqual(await curl(client, `http://127.0.0.1:${plain.port}`, ['/ok/31', '/missing']), { statuses: [200, 404], connects: 1 });
     manager.collect();
 
@@ -148,7 +104,7 @@ test('tls probe: HTTPS through libssl counts as http with tls, exactly, on both 
     const lib = path.join(dir, 'lib');
     mkdirSync(lib);
     copyFileSync(path.join(`/proc/${https.pid}/root`, systemLibssl[0]!), path.join(lib, path.basename(systemLibssl[0]!)));
-    const copied = await startServer(server, [cert, key], [`LD_LIBRARY_PATH=${lib}`]);
+    const copied = await startHttpServer(server, [cert, key], [`LD_LIBRARY_PATH=${lib}`]);
     assert.deepEqual(libsslPaths(readProcMaps(copied.pid) ?? []), [path.join(lib, path.basename(systemLibssl[0]!))]);
     manager.collect();
     assert.equal(linkCount(), base + 2 * LINKS_PER_LIBRARY);
@@ -174,9 +130,7 @@ test('tls probe: HTTPS through libssl counts as http with tls, exactly, on both 
 test('tls probe: a client against openssl s_server -WWW is counted exactly; s_server itself reads through BIO_f_ssl, which the probe does not see', async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], {
-    stdio: 'ignore',
-  });
+  selfSignedCertificate(dir); // cert.pem and key.pem, which s_server reads from its directory
   writeFileSync(path.join(dir, 'hello.txt'), 'hello\n');
   const server = new LocalPod();
   const client = new LocalPod();
