@@ -78,7 +78,8 @@ function build(dir: string): string {
 async function output(child: ReturnType<typeof spawn>, what: string): Promise<string> {
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': stdout may still hold the last line when the process exits.
+  const [code] = (await once(child, 'close')) as [number | null];
   if (code !== 0) throw new Error(`${what} exited with ${code}: ${out}`);
   return out;
 }
@@ -91,8 +92,11 @@ async function runLoad(binary: string, v: Variant): Promise<LoadSample> {
   const serverOut = output(server, 'http-load server');
   await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
   const client = spawn('taskset', ['-c', CPU, binary, 'client', v.client.dir, String(PORT), String(connections), String(perConnection)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [wallNs, clientCpuNs] = (await output(client, 'http-load client')).trim().split(' ').map(Number) as [number, number];
-  const serverCpuNs = Number((await serverOut).trim().split('\n').at(-1));
+  const clientText = await output(client, 'http-load client');
+  const [wallNs, clientCpuNs] = clientText.trim().split(' ').map(Number) as [number, number];
+  const serverText = await serverOut;
+  const serverCpuNs = Number(serverText.trim().split('\n').at(-1));
+  if (![wallNs, clientCpuNs, serverCpuNs].every(Number.isFinite)) throw new Error(`http-load printed no numbers: client ${JSON.stringify(clientText)}, server ${JSON.stringify(serverText)}`);
   return { rps: total / (wallNs / 1e9), cpuNsPerRequest: (clientCpuNs + serverCpuNs) / total };
 }
 
