@@ -45,8 +45,8 @@ const metrics = {
     description:
       'Time from a query to its answer. error.type: the response code of a failed answer (NXDOMAIN, SERVFAIL, or _OTHER), or timeout (counted at the 5 s timeout).',
   },
-  queries: { name: 'loupe.dns.queries', unit: '{query}', description: `Queries per type (dns.question.type: A, AAAA, …). ${TOP_ONLY}` },
-  answers: { name: 'loupe.dns.answers', unit: '{answer}', description: `Answers per response code (dns.response_code: NOERROR, NXDOMAIN, …). ${TOP_ONLY}` },
+  queries: { name: 'loupe.dns.queries', unit: '{query}', description: `Queries per type (loupe.dns.question.type: A, AAAA, …). ${TOP_ONLY}` },
+  answers: { name: 'loupe.dns.answers', unit: '{answer}', description: `Answers per response code (loupe.dns.response_code: NOERROR, NXDOMAIN, …). ${TOP_ONLY}` },
   timeouts: { name: 'loupe.dns.timeouts', unit: '{query}', description: 'Queries not answered within 5 s.' },
   malformed: { name: 'loupe.dns.malformed', unit: '{packet}', description: 'Packets to or from a DNS port that are not DNS messages the probe can read.' },
   nameQueries: { name: 'loupe.dns.name.queries', unit: '{query}', description: `Queries per name (dns.question.name). ${TOP_ONLY}` },
@@ -118,8 +118,8 @@ export const dns = defineProbe({
   metrics,
   instruments: (r) => [
     histograms(metrics.lookupDuration, lookupDurations(r)),
-    ...topListInstruments(metrics.queries, undefined, r.topTypes, (k) => ({ 'dns.question.type': k })),
-    ...topListInstruments(metrics.answers, undefined, r.topRcodes, (k) => ({ 'dns.response_code': k })),
+    ...topListInstruments(metrics.queries, undefined, r.topTypes, (k) => ({ 'loupe.dns.question.type': k })),
+    ...topListInstruments(metrics.answers, undefined, r.topRcodes, (k) => ({ 'loupe.dns.response_code': k })),
     sum(metrics.timeouts, { value: r.timeouts }),
     sum(metrics.malformed, { value: r.malformed }),
     ...topListInstruments(metrics.nameQueries, metrics.nameErrors, r.topNames, (k) => ({ 'dns.question.name': k })),

@@ -1,12 +1,33 @@
 // The http probe's kernel side: socket read/write syscalls of traced cgroups
 // (http.bpf.c) parsed by http_parser.bpf.h, series drained on collect.
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
-import type { ProbeDefinition } from '../../engine/probes/probe.js';
+import type { ProbeDefinition, ProbeReader } from '../../engine/probes/probe.js';
+import type { BpfObject } from '../../native/index.js';
 import { configureTargetStorage, syncTargetStorage } from '../../engine/probes/target-storage.js';
 import { httpResults } from './decode.js';
 import { httpForPorts } from './ports.js';
 import type { HttpOptions } from './http.js';
 import type { HttpResult } from './http-result.js';
+
+/**
+ * The reader of the maps http_parser.bpf.h gives every object that includes
+ * it (this probe's and the tls probe's): read-and-delete makes each call a
+ * delta and frees room for new series; the route cap restarts with each drain.
+ */
+export function httpParserReader(obj: BpfObject): ProbeReader<HttpResult> {
+  const series = obj.map('http_series');
+  const overflow = obj.map('http_overflow');
+  const anomalies = obj.map('http_anomaly_counts');
+  const routeSets = obj.map('http_route_sets');
+  return {
+    collect() {
+      const results = httpResults(series.lookupAndDeleteBatch(), overflow.lookupAndDeleteBatch(), anomalies.lookupAndDeleteBatch());
+      routeSets.lookupAndDeleteBatch();
+      return results;
+    },
+    close() {},
+  };
+}
 
 export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
   objectFile: 'http.bpf.o',
@@ -21,20 +42,5 @@ export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
     return attachPrograms(obj, ['loupe_http_enter', 'loupe_http_exit']);
   },
 
-  reader(obj) {
-    const series = obj.map('http_series');
-    const overflow = obj.map('http_overflow');
-    const anomalies = obj.map('http_anomaly_counts');
-    const routeSets = obj.map('http_route_sets');
-    return {
-      // Read-and-delete makes each call a delta and frees room for new
-      // series; the route cap restarts with each drain.
-      collect() {
-        const results = httpResults(series.lookupAndDeleteBatch(), overflow.lookupAndDeleteBatch(), anomalies.lookupAndDeleteBatch());
-        routeSets.lookupAndDeleteBatch();
-        return results;
-      },
-      close() {},
-    };
-  },
+  reader: httpParserReader,
 };

@@ -2,7 +2,7 @@
 // maps (ssl-uprobes.ts), attached as those processes appear, feeding the
 // HTTP parser of probes/http; its maps drain and decode as the http probe's.
 import type { ProbeDefinition } from '../../engine/probes/probe.js';
-import { httpResults } from '../http/decode.js';
+import { httpParserReader } from '../http/kernel.js';
 import type { HttpResult } from '../http/http-result.js';
 import { sslTargetLinker } from './ssl-uprobes.js';
 import type { TlsOptions } from './tls.js';
@@ -15,19 +15,5 @@ export const tlsKernel: ProbeDefinition<HttpResult, TlsOptions> = {
 
   targetLinker: sslTargetLinker,
 
-  reader(obj) {
-    const series = obj.map('http_series');
-    const overflow = obj.map('http_overflow');
-    const anomalies = obj.map('http_anomaly_counts');
-    const routeSets = obj.map('http_route_sets');
-    return {
-      // Read-and-delete, as the http probe: each call a delta, the route cap restarting with each drain.
-      collect() {
-        const results = httpResults(series.lookupAndDeleteBatch(), overflow.lookupAndDeleteBatch(), anomalies.lookupAndDeleteBatch());
-        routeSets.lookupAndDeleteBatch();
-        return results;
-      },
-      close() {},
-    };
-  },
+  reader: httpParserReader,
 };

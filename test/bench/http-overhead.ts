@@ -14,7 +14,7 @@
 // Needs root, cc, taskset, `make -C bpf` and the native addon.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +23,12 @@ import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { descriptorOf } from '../../probes/registry.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { fmt, median, printTable, requireFairBpfBenchmark } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 9);
 const requests = Number(process.argv[3] ?? 100_000);
 const connections = Number(process.argv[4] ?? 1);
-const rwCalls = 200_000;
+const rwCalls = 400_000;
 const PORT = 18_480;
 /**
  * Server and client share one CPU: each request is then two context switches
@@ -53,17 +54,8 @@ interface LoadSample {
   cpuNsPerRequest: number;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 function preflight(): void {
-  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
-  if (readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0') {
-    throw new Error('BPF run-time stats are on (kernel.bpf_stats_enabled): turn them off for a fair measurement');
-  }
+  requireFairBpfBenchmark();
   if (![rounds, requests, connections].every(Number.isInteger) || rounds < 1 || requests < 1000 || connections < 1 || connections > 256) {
     throw new Error('usage: http-overhead.ts [rounds >= 1] [requests per run >= 1000] [connections 1..256]');
   }
@@ -126,15 +118,6 @@ function attachAll(attach: () => BpfLink[]): () => Detach {
     const links = attach();
     return () => links.forEach((link) => link.destroy());
   };
-}
-
-const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
-
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  console.log(line(header));
-  for (const row of rows) console.log(line(row));
 }
 
 async function main(): Promise<void> {
@@ -216,7 +199,7 @@ async function main(): Promise<void> {
 
     console.log(`\nkeep-alive HTTP/1.1 over loopback, ${connections} connections, ${requests} requests per run, median of ${rounds} interleaved rounds`);
     console.log(`the probe counted every request of its ${tracedRuns} traced runs, and nothing in the untargeted pods\n`);
-    table(
+    printTable(
       ['variant', 'req/s', 'CPU µs/req', 'added CPU µs/req', 'throughput loss'],
       variants.map((v) => {
         const xs = load.get(v.name)!;
@@ -229,7 +212,7 @@ async function main(): Promise<void> {
     const rwAdded = (name: string) => median(rw.get(name)!.map((x, r) => x - rwBare[r]!));
     const rwFloor = rwAdded('floor (empty programs, same hooks)');
     console.log(`\nread()/write() of 64 bytes over a socket pair in an untargeted pod, ${rwCalls} pairs per run (thread CPU time)\n`);
-    table(
+    printTable(
       ['variant', 'ns/syscall', 'added ns', 'x floor added'],
       variants
         .filter((v) => rw.get(v.name)!.length > 0)

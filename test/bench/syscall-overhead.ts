@@ -15,7 +15,7 @@
 // the same latency histogram with a cgroup filter. Needs root, cc, bpftrace,
 // `make -C bpf` and the native addon.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import type { SyscallsOptions, SyscallsResult } from '../../probes/syscalls/sysc
 import { syscallsProbe } from '../../probes/syscalls/kernel.js';
 import { BpfObject, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { fmt, median, printTable, requireFairBpfBenchmark } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 15);
 const calls = Number(process.argv[3] ?? 500_000);
@@ -40,18 +41,8 @@ interface Variant {
   attach(): Promise<Detach>;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 function preflight(): void {
-  if (process.getuid?.() !== 0) throw new Error('the benchmark loads BPF programs: run it as root');
-  // Stats put a clock read around every program run and would skew every row.
-  if (readFileSync('/proc/sys/kernel/bpf_stats_enabled', 'utf8').trim() !== '0') {
-    throw new Error('BPF run-time stats are on (kernel.bpf_stats_enabled): turn them off for a fair measurement');
-  }
+  requireFairBpfBenchmark();
   if (!Number.isInteger(rounds) || rounds < 1 || !Number.isInteger(calls) || calls < 1000) {
     throw new Error('usage: syscall-overhead.ts [rounds >= 1] [calls per run >= 1000]');
   }
@@ -143,10 +134,6 @@ async function loadProbe(definition: ProbeDefinition<SyscallsResult, SyscallsOpt
   obj.map(TARGETS_MAP).update(key, value);
   definition.syncTarget?.(obj, targeted.cgroupId, value);
   return { obj, reader: definition.reader(obj, () => {}) };
-}
-
-function fmt(x: number | undefined, digits = 1): string {
-  return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
 }
 
 async function main(): Promise<void> {
@@ -246,10 +233,7 @@ async function main(): Promise<void> {
         ? [v.name, fmt(ns.get(v.name)), '-', '-', '-', range]
         : [v.name, fmt(ns.get(v.name)), fmt(a), fmt(a / floorAdded, 2), fmt(a / bpftraceAdded, 2), range];
     });
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-    console.log(line(header));
-    for (const row of rows) console.log(line(row));
+    printTable(header, rows);
 
     const goal = (what: string, ratio: number, limit: number, limitText: string) =>
       console.log(`${ratio <= limit ? 'MET   ' : 'MISSED'} ${what}: ${fmt(ratio, 2)} (goal <= ${limitText})`);

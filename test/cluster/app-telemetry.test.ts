@@ -7,33 +7,27 @@
 // the profile does not select, and a DNS responder on loopback. Status and
 // the collector must hold exactly what curl and the DNS client did.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
 import { traceProfileResource } from '../../operator/loupe-operator.js';
-import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
-import { ResourceClient } from '../../kube/resource-client.js';
-import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
-import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
+import type { ResourceClient } from '../../kube/resource-client.js';
+import type { ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { createPod, reportRunning } from '../../hack/local-cluster/pod-lifecycle.js';
 import { curl, selfSignedCertificate, startHttpServer } from '../support/app-workloads.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { A, dnsClient, Responder, V4 } from '../support/dns-workloads.js';
+import { startLoupeControlPlane, type LoupeControlPlane } from '../support/loupe-control-plane.js';
 import { LoupeProcess } from '../support/loupe-process.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const NS = 'shop';
 const PROFILE = 'shop-red';
 
@@ -43,6 +37,7 @@ let controlPlane: ControlPlane | undefined;
 let collector: Collector | undefined;
 let workDir: string | undefined;
 let client: ResourceClient;
+let kubectl: LoupeControlPlane['kubectl'];
 let operator: LoupeProcess | undefined;
 let agent: LoupeProcess | undefined;
 let responder: Responder | undefined;
@@ -51,11 +46,6 @@ const pods = new Map<string, LocalPod>();
 function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 45_000): Promise<T> {
   const diagnostics = () => [operator, agent].map((p) => `--- ${p?.name}:\n${p?.log.split('\n').slice(-12).join('\n')}`).join('\n');
   return waitUntil(what, probe, { timeoutMs, intervalMs: 250, diagnostics });
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, ...args]);
-  return stdout;
 }
 
 /** A Pod object on node-a whose container is a LocalPod cgroup, reported Running. */
@@ -99,13 +89,7 @@ describe('application telemetry: http, tls and dns from kubectl apply to status 
 
   before(async () => {
     workDir = await mkdtemp(join(tmpdir(), 'loupe-app-'));
-    controlPlane = await startControlPlane();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    client = new ResourceClient(new KubeHttp(kubeConfig));
-    await kubectl('apply', '-f', join(repoRoot, 'crds'));
-    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
-    await kubectl('create', 'namespace', NS);
+    ({ controlPlane, client, kubectl } = await startLoupeControlPlane(NS));
     collector = await startCollector();
     responder = new Responder();
     await responder.listen('udp4', V4, 53);

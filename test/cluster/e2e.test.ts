@@ -7,38 +7,33 @@
 // comparing status and the collector's output with the ground truth. Steps
 // share one cluster and run in order; every wait is a bounded poll.
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import type { NodeProfileStatus, NodeTracePlanSpec, NodeTracePlanStatus } from '../../api/nodetraceplan.js';
 import type { ProbeResults } from '../../api/results.js';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
 import { CLEANUP_FINALIZER, nodeTracePlanResource, traceProfileResource } from '../../operator/loupe-operator.js';
-import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import { ResourceClient } from '../../kube/resource-client.js';
 import { argoHealth, luaSkip } from '../support/argocd-health.js';
 import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
+import { startLoupeControlPlane, type LoupeControlPlane } from '../support/loupe-control-plane.js';
 import { LoupeProcess } from '../support/loupe-process.js';
 import { startCollector, type Collector, type OtlpKeyValue } from '../support/collector.js';
-import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
+import type { ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { createPod, deletePod, reportRunning } from '../../hack/local-cluster/pod-lifecycle.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { kernelTestBlocker } from '../support/privileged.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 import { TcpRelay } from '../support/tcp-relay.js';
-import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 
-const run = promisify(execFile);
-const repoRoot = join(import.meta.dirname, '..', '..');
 const NS = 'shop';
 const PROFILE = 'shop-exec-tcp';
 
@@ -52,6 +47,7 @@ let listener: Server | undefined;
 let listenerPort = 0; // the workloads' connects go there
 let workDir: string | undefined;
 let client: ResourceClient;
+let kubectl: LoupeControlPlane['kubectl'];
 let operator: LoupeProcess | undefined;
 const agents = new Map<string, LoupeProcess>();
 const pods = new Map<string, LocalPod>();
@@ -71,11 +67,6 @@ function logTails(): string {
 
 function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000): Promise<T> {
   return waitUntil(what, probe, { timeoutMs, intervalMs: 250, diagnostics: logTails });
-}
-
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', (controlPlane as ControlPlane).kubeconfigPath, ...args]);
-  return stdout;
 }
 
 const portOf = (endpoint: string) => Number(endpoint.split(':').at(-1));
@@ -204,13 +195,7 @@ describe('end to end: kubectl apply → operator → agents → kernel → statu
     await once(listener, 'listening');
     listenerPort = (listener.address() as AddressInfo).port;
 
-    controlPlane = await startControlPlane();
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(controlPlane.kubeconfigPath);
-    client = new ResourceClient(new KubeHttp(kubeConfig));
-    await kubectl('apply', '-f', join(repoRoot, 'crds'));
-    await waitForCrdsEstablished(controlPlane.kubeconfigPath, ['traceprofiles.loupe.dev', 'nodetraceplans.loupe.dev']);
-    await kubectl('create', 'namespace', NS);
+    ({ controlPlane, client, kubectl } = await startLoupeControlPlane(NS));
 
     collector = await startCollector();
     relay = await TcpRelay.start(portOf(collector.grpcEndpoint));

@@ -64,10 +64,10 @@ describe('dns descriptor', () => {
       dns.instruments(result).flatMap((i) => (i.kind === 'sum' ? [[i.metric.name, i.points.map((p) => [p.attributes, p.value])]] : [])),
     );
     assert.deepEqual(sums['loupe.dns.queries'], [
-      [{ 'dns.question.type': 'A' }, 155],
-      [{ 'dns.question.type': 'AAAA' }, 155],
+      [{ 'loupe.dns.question.type': 'A' }, 155],
+      [{ 'loupe.dns.question.type': 'AAAA' }, 155],
     ]);
-    assert.deepEqual(sums['loupe.dns.answers']?.[1], [{ 'dns.response_code': 'NXDOMAIN' }, 8]);
+    assert.deepEqual(sums['loupe.dns.answers']?.[1], [{ 'loupe.dns.response_code': 'NXDOMAIN' }, 8]);
     assert.deepEqual(sums['loupe.dns.name.errors']?.[1], [{ 'dns.question.name': 'gone.example.com' }, 10]);
     assert.deepEqual(sums['loupe.dns.timeouts'], [[undefined, 3]]);
   });
