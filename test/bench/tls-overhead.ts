@@ -22,6 +22,8 @@ import { libsslPaths } from '../../probes/tls/libssl-discovery.js';
 import { attachSslUprobes } from '../../probes/tls/ssl-uprobes.js';
 import { BpfObject } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { selfSignedCertificate } from '../support/app-workloads.js';
+import { median, requireFairBpfBenchmark } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 7);
 const trips = Number(process.argv[3] ?? 100_000);
@@ -29,12 +31,9 @@ const LOOP = fileURLToPath(new URL('./ssl-loop.py', import.meta.url));
 /** One SSL_write_ex and one SSL_read_ex per round trip. */
 const CALLS_PER_TRIP = 2;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
+requireFairBpfBenchmark();
 const dir = mkdtempSync(path.join(tmpdir(), 'loupe-tls-bench-'));
-const cert = path.join(dir, 'cert.pem');
-const key = path.join(dir, 'key.pem');
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=bench'], { stdio: 'ignore' });
+const { cert, key } = selfSignedCertificate(dir);
 const targeted = new LocalPod();
 const untargeted = new LocalPod();
 const obj = BpfObject.open(path.join(probeObjectDirectory(), 'tls.bpf.o'));
