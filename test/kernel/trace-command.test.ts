@@ -15,6 +15,7 @@ import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { kernelTestBlocker, requireKernel } from '../support/privileged.js';
 import { bpfHandlesOf, remainingAfterRelease, type BpfHandles } from '../support/bpf-handles.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { curl, selfSignedCertificate, startHttpServer } from '../support/app-workloads.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -67,7 +68,11 @@ interface TraceDocument {
   endedBy: string;
   probes: string[];
   failed: { probe: string; message: string }[];
-  totals: { exec?: { execs: number; exits: number; topCommands: { key: string; count: number }[] } };
+  totals: {
+    exec?: { execs: number; exits: number; topCommands: { key: string; count: number }[] };
+    http?: { topSeries: { key: string; count: number }[] };
+    tls?: { topSeries: { key: string; count: number }[] };
+  };
   targets: { target: string; cgroupId: string; results: { exec?: { execs: number } } }[];
 }
 
@@ -129,6 +134,36 @@ describe('loupe trace on the kernel', () => {
     } finally {
       sleeper.kill('SIGKILL');
       await new Promise((resolve) => sleeper.once('exit', resolve));
+    }
+  });
+
+  it('counts HTTP requests and HTTPS requests as served and made, with their routes, in its report', async (t) => {
+    if (!requireKernel(t)) return;
+    const [A, B] = pods as [LocalPod, LocalPod];
+    const dir = mkdtempSync(path.join(tmpdir(), 'loupe-trace-http-'));
+    try {
+      const { cert, key } = selfSignedCertificate(dir);
+      const plain = await startHttpServer(A, []);
+      const https = await startHttpServer(A, [cert, key]);
+      const run = await startTrace(['--cgroup', A.dir, '--cgroup', B.dir, '--probes', 'http,tls', '--output', 'json', '--interval', '200ms']);
+      assert.deepEqual((await curl(B, `http://127.0.0.1:${plain.port}`, ['/ok/1', '/ok/2', '/missing'])).statuses, [200, 200, 404]);
+      assert.deepEqual((await curl(B, `https://127.0.0.1:${https.port}`, ['/ok/3'])).statuses, [200]);
+      run.signal('SIGINT');
+      const r = await run.exited;
+      assert.equal(r.status, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as TraceDocument;
+      const series = (probe: 'http' | 'tls') => Object.fromEntries((doc.totals[probe]?.topSeries ?? []).map((e) => [e.key, e.count]));
+      assert.deepEqual(series('http'), {
+        [`server GET 200 ${plain.port} /ok/{id}`]: 2,
+        [`client GET 200 ${plain.port} /ok/{id}`]: 2,
+        [`server GET 404 ${plain.port} /missing`]: 1,
+        [`client GET 404 ${plain.port} /missing`]: 1,
+      });
+      assert.deepEqual(series('tls'), { 'server GET 200 0 /ok/{id}': 1, 'client GET 200 0 /ok/{id}': 1 });
+      assert.deepEqual(await remainingAfterRelease(run.held), { progIds: [], linkIds: [] });
+    } finally {
+      await A.killAll();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
