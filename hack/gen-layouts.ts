@@ -8,7 +8,7 @@
 //
 //   tsx hack/gen-layouts.ts [contract object]     (default: bpf/build/contract.o; `make -C bpf contract` builds it)
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 
@@ -23,7 +23,9 @@ export function contractHeaders(): { header: string; output: string }[] {
     { header: join(repoRoot, 'bpf', 'loupe.h'), output: join(repoRoot, 'engine', 'probes', 'layouts.generated.ts') },
     ...readdirSync(probes, { withFileTypes: true })
       .filter((d) => d.isDirectory())
-      .map((d) => ({ header: join(probes, d.name, `${d.name}.h`), output: join(probes, d.name, 'layout.generated.ts') })),
+      .map((d) => ({ header: join(probes, d.name, `${d.name}.h`), output: join(probes, d.name, 'layout.generated.ts') }))
+      // A probe that shares another's structs (tls: http's) has no header of its own.
+      .filter(({ header }) => existsSync(header)),
   ];
 }
 

@@ -142,6 +142,6 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 	conn.conn = (__u64)sk;
 	/* A server reads requests on its own port, a client writes them to the peer's. */
 	port = start->inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
-	http_observe_with(start, &conn, start->cgroup_id, (const void *)start->buf, ret, start->inbound, port, false);
+	http_observe(start, &conn, start->cgroup_id, (const void *)start->buf, ret, start->inbound, port, false);
 	return 0;
 }

@@ -106,8 +106,9 @@ struct http_scratch {
 	/* The call in flight, as the caller fills it. */
 	__u64 cgroup_id;
 	__u64 buf;     /* user address of the data */
-	__u64 arg;     /* the caller's own (the tls probe: SSL_*_ex's size pointer) */
-	__s32 fd;
+	__u64 conn;    /* the tls probe: the SSL * */
+	__u64 size;    /* the tls probe: SSL_*_ex's size_t * (0 for the plain forms) */
+	__s32 fd;      /* the http probe: the socket's descriptor */
 	__u8 inbound;  /* a read, not a write */
 	__u8 pending;  /* entered, not yet returned */
 	__u8 pad[2];

@@ -75,14 +75,12 @@ static const struct http_route_set http_zero_route_set;
  * (api/top-list.ts: OTHER_TOP_KEY). */
 static const char http_other_route[HTTP_ROUTE_LEN] = "(other)";
 
-/* b holds n bytes of a buffer of cap bytes (a constant once inlined, which
- * bounds every index for the verifier). */
-static __always_inline bool http_has(const char *b, __u32 n, __u32 cap, __u32 at, const char *token, __u32 len)
+static __always_inline bool http_has(const char *b, __u32 n, __u32 at, const char *token, __u32 len)
 {
 	if (at + len > n)
 		return false;
 	for (__u32 i = 0; i < len; i++) {
-		if (at + i >= cap || b[at + i] != token[i])
+		if (at + i >= HTTP_PEEK || b[at + i] != token[i])
 			return false;
 	}
 	return true;
@@ -90,7 +88,7 @@ static __always_inline bool http_has(const char *b, __u32 n, __u32 cap, __u32 at
 
 /* The method of a request line starting b, and where its target starts; NONE
  * for anything else. The target must start with a visible character. */
-static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 cap, __u32 *target)
+static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 *target)
 {
 	__u8 method = HTTP_METHOD_NONE;
 	__u32 at = 0;
@@ -99,41 +97,41 @@ static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 ca
 	/* The first byte picks the candidates: a response or a body costs one compare. */
 	switch (n > 0 ? b[0] : 0) {
 	case 'G':
-		if (http_has(b, n, cap, 0, "GET ", 4))
+		if (http_has(b, n, 0, "GET ", 4))
 			method = HTTP_METHOD_GET, at = 4;
 		break;
 	case 'P':
-		if (http_has(b, n, cap, 0, "POST ", 5))
+		if (http_has(b, n, 0, "POST ", 5))
 			method = HTTP_METHOD_POST, at = 5;
-		else if (http_has(b, n, cap, 0, "PUT ", 4))
+		else if (http_has(b, n, 0, "PUT ", 4))
 			method = HTTP_METHOD_PUT, at = 4;
-		else if (http_has(b, n, cap, 0, "PATCH ", 6))
+		else if (http_has(b, n, 0, "PATCH ", 6))
 			method = HTTP_METHOD_PATCH, at = 6;
 		break;
 	case 'D':
-		if (http_has(b, n, cap, 0, "DELETE ", 7))
+		if (http_has(b, n, 0, "DELETE ", 7))
 			method = HTTP_METHOD_DELETE, at = 7;
 		break;
 	case 'H':
-		if (http_has(b, n, cap, 0, "HEAD ", 5))
+		if (http_has(b, n, 0, "HEAD ", 5))
 			method = HTTP_METHOD_HEAD, at = 5;
 		break;
 	case 'O':
-		if (http_has(b, n, cap, 0, "OPTIONS ", 8))
+		if (http_has(b, n, 0, "OPTIONS ", 8))
 			method = HTTP_METHOD_OPTIONS, at = 8;
 		break;
 	case 'C':
-		if (http_has(b, n, cap, 0, "CONNECT ", 8))
+		if (http_has(b, n, 0, "CONNECT ", 8))
 			method = HTTP_METHOD_CONNECT, at = 8;
 		break;
 	case 'T':
-		if (http_has(b, n, cap, 0, "TRACE ", 6))
+		if (http_has(b, n, 0, "TRACE ", 6))
 			method = HTTP_METHOD_TRACE, at = 6;
 		break;
 	}
 	if (method == HTTP_METHOD_NONE)
 		return HTTP_METHOD_NONE;
-	if (at >= n || at >= cap)
+	if (at >= n || at >= HTTP_PEEK)
 		return HTTP_METHOD_NONE;
 	c = b[at];
 	if (c <= ' ' || c > '~')
@@ -144,22 +142,22 @@ static __always_inline __u8 http_request_method(const char *b, __u32 n, __u32 ca
 
 /* The status code of a status line starting at b[at] ("HTTP/1.x ddd"
  * followed by a space or the line's end), or 0. */
-static __always_inline __u16 http_response_status(const char *b, __u32 n, __u32 cap, __u32 at)
+static __always_inline __u16 http_response_status(const char *b, __u32 n, __u32 at)
 {
 	__u16 status = 0;
 	char c;
 
-	if (!http_has(b, n, cap, at, "HTTP/1.1 ", 9) && !http_has(b, n, cap, at, "HTTP/1.0 ", 9))
+	if (!http_has(b, n, at, "HTTP/1.1 ", 9) && !http_has(b, n, at, "HTTP/1.0 ", 9))
 		return 0;
 	for (__u32 i = 9; i < 12; i++) {
-		if (at + i >= n || at + i >= cap)
+		if (at + i >= n || at + i >= HTTP_PEEK)
 			return 0;
 		c = b[at + i];
 		if (c < '0' || c > '9')
 			return 0;
 		status = status * 10 + (c - '0');
 	}
-	if (at + 12 < n && at + 12 < cap) {
+	if (at + 12 < n && at + 12 < HTTP_PEEK) {
 		c = b[at + 12];
 		if (c != ' ' && c != '\r' && c != '\n')
 			return 0;
@@ -397,7 +395,7 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
  * other direction completes it; interim 1xx responses do not. Everything
  * else is a continuation and costs one peek.
  */
-static __always_inline void http_observe_with(struct http_scratch *w, const struct http_conn_id *id,
+static __always_inline void http_observe(struct http_scratch *w, const struct http_conn_id *id,
 					      __u64 cgroup_id, const void *buf, __u64 len, bool inbound,
 					      __u16 server_port, bool tls)
 {
@@ -412,7 +410,7 @@ static __always_inline void http_observe_with(struct http_scratch *w, const stru
 		return;
 	state = bpf_map_lookup_elem(&http_conns, id);
 
-	method = http_request_method(w->peek, n, HTTP_PEEK, &target);
+	method = http_request_method(w->peek, n, &target);
 	if (method != HTTP_METHOD_NONE) {
 		role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
 		if (!state) {
@@ -436,7 +434,7 @@ static __always_inline void http_observe_with(struct http_scratch *w, const stru
 		return;
 	}
 
-	status = http_response_status(w->peek, n, HTTP_PEEK, 0);
+	status = http_response_status(w->peek, n, 0);
 	if (status == 0)
 		return;
 	if (!state || state->method == HTTP_METHOD_NONE) {
@@ -449,23 +447,12 @@ static __always_inline void http_observe_with(struct http_scratch *w, const stru
 	if (status < 200) {
 		/* Interim; the final response may follow in the same buffer. */
 		next = http_after_head(w->peek, n);
-		status = next ? http_response_status(w->peek, n, HTTP_PEEK, next) : 0;
+		status = next ? http_response_status(w->peek, n, next) : 0;
 		if (status < 200)
 			return;
 	}
 	http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
 	state->method = HTTP_METHOD_NONE;
-}
-
-/* The parser's entry point for callers that keep no scratch of their own. */
-static __always_inline void http_observe(const struct http_conn_id *id, __u64 cgroup_id,
-					 const void *buf, __u64 len, bool inbound,
-					 __u16 server_port, bool tls)
-{
-	struct http_scratch *w = http_scratch_of(bpf_get_current_task_btf(), true);
-
-	if (w)
-		http_observe_with(w, id, cgroup_id, buf, len, inbound, server_port, tls);
 }
 
 #endif /* __HTTP_PARSER_BPF_H */

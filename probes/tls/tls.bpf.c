@@ -9,36 +9,28 @@
 #include <bpf/bpf_tracing.h>
 #include "loupe.h"
 #include "../http/http_parser.bpf.h"
-#include "tls.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* LRU: a thread that dies inside SSL_read never returns, and its entry must
- * not hold a slot forever. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid */
-	__type(value, struct ssl_call);
-} ssl_calls SEC(".maps");
-
 /* The libssl uprobes fire in every process mapping the file, so the cgroup
- * filter comes first. */
-static __always_inline int ssl_enter(void *ssl, const void *buf, size_t *processed)
+ * filter comes first. The call waits for its return in the thread's parser
+ * scratch (task storage: freed with the thread, no insert or delete per call). */
+static __always_inline int ssl_enter(void *ssl, const void *buf, size_t *size)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	__u64 cgroup_id = bpf_get_current_cgroup_id();
-	struct ssl_call call = {
-		.cgroup_id = cgroup_id,
-		.ssl = (__u64)ssl,
-		.buf = (__u64)buf,
-		.processed = (__u64)processed,
-	};
-	__u64 pid_tgid;
+	struct http_scratch *call;
 
 	if (!loupe_target_lookup(cgroup_id))
 		return 0;
-	pid_tgid = bpf_get_current_pid_tgid();
-	bpf_map_update_elem(&ssl_calls, &pid_tgid, &call, BPF_ANY);
+	call = http_scratch_of(task, true);
+	if (!call)
+		return 0;
+	call->cgroup_id = cgroup_id;
+	call->conn = (__u64)ssl;
+	call->buf = (__u64)buf;
+	call->size = (__u64)size;
+	call->pending = true;
 	return 0;
 }
 
@@ -47,25 +39,25 @@ static __always_inline int ssl_enter(void *ssl, const void *buf, size_t *process
  * is the caller's, so a write's plaintext is still there at return. */
 static __always_inline int ssl_exit(long ret, bool ex, bool inbound)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct ssl_call *call = bpf_map_lookup_elem(&ssl_calls, &pid_tgid);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct http_scratch *call = http_scratch_of(task, false);
 	struct http_conn_id id;
 	__u64 bytes = 0;
 
-	if (!call)
+	if (!call || !call->pending)
 		return 0;
+	call->pending = false;
 	if (ex) {
 		if (ret == 1)
-			bpf_probe_read_user(&bytes, sizeof(bytes), (void *)call->processed);
+			bpf_probe_read_user(&bytes, sizeof(bytes), (void *)call->size);
 	} else if (ret > 0) {
 		bytes = ret;
 	}
-	if (bytes > 0) {
-		id.tgid = pid_tgid >> 32;
-		id.conn = call->ssl;
-		http_observe(&id, call->cgroup_id, (const void *)call->buf, bytes, inbound, 0, true);
-	}
-	bpf_map_delete_elem(&ssl_calls, &pid_tgid);
+	if (bytes == 0)
+		return 0;
+	id.tgid = task->tgid;
+	id.conn = call->conn;
+	http_observe(call, &id, call->cgroup_id, (const void *)call->buf, bytes, inbound, 0, true);
 	return 0;
 }
 
