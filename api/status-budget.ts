@@ -6,6 +6,7 @@ import { Buffer } from 'node:buffer';
 import { topListsOf } from './merge.js';
 import type { NodeTracePlanStatus } from './nodetraceplan.js';
 import type { ProbeResults } from './results.js';
+import { coarsenTimeline, MIN_TIMELINE_COLUMNS, type Timeline } from './timeline.js';
 import { MAX_STATUS_PODS, type TraceProfileStatus, type Truncation } from './traceprofile.js';
 
 /** Budget of TraceProfile.status, as JSON bytes. */
@@ -26,8 +27,8 @@ function recordTruncation(b: Breakdown, pods: number, topEntries: number): void 
   b.truncated = { pods: (b.truncated?.pods ?? 0) + pods, topEntries: (b.truncated?.topEntries ?? 0) + topEntries };
 }
 
-/** Trims `breakdowns` (parts of `root`, mutated in place) until `root` fits in `bytes`. */
-function fitBreakdowns(root: unknown, breakdowns: Breakdown[], bytes: number): void {
+/** Trims `breakdowns` (parts of `root`, mutated in place) until `root` fits in `bytes`; coarsens `root`'s timeline after the pods. */
+function fitBreakdowns(root: object & { timeline?: Timeline }, breakdowns: Breakdown[], bytes: number): void {
   for (const b of breakdowns) {
     if (b.pods !== undefined && b.pods.length > MAX_STATUS_PODS) {
       recordTruncation(b, b.pods.length - MAX_STATUS_PODS, 0);
@@ -48,6 +49,10 @@ function fitBreakdowns(root: unknown, breakdowns: Breakdown[], bytes: number): v
     excess -= jsonBytes(dropped) + 1;
     if (excess <= 0) excess = jsonBytes(root) - bytes;
   }
+  // A coarser heat map still shows when the tail grew; a top list cut to nothing shows nothing.
+  while (root.timeline !== undefined && root.timeline.columns > MIN_TIMELINE_COLUMNS && jsonBytes(root) > bytes) {
+    root.timeline = coarsenTimeline(root.timeline);
+  }
   // Top lists are ranked too: cut every list to the same length, shorter and shorter.
   const lists = breakdowns.flatMap((b) => [
     ...(b.results === undefined ? [] : topListsOf(b.results)).map((list) => ({ b, list })),
@@ -67,8 +72,9 @@ function fitBreakdowns(root: unknown, breakdowns: Breakdown[], bytes: number): v
 /**
  * A copy of `status` that serializes to at most `bytes` of JSON, with the
  * per-pod breakdown capped at MAX_STATUS_PODS. Drops pods from the end of
- * `pods` (callers rank them busiest first), then shortens every top list from
- * its tail; `truncated` counts what went. Histograms and counters are never
+ * `pods` (callers rank them busiest first), then halves the timeline's columns
+ * (down to MIN_TIMELINE_COLUMNS), then shortens every top list from its tail;
+ * `truncated` counts what went. Histograms and counters are never
  * touched, so a status that still does not fit is as small as it can get.
  */
 export function fitStatusToBudget(status: TraceProfileStatus, bytes = STATUS_BUDGET_BYTES): TraceProfileStatus {

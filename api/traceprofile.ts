@@ -11,6 +11,7 @@ import { parseWith, type ParseResult } from './parse.js';
 import { ProbeSpecListSchema } from './probes.js';
 import { ProbeResultsSchema } from './results.js';
 import { MAX_TOP_N } from './top-list.js';
+import { TimelineSchema } from './timeline.js';
 
 export const TRACE_PROFILE_KIND = 'TraceProfile';
 export const TRACE_PROFILE_PLURAL = 'traceprofiles';
@@ -121,6 +122,7 @@ export const TraceProfileStatusSchema = z.object({
   results: ProbeResultsSchema.optional().describe('Totals over every targeted pod.'),
   pods: z.array(PodResultSchema).max(MAX_STATUS_PODS).optional().describe('The busiest pods, busiest first.'),
   truncated: TruncationSchema.optional(),
+  timeline: TimelineSchema.optional(),
   cost: ProfileCostTotalSchema.optional().describe('What tracing this profile costs, measured by the agents.'),
   costSummary: z.string().max(32).optional().describe('cost.cpuCores as a percentage of one CPU, e.g. 0.32%, for kubectl get.'),
 });

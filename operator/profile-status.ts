@@ -2,7 +2,10 @@
 // what its selector matches, what its nodes report, and its session. Pure and
 // deterministic for the same inputs, so the reconciler writes only when
 // something actually changed; bounded by fitStatusToBudget.
+import { parseDuration } from '../api/duration.js';
+import type { ProbeResults } from '../api/results.js';
 import { fitStatusToBudget } from '../api/status-budget.js';
+import { advanceTimeline, emptyTimeline, type Timeline } from '../api/timeline.js';
 import { MAX_STATUS_NODE_ERRORS, type TraceProfile, type TraceProfileStatus } from '../api/traceprofile.js';
 import { headline } from './headline.js';
 import { nodeReadiness, type NodeReport } from './node-readiness.js';
@@ -44,6 +47,14 @@ function resultsOf(input: ProfileStatusInput, active: boolean): ProfileResults {
   return merged;
 }
 
+/** The stored timeline with what the results gained since the stored results, in the column of now. */
+function timelineOf(profile: TraceProfile, startedAt: string, results: ProbeResults | undefined, nowMs: number): Timeline | undefined {
+  const stored = profile.status?.timeline;
+  if (results === undefined) return stored;
+  const columnMs = parseDuration(profile.spec.interval) ?? 10_000;
+  return advanceTimeline(stored ?? emptyTimeline(Date.parse(startedAt), columnMs), profile.status?.results, results, nowMs);
+}
+
 export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOutcome {
   const { profile, targets, nowMs } = input;
   const session = sessionOf(profile, nowMs);
@@ -81,6 +92,8 @@ export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOu
   if (results !== undefined) status.results = results;
   if (pods !== undefined) status.pods = pods;
   if (truncated !== undefined) status.truncated = truncated;
+  const timeline = timelineOf(profile, session.startedAt, results, nowMs);
+  if (timeline !== undefined) status.timeline = timeline;
   const cost = active ? profileCostTotal(input.reports) : undefined;
   if (cost !== undefined) {
     status.cost = cost;

@@ -91,17 +91,33 @@ export function defineProbe<const N extends string, OS extends z.ZodObject, RS e
   return { ...descriptor, merge: mergeBySchema(descriptor.result) };
 }
 
-/** A merge for each kind of result member: counts, latency summaries and top lists each merge one way. */
-type FieldMerge = (values: readonly unknown[]) => unknown;
+/** What a result member is: a count, a latency summary (histogram and percentiles) or a top list. */
+export type ResultMemberKind = 'count' | 'latency' | 'top';
 
-function fieldMerge(name: string, schema: z.ZodType): { merge: FieldMerge; optional: boolean } {
-  const optional = schema instanceof z.ZodOptional;
-  const inner = optional ? (schema.unwrap() as z.ZodType) : schema;
-  if (inner instanceof z.ZodNumber) return { optional, merge: (vs) => total(vs as number[], (v) => v) };
-  if (inner instanceof z.ZodArray) return { optional, merge: (vs) => mergeTop(...(vs as RankedEntry[][])) };
-  if (inner instanceof z.ZodObject && 'histogram' in inner.shape) return { optional, merge: (vs) => mergeLatency(vs as LatencySummary[]) };
-  throw new Error(`result member ${name}: no merge for this kind of member (a count, a latency summary or a top list)`);
+export interface ResultMember {
+  name: string;
+  kind: ResultMemberKind;
+  optional: boolean;
 }
+
+/** The members of a result schema, each with its kind; a member of another kind is a descriptor bug. */
+export function resultMembers(result: z.ZodObject): ResultMember[] {
+  return Object.entries(result.shape).map(([name, member]) => {
+    const schema = member as z.ZodType;
+    const optional = schema instanceof z.ZodOptional;
+    const inner = optional ? (schema.unwrap() as z.ZodType) : schema;
+    if (inner instanceof z.ZodNumber) return { name, kind: 'count', optional };
+    if (inner instanceof z.ZodArray) return { name, kind: 'top', optional };
+    if (inner instanceof z.ZodObject && 'histogram' in inner.shape) return { name, kind: 'latency', optional };
+    throw new Error(`result member ${name}: no merge for this kind of member (a count, a latency summary or a top list)`);
+  });
+}
+
+const MERGES: Record<ResultMemberKind, (values: readonly unknown[]) => unknown> = {
+  count: (vs) => total(vs as number[], (v) => v),
+  top: (vs) => mergeTop(...(vs as RankedEntry[][])),
+  latency: (vs) => mergeLatency(vs as LatencySummary[]),
+};
 
 /**
  * The merge a result schema implies: counts sum, latency summaries merge
@@ -111,7 +127,7 @@ function fieldMerge(name: string, schema: z.ZodType): { merge: FieldMerge; optio
  * wrong, not just incomplete).
  */
 export function mergeBySchema<RS extends z.ZodObject>(result: RS): (results: readonly z.output<RS>[]) => z.output<RS> {
-  const members = Object.entries(result.shape).map(([name, schema]) => ({ name, ...fieldMerge(name, schema as z.ZodType) }));
+  const members = resultMembers(result).map((m) => ({ ...m, merge: MERGES[m.kind] }));
   return (results) => {
     const merged: Record<string, unknown> = {};
     for (const { name, merge, optional } of members) {

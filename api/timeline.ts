@@ -1,0 +1,203 @@
+// A profile's results over time, kept small enough for its status: at most
+// TIMELINE_COLUMNS columns from the session's start, each holding what every
+// latency histogram and every count gained in it. When the session outgrows
+// the columns, neighbours merge in pairs and a column covers twice the time,
+// so a 10-minute and a 10-hour session both fit. The writer (the operator, or
+// `loupe trace`) feeds cumulative results; each column is the difference
+// between two of them, so the columns of a series add up to its total.
+// Heat maps (loupe report, loupe trace --heatmap) are drawn from it.
+import { z } from 'zod';
+import { descriptorOf, PROBE_NAMES, type ProbeName } from '../probes/registry.js';
+import { resultMembers } from '../probes/probe-descriptor.js';
+import { HISTOGRAM_BUCKETS, type Log2Histogram, type LatencySummary } from './histogram.js';
+import type { ProbeResults } from './results.js';
+
+export const TIMELINE_COLUMNS = 60;
+/** Below this many columns a timeline is not coarsened to fit a status budget. */
+export const MIN_TIMELINE_COLUMNS = 15;
+
+const count = z.number().int().min(0);
+
+export const LatencySeriesSchema = z.object({
+  probe: z.string().max(32),
+  member: z.string().max(64).describe('The latency member of the probe\'s result, e.g. latencyNs.'),
+  first: z
+    .number()
+    .int()
+    .min(-1)
+    .max(HISTOGRAM_BUCKETS - 1)
+    .describe('Histogram slot of every column\'s first count (-1: the zero bucket; k: (2^(k-1), 2^k] ns).'),
+  columns: z
+    .array(z.array(count).max(HISTOGRAM_BUCKETS + 1))
+    .max(TIMELINE_COLUMNS)
+    .describe('Per column, counts of slots first, first+1, …; trailing zeros trimmed, [] for a column with none.'),
+});
+export type LatencySeries = z.infer<typeof LatencySeriesSchema>;
+
+export const CountSeriesSchema = z.object({
+  probe: z.string().max(32),
+  member: z.string().max(64).describe('The count member of the probe\'s result, e.g. execs.'),
+  columns: z.array(count).max(TIMELINE_COLUMNS),
+});
+export type CountSeries = z.infer<typeof CountSeriesSchema>;
+
+export const TimelineSchema = z
+  .object({
+    startedAt: z.string().max(32).describe('Start of the first column (the session\'s start), RFC 3339.'),
+    columnSeconds: z.number().int().min(1).describe('Time each column covers; doubles when the columns run out.'),
+    columns: z.number().int().min(0).max(TIMELINE_COLUMNS).describe('Columns so far; every series has this many.'),
+    latency: z.array(LatencySeriesSchema).max(64),
+    counts: z.array(CountSeriesSchema).max(128),
+  })
+  .describe(`Results over time, at most ${TIMELINE_COLUMNS} columns: what each latency histogram and count gained in each column.`);
+export type Timeline = z.infer<typeof TimelineSchema>;
+
+/** A fresh timeline starting at startedAtMs whose columns span columnMs (rounded up to a second). */
+export function emptyTimeline(startedAtMs: number, columnMs: number): Timeline {
+  return {
+    startedAt: new Date(startedAtMs).toISOString(),
+    columnSeconds: Math.max(1, Math.ceil(columnMs / 1000)),
+    columns: 0,
+    latency: [],
+    counts: [],
+  };
+}
+
+/** Slot counts of a histogram as one array indexed from slot -1 (the zero bucket). */
+function slots(h: Log2Histogram): number[] {
+  return [h.zeroCount, ...h.buckets];
+}
+
+/** The column of a latency series as counts from slot -1. */
+function columnSlots(series: LatencySeries, column: number): number[] {
+  const counts = series.columns[column] ?? [];
+  return counts.length === 0 ? [] : [...new Array<number>(series.first + 1).fill(0), ...counts];
+}
+
+/** Slot counts (from slot -1) as a series column relative to `first`, trailing zeros trimmed. */
+function toColumn(fromZero: readonly number[], first: number): number[] {
+  let end = fromZero.length;
+  while (end > 0 && fromZero[end - 1] === 0) end--;
+  return end <= first + 1 ? [] : fromZero.slice(first + 1, end);
+}
+
+function firstNonZero(fromZero: readonly number[]): number {
+  const i = fromZero.findIndex((c) => c > 0);
+  return i < 0 ? Number.POSITIVE_INFINITY : i - 1;
+}
+
+function addSlots(a: readonly number[], b: readonly number[]): number[] {
+  return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
+}
+
+/** One series' gain between two cumulative results; a drop (an agent restarted) counts as nothing gained. */
+function gain(previous: number, current: number): number {
+  return Math.max(0, current - previous);
+}
+
+interface Gains {
+  latency: Map<string, number[]>;
+  counts: Map<string, number>;
+}
+
+const seriesKey = (probe: string, member: string) => `${probe}.${member}`;
+
+function gainsBetween(previous: ProbeResults | undefined, current: ProbeResults): Gains {
+  const gains: Gains = { latency: new Map(), counts: new Map() };
+  for (const probe of PROBE_NAMES) {
+    const now = current[probe] as Record<string, unknown> | undefined;
+    if (now === undefined) continue;
+    const before = previous?.[probe] as Record<string, unknown> | undefined;
+    for (const member of resultMembers(descriptorOf(probe).result)) {
+      const key = seriesKey(probe, member.name);
+      if (member.kind === 'count' && typeof now[member.name] === 'number') {
+        gains.counts.set(key, gain((before?.[member.name] as number | undefined) ?? 0, now[member.name] as number));
+      } else if (member.kind === 'latency' && now[member.name] !== undefined) {
+        const after = slots((now[member.name] as LatencySummary).histogram);
+        const then = before?.[member.name] === undefined ? [] : slots((before[member.name] as LatencySummary).histogram);
+        gains.latency.set(key, after.map((c, i) => gain(then[i] ?? 0, c)));
+      }
+    }
+  }
+  return gains;
+}
+
+/** Merges neighbouring columns in pairs: half as many, each twice as wide. */
+export function coarsenTimeline(timeline: Timeline): Timeline {
+  const pairs = Math.ceil(timeline.columns / 2);
+  const pairUp = <T>(columns: readonly T[], add: (a: T, b: T | undefined) => T): T[] =>
+    Array.from({ length: pairs }, (_, i) => add(columns[2 * i] as T, columns[2 * i + 1]));
+  return {
+    ...timeline,
+    columnSeconds: timeline.columnSeconds * 2,
+    columns: pairs,
+    latency: timeline.latency.map((s) => ({
+      ...s,
+      columns: pairUp(
+        s.columns.map((_, i) => columnSlots(s, i)),
+        (a, b) => addSlots(a, b ?? []),
+      ).map((c) => toColumn(c, s.first)),
+    })),
+    counts: timeline.counts.map((s) => ({ ...s, columns: pairUp(s.columns, (a, b) => a + (b ?? 0)) })),
+  };
+}
+
+/**
+ * The timeline with what `current` gained over `previous` (both cumulative
+ * results of the same session) added to the column holding atMs. Unchanged,
+ * the same object, when nothing was gained, so a writer that compares
+ * statuses writes nothing new.
+ */
+export function advanceTimeline(timeline: Timeline, previous: ProbeResults | undefined, current: ProbeResults, atMs: number): Timeline {
+  const gains = gainsBetween(previous, current);
+  const gained = [...gains.counts.values()].some((g) => g > 0) || [...gains.latency.values()].some((g) => g.some((c) => c > 0));
+  const newSeries =
+    [...gains.counts.keys()].some((k) => !timeline.counts.some((s) => seriesKey(s.probe, s.member) === k)) ||
+    [...gains.latency.keys()].some((k) => !timeline.latency.some((s) => seriesKey(s.probe, s.member) === k));
+  if (!gained && !newSeries) return timeline;
+
+  let next = timeline;
+  const elapsedMs = Math.max(0, atMs - Date.parse(timeline.startedAt));
+  const columnOf = (t: Timeline) => Math.floor(elapsedMs / (t.columnSeconds * 1000));
+  while (columnOf(next) >= TIMELINE_COLUMNS) next = coarsenTimeline(next);
+  const column = columnOf(next);
+  const columns = Math.max(next.columns, column + 1);
+
+  const latency = [...gains.latency].map(([key, added]) => {
+    const old = next.latency.find((s) => seriesKey(s.probe, s.member) === key);
+    const [probe, member] = key.split('.') as [string, string];
+    const all = Array.from({ length: columns }, (_, i) => {
+      const had = old === undefined ? [] : columnSlots(old, i);
+      return i === column ? addSlots(had, added) : had;
+    });
+    const first = Math.min(...all.map(firstNonZero));
+    const from = Number.isFinite(first) ? first : -1;
+    return { probe, member, first: from, columns: all.map((c) => toColumn(c, from)) };
+  });
+  const counts = [...gains.counts].map(([key, added]) => {
+    const old = next.counts.find((s) => seriesKey(s.probe, s.member) === key);
+    const [probe, member] = key.split('.') as [string, string];
+    const all = Array.from({ length: columns }, (_, i) => (old?.columns[i] ?? 0) + (i === column ? added : 0));
+    return { probe, member, columns: all };
+  });
+  // Series of probes no longer in the results (a probe removed from the spec) keep their columns.
+  const kept = <S extends { probe: string; member: string }>(old: readonly S[], fresh: readonly S[], pad: (s: S) => S) =>
+    old.filter((s) => !fresh.some((f) => f.probe === s.probe && f.member === s.member)).map(pad);
+  return {
+    ...next,
+    columns,
+    latency: [...latency, ...kept(next.latency, latency, (s) => ({ ...s, columns: [...s.columns, ...new Array<number[]>(columns - s.columns.length).fill([])] }))],
+    counts: [...counts, ...kept(next.counts, counts, (s) => ({ ...s, columns: [...s.columns, ...new Array<number>(columns - s.columns.length).fill(0)] }))],
+  };
+}
+
+/** A latency series' column as a histogram, for drawing and for checks. */
+export function columnHistogram(series: LatencySeries, column: number): Log2Histogram {
+  const fromZero = columnSlots(series, column);
+  return { zeroCount: fromZero[0] ?? 0, buckets: fromZero.slice(1) };
+}
+
+/** The series of one probe, in its result's member order. */
+export function probeSeries(timeline: Timeline, probe: ProbeName): { latency: LatencySeries[]; counts: CountSeries[] } {
+  return { latency: timeline.latency.filter((s) => s.probe === probe), counts: timeline.counts.filter((s) => s.probe === probe) };
+}
