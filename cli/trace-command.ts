@@ -13,13 +13,17 @@
 //     "failed": [{ "probe", "message", "verifierLog"? }],   probes that did not load
 //     "totals": { "exec"?: ExecResult, "syscalls"?: …, "files"?: …, "tcp"?: … },   api/results.ts shapes,
 //                                           top lists cut to --top, latencies with p50/p90/p99
-//     "targets": [{ "target": "pid 1234", "cgroupId": "8123", "results": { same as totals } }]
+//     "targets": [{ "target": "pid 1234", "cgroupId": "8123", "results": { same as totals } }],
+//     "cost": ProfileCost?,
+//     "timeline": Timeline                  api/timeline.ts: what each interval gained, for heat maps
 //   }
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { ProfileCost } from '../api/cost.js';
+import type { ProbeResults } from '../api/results.js';
+import { advanceTimeline, emptyTimeline, type Timeline } from '../api/timeline.js';
 import { BpfObject } from '../native/index.js';
 import { CgroupNotFoundError } from '../engine/cgroup/cgroup-id.js';
 import { findCgroup2Mount, NoCgroup2MountError } from '../engine/cgroup/mount.js';
@@ -71,6 +75,7 @@ function traceLogger(stderr: Writable): Logger {
 
 interface TraceSession {
   report: ProfileReport;
+  timeline: Timeline;
   startedAt: Date;
   endedAt: Date;
   endedBy: EndReason;
@@ -135,11 +140,19 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
         top: options.top,
         cost,
       });
+    // Each interval's gain goes into the timeline (heat maps over the session).
+    let timeline = emptyTimeline(startedAt.getTime(), options.interval);
+    let previous: ProbeResults | undefined;
+    const advance = (current: ProfileReport): void => {
+      timeline = advanceTimeline(timeline, previous, current.totals, Date.now());
+      previous = current.totals;
+    };
     const live = io.stdout.isTTY === true && options.output === 'text';
     const endedBy =
       earlyStop[0] ??
       (await runUntilStopped(options, () => {
         manager.collect();
+        advance(report());
         if (!live) return;
         const elapsed = formatElapsed(Date.now() - startedAt.getTime());
         const of = options.duration === undefined ? '' : ` of ${formatElapsed(options.duration)}`;
@@ -147,7 +160,9 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
         io.stdout.write(`\x1b[H\x1b[2J${renderReportText(report(), `loupe trace: ${elapsed}${of} (Ctrl-C to stop)`)}`);
       }));
     manager.collect();
-    return { report: report(measureCost()), startedAt, endedAt: new Date(), endedBy };
+    const final = report(measureCost());
+    advance(final);
+    return { report: final, timeline, startedAt, endedAt: new Date(), endedBy };
   } finally {
     for (const [signal, handler] of recordEarlyStop) process.off(signal, handler);
     manager.close();
@@ -176,6 +191,7 @@ function printSession(session: TraceSession, options: TraceOptions, io: TraceIo)
       totals: report.totals,
       targets: report.targets,
       cost: report.cost,
+      timeline: session.timeline,
     };
     io.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
     return;
