@@ -53,6 +53,12 @@ export interface ProbeDescriptor<N extends string = string, OS extends z.ZodObje
    */
   readonly topLists: readonly [TopListField<z.output<RS>>, ...TopListField<z.output<RS>>[]];
   /**
+   * A top list whose keys are folded stacks (`;`-separated, outermost frame
+   * first) counted in the probe's activity: reports draw it as a flame graph,
+   * kernel frames (names ending in kernelFrameSuffix) coloured apart.
+   */
+  readonly flameGraph?: { stacks: TopListField<z.output<RS>>; kernelFrameSuffix: string };
+  /**
    * Results of intervals, cgroups, pods or nodes as one; with none, the zero
    * result. defineProbe derives it from the result schema (mergeBySchema).
    */

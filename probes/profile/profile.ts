@@ -5,6 +5,7 @@ import { compactCount, compactNanoseconds, formatCount, formatNs, formatTop } fr
 import { CPU_NS_DESCRIPTION, MAX_TOP_N, timedTopListSchema } from '../../api/top-list.js';
 import { count, defineProbe, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { createProfileProbe, DEFAULT_PROFILE_FREQUENCY_HZ, MAX_PROFILE_FREQUENCY_HZ } from './kernel.js';
+import { KERNEL_FRAME_SUFFIX } from './stacks.js';
 
 const description = 'On-CPU stack samples (user and kernel), by hottest function and stack; pprof download.';
 
@@ -51,6 +52,7 @@ export const profile = defineProbe({
   options: ProfileOptionsSchema,
   result: ProfileResultSchema,
   topLists: ['topFrames', 'topStacks'],
+  flameGraph: { stacks: 'topStacks', kernelFrameSuffix: KERNEL_FRAME_SUFFIX },
   activity: (r) => r.samples,
   // Time, where every node reported it: samples taken at different rates do not compare.
   headline: (r) => (r.cpuNs === undefined ? `${compactCount(r.samples)} CPU samples` : `${compactNanoseconds(r.cpuNs)} on CPU`),

@@ -29,10 +29,13 @@ export function samplingPeriodNs(frequencyHz: number): number {
   return Math.floor(1e9 / frequencyHz);
 }
 
-/** One frame of a folded stack: the name alone, `_[k]` marking kernel frames; unknown ones name their module. */
+/** What ends a kernel frame's name in a folded stack, as Brendan Gregg's stackcollapse scripts mark them. */
+export const KERNEL_FRAME_SUFFIX = '_[k]';
+
+/** One frame of a folded stack: the name alone, KERNEL_FRAME_SUFFIX marking kernel frames; unknown ones name their module. */
 export function foldedFrame(frame: Frame): string {
   const text = frame.name === UNKNOWN_FUNCTION ? `${UNKNOWN_FUNCTION} (${frame.module})` : frame.name;
-  return (frame.kernel ? `${text}_[k]` : text).replaceAll(';', ':');
+  return (frame.kernel ? `${text}${KERNEL_FRAME_SUFFIX}` : text).replaceAll(';', ':');
 }
 
 /** A frame as a top-frames key: "function (module)". */
