@@ -34,6 +34,7 @@ import { ProbeManager } from '../engine/probe-manager.js';
 import { probeObjectOpener } from '../engine/probe-objects.js';
 import { probeCatalog } from '../engine/probes/catalog.js';
 import { buildProfileReport, type ProfileReport, type ReportTarget } from './trace/report.js';
+import { heatmapPalette, renderHeatmaps } from './trace/heatmap-text.js';
 import { renderReportText } from './trace/report-text.js';
 import { parseTraceOptions, TRACE_USAGE, traceProbeSpecs, UsageError, type TraceOptions } from './trace/trace-options.js';
 import { resolveTraceTargets } from './trace/trace-targets.js';
@@ -46,7 +47,7 @@ type EndReason = 'duration' | (typeof STOP_SIGNALS)[number];
 class TraceError extends Error {}
 
 export interface TraceIo {
-  stdout: Writable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable;
 }
 
@@ -152,12 +153,15 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
       earlyStop[0] ??
       (await runUntilStopped(options, () => {
         manager.collect();
-        advance(report());
+        const now = report();
+        advance(now);
         if (!live) return;
         const elapsed = formatElapsed(Date.now() - startedAt.getTime());
         const of = options.duration === undefined ? '' : ` of ${formatElapsed(options.duration)}`;
-        // Home and clear, then redraw: the summary replaces itself in place.
-        io.stdout.write(`\x1b[H\x1b[2J${renderReportText(report(), `loupe trace: ${elapsed}${of} (Ctrl-C to stop)`)}`);
+        const frame = renderReportText(now, `loupe trace: ${elapsed}${of} (Ctrl-C to stop)`, heatmapText(timeline, options, io));
+        // Home and clear, then redraw: the summary replaces itself in place, cut to the
+        // terminal's height so the redraw never scrolls its top (the heat map) away.
+        io.stdout.write(`\x1b[H\x1b[2J${frame.split('\n').slice(0, (io.stdout.rows ?? Infinity) - 1).join('\n')}`);
       }));
     manager.collect();
     const final = report(measureCost());
@@ -168,6 +172,12 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
     manager.close();
     meter.close();
   }
+}
+
+/** The heat maps when --heatmap asks for them: in colour on a terminal that has it, fitted to its width. */
+function heatmapText(timeline: Timeline, options: TraceOptions, io: TraceIo): string {
+  if (options.heatmap !== true) return '';
+  return renderHeatmaps(timeline, { palette: heatmapPalette(process.env, io.stdout.isTTY === true), width: io.stdout.columns });
 }
 
 function formatElapsed(ms: number): string {
@@ -198,7 +208,7 @@ function printSession(session: TraceSession, options: TraceOptions, io: TraceIo)
   }
   if (io.stdout.isTTY === true) io.stdout.write('\x1b[H\x1b[2J');
   const heading = `loupe trace: ${formatElapsed(durationMs)}, ended by ${session.endedBy}, ${report.targets.length} target(s)`;
-  io.stdout.write(renderReportText(report, heading));
+  io.stdout.write(renderReportText(report, heading, heatmapText(session.timeline, options, io)));
 }
 
 /** Runs `loupe trace args`; resolves to the exit status. */

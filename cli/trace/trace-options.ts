@@ -30,6 +30,9 @@ Options:
   --interval D        refresh the live summary every D (default: 1s)
   --top N             entries in each top list (default: 10, at most ${MAX_TOP_N})
   --output FORMAT     text or json (default: text); json prints one document at the end
+  --heatmap           draw a latency heat map of each latency probe, redrawn every
+                      interval on a terminal (256 colours, or shades without them or
+                      with NO_COLOR), and in the report at the end
   -h, --help          show this help
 
 Needs root and a kernel with BTF. Logs go to stderr (LOUPE_LOG_LEVEL, default warn).
@@ -124,6 +127,7 @@ export const TraceOptionsSchema = z
       .default(1000),
     top: positiveInt('top', MAX_TOP_N).default(10),
     output: z.enum(['text', 'json'], { error: '--output must be text or json' }).default('text'),
+    heatmap: z.boolean().optional(),
     help: z.boolean().default(false),
   })
   .refine((o) => o.help || o.targets.length > 0, {
@@ -134,6 +138,9 @@ export const TraceOptionsSchema = z
   })
   .refine((o) => o.pathPrefixes === undefined || o.probes.includes('files'), {
     message: '--path-prefix filters the files probe: add it to --probes',
+  })
+  .refine((o) => o.heatmap !== true || o.output === 'text', {
+    message: '--heatmap draws on text output: leave out --output json (its document has the timeline to draw from)',
   });
 export type TraceOptions = z.output<typeof TraceOptionsSchema>;
 
@@ -157,15 +164,16 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
         interval: { type: 'string' },
         top: { type: 'string' },
         output: { type: 'string' },
+        heatmap: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
     const targets = tokens.flatMap((t) =>
       t.kind === 'option' && (TARGET_FLAGS as readonly string[]).includes(t.name) ? [{ kind: t.name, value: t.value }] : [],
     );
-    const { probes, syscalls, 'path-prefix': pathPrefixes, duration, interval, top, output, help } = values;
+    const { probes, syscalls, 'path-prefix': pathPrefixes, duration, interval, top, output, heatmap, help } = values;
     // absent flags stay absent, so the options carry no undefined keys
-    const given = Object.entries({ probes, syscalls, pathPrefixes, duration, interval, top, output, help }).filter(
+    const given = Object.entries({ probes, syscalls, pathPrefixes, duration, interval, top, output, heatmap, help }).filter(
       ([, v]) => v !== undefined,
     );
     input = { targets, ...Object.fromEntries(given) };
