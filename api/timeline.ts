@@ -144,9 +144,10 @@ export function coarsenTimeline(timeline: Timeline): Timeline {
 
 /**
  * The timeline with what `current` gained over `previous` (both cumulative
- * results of the same session) added to the column holding atMs. Unchanged,
- * the same object, when nothing was gained, so a writer that compares
- * statuses writes nothing new.
+ * results of the same session) added to the column holding atMs, and columns
+ * up to that one, so idle intervals show as empty columns. Unchanged, the
+ * same object, when nothing was gained within the columns it has, so a
+ * writer that compares statuses writes at most once a column while idle.
  */
 export function advanceTimeline(timeline: Timeline, previous: ProbeResults | undefined, current: ProbeResults, atMs: number): Timeline {
   const gains = gainsBetween(previous, current);
@@ -154,11 +155,10 @@ export function advanceTimeline(timeline: Timeline, previous: ProbeResults | und
   const newSeries =
     [...gains.counts.keys()].some((k) => !timeline.counts.some((s) => seriesKey(s.probe, s.member) === k)) ||
     [...gains.latency.keys()].some((k) => !timeline.latency.some((s) => seriesKey(s.probe, s.member) === k));
-  if (!gained && !newSeries) return timeline;
-
   let next = timeline;
   const elapsedMs = Math.max(0, atMs - Date.parse(timeline.startedAt));
   const columnOf = (t: Timeline) => Math.floor(elapsedMs / (t.columnSeconds * 1000));
+  if (!gained && !newSeries && columnOf(next) < next.columns) return timeline;
   while (columnOf(next) >= TIMELINE_COLUMNS) next = coarsenTimeline(next);
   const column = columnOf(next);
   const columns = Math.max(next.columns, column + 1);

@@ -47,10 +47,10 @@ function resultsOf(input: ProfileStatusInput, active: boolean): ProfileResults {
   return merged;
 }
 
-/** The stored timeline with what the results gained since the stored results, in the column of now. */
-function timelineOf(profile: TraceProfile, startedAt: string, results: ProbeResults | undefined, nowMs: number): Timeline | undefined {
+/** While active, the stored timeline with what the results gained since the stored results, in the column of now. */
+function timelineOf(profile: TraceProfile, startedAt: string, results: ProbeResults | undefined, active: boolean, nowMs: number): Timeline | undefined {
   const stored = profile.status?.timeline;
-  if (results === undefined) return stored;
+  if (results === undefined || !active) return stored;
   const columnMs = parseDuration(profile.spec.interval) ?? 10_000;
   return advanceTimeline(stored ?? emptyTimeline(Date.parse(startedAt), columnMs), profile.status?.results, results, nowMs);
 }
@@ -92,7 +92,7 @@ export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOu
   if (results !== undefined) status.results = results;
   if (pods !== undefined) status.pods = pods;
   if (truncated !== undefined) status.truncated = truncated;
-  const timeline = timelineOf(profile, session.startedAt, results, nowMs);
+  const timeline = timelineOf(profile, session.startedAt, results, active, nowMs);
   if (timeline !== undefined) status.timeline = timeline;
   const cost = active ? profileCostTotal(input.reports) : undefined;
   if (cost !== undefined) {

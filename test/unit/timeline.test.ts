@@ -51,15 +51,24 @@ describe('timeline', () => {
     assert.deepEqual(calls?.columns, [4, 0, 9]);
   });
 
-  it('returns the same timeline when nothing was gained, so the status does not change', () => {
+  it('returns the same timeline when nothing was gained within its columns, so the status does not change', () => {
     const { timeline, total } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
-    const same = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 25_000);
+    const same = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 9_000);
     assert.equal(same, timeline);
+  });
+
+  it('adds empty columns for idle intervals, so the columns cover the session', () => {
+    const { timeline, total } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
+    const later = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 35_000);
+    assert.equal(later.columns, 4);
+    assert.deepEqual(columnHistogram(latencySeries(later), 0), { zeroCount: 0, buckets: [0, 4] });
+    assert.deepEqual(latencySeries(later).columns.slice(1), [[], [], []]);
+    assert.deepEqual(later.counts.find((c) => c.member === 'calls')?.columns, [4, 0, 0, 0]);
   });
 
   it('counts a drop (an agent restarted) as nothing gained, not as a negative column', () => {
     const { timeline } = feed([{ zeroCount: 0, buckets: [0, 0, 5] }]);
-    const after = advanceTimeline(timeline, syscalls({ zeroCount: 0, buckets: [0, 0, 5] }), syscalls({ zeroCount: 0, buckets: [0, 0, 2] }), START + 15_000);
+    const after = advanceTimeline(timeline, syscalls({ zeroCount: 0, buckets: [0, 0, 5] }), syscalls({ zeroCount: 0, buckets: [0, 0, 2] }), START + 8_000);
     assert.ok(latencySeries(after).columns.flat().every((c) => c >= 0));
     assert.deepEqual(after.counts.find((c) => c.member === 'calls')?.columns, [5]);
   });
