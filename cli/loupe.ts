@@ -2,6 +2,7 @@
 // `loupe <command>`: the one entry point, for people (trace) and for the
 // images (agent, operator).
 import { agentCommand } from './agent-command.js';
+import { reportCommand } from './report-command.js';
 import { traceCommand } from './trace-command.js';
 import { operatorCommand } from './operator-command.js';
 
@@ -9,12 +10,14 @@ const USAGE = `Usage: loupe <command> [options]
 
 Commands:
   trace     trace cgroups, containers or pids on this machine (loupe trace --help)
+  report    write a TraceProfile's or a trace's results as one HTML file (loupe report --help)
   agent     run the node agent: trace what this node's NodeTracePlan asks (loupe agent --help)
   operator  run the operator: TraceProfiles → NodeTracePlans → status (loupe operator --help)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   trace: (args) => traceCommand(args),
+  report: (args) => reportCommand(args),
   agent: (args) => agentCommand(args),
   operator: (args) => operatorCommand(args),
 };
