@@ -25,7 +25,7 @@ export function countChart(view: CountTimelineView, width: number): HTMLElement 
           y: 'count',
           fill: '#4a7ab5',
           inset: 0.5,
-          ariaLabel: `${series.member} bars`,
+          ariaDescription: `${series.member} bars`,
           title: (d: (typeof bars)[number]) => `${series.member} ${formatClock(start(d.column).getTime())}\ncount ${formatCount(d.count)}`,
         }),
       ],

@@ -40,7 +40,7 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
         fill: '#f3f3f3',
         stroke: 'white',
         strokeWidth: 0.5,
-        ariaLabel: 'heatmap columns',
+        ariaDescription: 'heatmap columns',
         title: (d: { column: number }) => `column ${d.column + 1}: ${formatClock(start(d.column).getTime())} to ${formatClock(start(d.column + 1).getTime())}`,
       }),
       Plot.rect(view.cells, {
@@ -50,7 +50,7 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
         y2: (d: HeatmapView['cells'][number]) => d.slot,
         fill: 'count',
         inset: 0.5,
-        ariaLabel: 'heatmap cells',
+        ariaDescription: 'heatmap cells',
         title: (d: HeatmapView['cells'][number]) => `${formatClock(start(d.column).getTime())}  ${slotRange(d.slot)}\ncount ${d.count}`,
       }),
       // Each percentile line on a white halo, so it shows over the darkest cells too.
@@ -59,7 +59,7 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
         const dash = name === 'p99' ? '6 3' : undefined;
         return [
           Plot.line(points, { x: 'at', y: 'log2', stroke: 'white', strokeWidth: 4, strokeDasharray: dash }),
-          Plot.line(points, { x: 'at', y: 'log2', stroke: '#0b5cad', strokeWidth: 2, strokeDasharray: dash, ariaLabel: name }),
+          Plot.line(points, { x: 'at', y: 'log2', stroke: '#0b5cad', strokeWidth: 2, strokeDasharray: dash, ariaDescription: name }),
           Plot.dot(points, { x: 'at', y: 'log2', r: 2.5, fill: '#0b5cad', title: (d: { ns: number }) => `${name} ${formatNs(d.ns)}` }),
         ];
       }),
@@ -77,7 +77,7 @@ export function histogramChart(view: HeatmapView, width: number): Element {
     x: { label: 'latency', domain: bars.map((b) => b.range), tickRotate: -35 },
     y: { label: 'count', grid: true },
     marks: [
-      Plot.barY(bars, { x: 'range', y: 'count', fill: '#d9541e', ariaLabel: 'histogram bars', title: (d: (typeof bars)[number]) => `${d.range}\ncount ${formatCount(d.count)}` }),
+      Plot.barY(bars, { x: 'range', y: 'count', fill: '#d9541e', ariaDescription: 'histogram bars', title: (d: (typeof bars)[number]) => `${d.range}\ncount ${formatCount(d.count)}` }),
       Plot.ruleY([0]),
     ],
   });
