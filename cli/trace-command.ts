@@ -23,6 +23,7 @@ import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { ProfileCost } from '../api/cost.js';
 import type { ProbeResults } from '../api/results.js';
+import type { TraceDocument } from '../api/trace-document.js';
 import { advanceTimeline, emptyTimeline, type Timeline } from '../api/timeline.js';
 import { BpfObject } from '../native/index.js';
 import { CgroupNotFoundError } from '../engine/cgroup/cgroup-id.js';
@@ -41,7 +42,10 @@ import { resolveTraceTargets } from './trace/trace-targets.js';
 
 const PROFILE_ID = 'trace';
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-type EndReason = 'duration' | (typeof STOP_SIGNALS)[number];
+type EndReason = TraceDocument['endedBy'];
+
+/** Starts the line on stderr that says every probe is attached. */
+export const TRACING_LINE = 'loupe trace: tracing';
 
 /** A failure the user can act on; printed as one line. */
 class TraceError extends Error {}
@@ -131,6 +135,9 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
       throw new TraceError(`no probe could be loaded (${reasons})`);
     }
     measureCost(); // the baseline: the session's cost is measured from here to the end
+    // Everything is attached from here on: say so, so a person (or a script) knows when to start the workload.
+    const until = options.duration === undefined ? 'until Ctrl-C' : `for ${formatElapsed(options.duration)}`;
+    io.stderr.write(`${TRACING_LINE} ${state.active.join(', ')} in ${targets.length} target(s) ${until}\n`);
     const report = (cost?: ProfileCost): ProfileReport =>
       buildProfileReport({
         profileId: PROFILE_ID,
@@ -191,7 +198,7 @@ function printSession(session: TraceSession, options: TraceOptions, io: TraceIo)
   const { report } = session;
   const durationMs = session.endedAt.getTime() - session.startedAt.getTime();
   if (options.output === 'json') {
-    const document = {
+    const document: TraceDocument = {
       startedAt: session.startedAt.toISOString(),
       endedAt: session.endedAt.toISOString(),
       durationMs,

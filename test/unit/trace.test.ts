@@ -105,7 +105,7 @@ describe('loupe trace flags', () => {
 
 describe('loupe CLI errors', () => {
   const cases: { name: string; args: string[]; status: number; stderr: RegExp; options?: SpawnSyncOptions; node?: string }[] = [
-    { name: 'unknown command', args: ['frobnicate'], status: 2, stderr: /^loupe: unknown command "frobnicate": choose from trace, agent, operator\n$/ },
+    { name: 'unknown command', args: ['frobnicate'], status: 2, stderr: /^loupe: unknown command "frobnicate": choose from trace, report, agent, operator\n$/ },
     { name: 'unknown probe', args: ['trace', '--pid', '1', '--probes', 'exec,nope'], status: 2, stderr: new RegExp(`^loupe trace: unknown probe "nope": choose from ${PROBE_NAMES.join(', ')}\n$`) },
     { name: 'bad duration', args: ['trace', '--pid', '1', '--duration', '5x'], status: 2, stderr: /^loupe trace: --duration: invalid duration "5x": .*\n$/ },
     { name: 'missing target', args: ['trace', '--probes', 'exec'], status: 2, stderr: /^loupe trace: no target: .*\n$/ },
