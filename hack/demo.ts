@@ -2,7 +2,8 @@
 // etcd), the operator, an agent for this machine, a sample workload in
 // kubelet-shaped cgroups with matching Pod objects, and the sample
 // TraceProfile; then `kubectl get traceprofiles -o wide` with live results.
-// Runs until Ctrl-C, then removes everything it made.
+// Runs until Ctrl-C, then writes the profile's HTML report (loupe report),
+// prints its path and removes everything else it made.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
   // Every step runs even when one before it failed, so nothing is left behind.
   cleanup = async () => {
     const steps: [string, () => Promise<void> | void][] = [
+      ['write the report', () => writeReport(cp.kubeconfigPath)],
       ['stop the agent and the operator', () => stopProcesses(loupeProcesses.slice().reverse())],
       ['stop the workload', () => stopProcesses(workloads)],
       ...pods.map((pod): [string, () => Promise<void>] => [`remove the cgroups of ${pod.dir}`, () => removePod(pod)]),
@@ -141,6 +143,18 @@ async function main(): Promise<void> {
   }
 }
 
+/** `loupe report` of the sample profile, while its results are still in the API server; prints the file's path. */
+async function writeReport(kubeconfig: string): Promise<void> {
+  const file = path.join(root, 'loupe-report-checkout.html');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'cli/loupe.ts'), 'report', 'checkout', '-n', namespace, '--kubeconfig', kubeconfig, '-o', file], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`loupe report exited with ${code}`);
+  say(`the report of the profile "checkout": ${file} (open it in a browser; it needs no network)`);
+}
+
 /** What the demo reads of the TraceProfile's status. */
 interface DemoStatus {
   conditions?: { type: string; status: string; message?: string }[];
@@ -180,7 +194,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    say('stopping: agent, operator, workload, control plane');
+    say('stopping: report, agent, operator, workload, control plane');
     void finish(0);
   });
 }
