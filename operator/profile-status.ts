@@ -13,7 +13,7 @@ import type { ProfileTargets } from './pod-targets.js';
 import { invalidSpecOutcome, profilePhase, withTransitionTimes } from './profile-conditions.js';
 import { costSummary, profileCostTotal } from './profile-cost.js';
 import { mergeNodeResults, type ProfileResults } from './profile-results.js';
-import { isExpired, kubeTime, sessionOf } from './profile-session.js';
+import { isExpired, kubeTime, sessionOf, type ProfileSession } from './profile-session.js';
 
 export interface ProfileStatusInput {
   /** The parsed profile, with the status currently stored. */
@@ -47,12 +47,20 @@ function resultsOf(input: ProfileStatusInput, active: boolean): ProfileResults {
   return merged;
 }
 
-/** While active, the stored timeline with what the results gained since the stored results, in the column of now. */
-function timelineOf(profile: TraceProfile, startedAt: string, results: ProbeResults | undefined, active: boolean, nowMs: number): Timeline | undefined {
+/**
+ * The stored timeline with what the results gained since the stored results.
+ * While active, in the column of now. Nodes still report for a moment after
+ * the session ends (until they detach): that goes into its last column, so
+ * the columns still add up to the totals, and no column starts after the
+ * end. A suspended profile's late reports go into its newest column.
+ */
+function timelineOf(profile: TraceProfile, session: ProfileSession, results: ProbeResults | undefined, active: boolean, nowMs: number): Timeline | undefined {
   const stored = profile.status?.timeline;
-  if (results === undefined || !active) return stored;
-  const columnMs = parseDuration(profile.spec.interval) ?? 10_000;
-  return advanceTimeline(stored ?? emptyTimeline(Date.parse(startedAt), columnMs), profile.status?.results, results, nowMs);
+  if (results === undefined) return stored;
+  const timeline = stored ?? emptyTimeline(Date.parse(session.startedAt), parseDuration(profile.spec.interval) ?? 10_000);
+  const lastColumnMs = Date.parse(timeline.startedAt) + Math.max(0, timeline.columns - 1) * timeline.columnSeconds * 1000;
+  const atMs = active ? nowMs : isExpired(session, nowMs) ? Math.min(nowMs, Date.parse(session.expiresAt ?? '') - 1) : lastColumnMs;
+  return advanceTimeline(timeline, profile.status?.results, results, atMs);
 }
 
 export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOutcome {
@@ -92,7 +100,7 @@ export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOu
   if (results !== undefined) status.results = results;
   if (pods !== undefined) status.pods = pods;
   if (truncated !== undefined) status.truncated = truncated;
-  const timeline = timelineOf(profile, session.startedAt, results, active, nowMs);
+  const timeline = timelineOf(profile, session, results, active, nowMs);
   if (timeline !== undefined) status.timeline = timeline;
   const cost = active ? profileCostTotal(input.reports) : undefined;
   if (cost !== undefined) {

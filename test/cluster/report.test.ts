@@ -96,12 +96,18 @@ describe('loupe report of a TraceProfile in a cluster', { skip: suiteSkip }, () 
       return status?.phase === 'Completed' && (status.results?.exec?.execs ?? 0) > 0 ? status : undefined;
     });
     await agent?.stop();
+    // The agent's last report (it traced until it detached) lands in the session's last column.
+    const final = await waitFor('the agent to report it stopped', async () => {
+      const status = (await getProfile('busy-20s'))?.status;
+      return status?.nodes?.ready === 0 ? status : undefined;
+    });
     const file = join(workDir, 'busy.html');
     const made = await loupeReport(['busy-20s', '-n', NS, '-o', file]);
     assert.equal(made.status, 0, made.stderr);
     assert.equal(made.stdout.trim(), file);
 
-    const timeline = done.timeline;
+    const timeline = final.timeline;
+    assert.equal(done.timeline?.columns, timeline?.columns, 'no column after the session');
     assert.ok(timeline !== undefined && timeline.columns >= 3, `a timeline of the 20 s session in 5 s columns: ${JSON.stringify(timeline)}`);
     const report = await openReport(file);
     try {
@@ -111,9 +117,10 @@ describe('loupe report of a TraceProfile in a cluster', { skip: suiteSkip }, () 
       const heatmap = report.page.locator('figure[data-heatmap="syscalls-latencyNs"]');
       assert.equal(await heatmap.locator('g[aria-description="heatmap columns"] rect').count(), timeline.columns);
       const cells = await heatmap.locator('g[aria-description="heatmap cells"] rect title').allTextContents();
-      assert.equal(cells.map(countIn).reduce((a, b) => a + b, 0), done.results?.syscalls?.latencyNs.count);
+      assert.equal(cells.map(countIn).reduce((a, b) => a + b, 0), final.results?.syscalls?.latencyNs.count);
+      assert.equal(await report.page.getByText('The columns hold').count(), 0, 'the timeline holds every call');
       const execBars = await report.page.locator('figure[data-counts="exec-counts"] g[aria-description="execs bars"] rect title').allTextContents();
-      assert.equal(execBars.map(countIn).reduce((a, b) => a + b, 0), done.results?.exec?.execs);
+      assert.equal(execBars.map(countIn).reduce((a, b) => a + b, 0), final.results?.exec?.execs);
       assert.match((await report.page.locator('dl').textContent()) ?? '', /phaseCompleted/);
     } finally {
       await report.close();

@@ -190,6 +190,30 @@ describe('computeProfileStatus', () => {
     assert.equal(kept.pods?.length, 3);
   });
 
+  it('keeps a timeline: what the nodes reported since the last status goes into the column of now', () => {
+    const started = profile('t', { duration: '1h', interval: '10s' }, { status: { startedAt: '2026-11-26T06:59:30Z' } });
+    const { status } = computeProfileStatus(input({ profile: started }));
+    assert.equal(status.timeline?.columnSeconds, 10);
+    assert.equal(status.timeline?.columns, 4, 'now is 30 s into the session: the fourth 10 s column');
+    assert.deepEqual(status.timeline?.counts.find((c) => c.member === 'execs')?.columns, [0, 0, 0, 42]);
+  });
+
+  it('puts what nodes report after expiry into the session\'s last column, never a column after it', () => {
+    const expiring = profile('t', { duration: '1m', interval: '10s' }, { status: { startedAt: '2026-11-26T06:58:30Z' } });
+    const { status } = computeProfileStatus(input({ profile: expiring }));
+    assert.equal(status.phase, 'Completed');
+    assert.equal(status.timeline?.columns, 6, 'a 1-minute session in 10 s columns, though it is now 90 s after the start');
+    assert.deepEqual(status.timeline?.counts.find((c) => c.member === 'execs')?.columns, [0, 0, 0, 0, 0, 42]);
+  });
+
+  it('adds no column while suspended', () => {
+    const first = computeProfileStatus(input({ profile: profile('t', { interval: '10s' }, { status: { startedAt: '2026-11-26T06:59:50Z' } }) })).status;
+    const suspended = profile('t', { interval: '10s', suspend: true }, { status: first });
+    const later = computeProfileStatus(input({ profile: suspended, nowMs: now + 60_000 })).status;
+    assert.ok(first.timeline !== undefined);
+    assert.deepEqual(later.timeline, first.timeline);
+  });
+
   it('stays within the byte budget, counting what it left out', () => {
     const many = new Map<string, NodeReport>();
     for (let n = 0; n < 40; n++) {
