@@ -7,7 +7,7 @@ import { topListsOf } from './merge.js';
 import type { NodeTracePlanStatus } from './nodetraceplan.js';
 import type { ProbeResults } from './results.js';
 import { coarsenTimeline, MIN_TIMELINE_COLUMNS, type Timeline } from './timeline.js';
-import { MAX_STATUS_PODS, type TraceProfileStatus, type Truncation } from './traceprofile.js';
+import { DEFAULT_TOP_N, MAX_STATUS_PODS, type TraceProfileStatus, type Truncation } from './traceprofile.js';
 
 /** Budget of TraceProfile.status, as JSON bytes. */
 export const STATUS_BUDGET_BYTES = 64 * 1024;
@@ -49,31 +49,37 @@ function fitBreakdowns(root: object & { timeline?: Timeline }, breakdowns: Break
     excess -= jsonBytes(dropped) + 1;
     if (excess <= 0) excess = jsonBytes(root) - bytes;
   }
-  // A coarser heat map still shows when the tail grew; a top list cut to nothing shows nothing.
-  while (root.timeline !== undefined && root.timeline.columns > MIN_TIMELINE_COLUMNS && jsonBytes(root) > bytes) {
-    root.timeline = coarsenTimeline(root.timeline);
-  }
   // Top lists are ranked too: cut every list to the same length, shorter and shorter.
   const lists = breakdowns.flatMap((b) => [
     ...(b.results === undefined ? [] : topListsOf(b.results)).map((list) => ({ b, list })),
     ...(b.pods ?? []).flatMap((pod) => topListsOf(pod.results).map((list) => ({ b, list }))),
   ]);
   let cap = Math.max(0, ...lists.map(({ list }) => list.length));
-  while (cap > 0 && jsonBytes(root) > bytes) {
-    cap--;
-    for (const { b, list } of lists) {
-      if (list.length <= cap) continue;
-      recordTruncation(b, 0, list.length - cap);
-      list.length = cap;
+  const cutTopLists = (floor: number) => {
+    while (cap > floor && jsonBytes(root) > bytes) {
+      cap--;
+      for (const { b, list } of lists) {
+        if (list.length <= cap) continue;
+        recordTruncation(b, 0, list.length - cap);
+        list.length = cap;
+      }
     }
+  };
+  // Tails past the default length go before the heat maps coarsen; a coarser
+  // heat map still shows when the tail grew, a top list cut to nothing shows nothing.
+  cutTopLists(DEFAULT_TOP_N);
+  while (root.timeline !== undefined && root.timeline.columns > MIN_TIMELINE_COLUMNS && jsonBytes(root) > bytes) {
+    root.timeline = coarsenTimeline(root.timeline);
   }
+  cutTopLists(0);
 }
 
 /**
  * A copy of `status` that serializes to at most `bytes` of JSON, with the
  * per-pod breakdown capped at MAX_STATUS_PODS. Drops pods from the end of
- * `pods` (callers rank them busiest first), then halves the timeline's columns
- * (down to MIN_TIMELINE_COLUMNS), then shortens every top list from its tail;
+ * `pods` (callers rank them busiest first), then shortens every top list from
+ * its tail down to DEFAULT_TOP_N entries, then halves the timeline's columns
+ * (down to MIN_TIMELINE_COLUMNS), then shortens the top lists further;
  * `truncated` counts what went. Histograms and counters are never
  * touched, so a status that still does not fit is as small as it can get.
  */
