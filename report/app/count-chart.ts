@@ -15,7 +15,7 @@ export function countChart(view: CountTimelineView, width: number): HTMLElement 
       width,
       height: 110,
       marginLeft: 90,
-      x: { type: 'utc', label: null, domain: [start(0), start(Math.max(1, view.columns))], tickFormat: (d: Date) => formatClock(d.getTime()) },
+      x: { type: 'utc', label: null, domain: [start(0), start(Math.max(1, view.columns))], ticks: Math.max(2, Math.floor(width / 120)), tickFormat: (d: Date) => formatClock(d.getTime()) },
       y: { label: `${series.member} (${formatCount(series.total)})`, ticks: 2 },
       marks: [
         Plot.frame({ stroke: '#ddd' }),

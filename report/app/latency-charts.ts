@@ -23,7 +23,7 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
     width,
     height: Math.max(220, (highest - lowest + 2) * 14 + 60),
     marginLeft: 64,
-    x: { type: 'utc', label: 'time (UTC)', domain: [start(0), start(Math.max(1, view.columns))], tickFormat: (d: Date) => formatClock(d.getTime()) },
+    x: { type: 'utc', label: 'time (UTC)', domain: [start(0), start(Math.max(1, view.columns))], ticks: Math.max(2, Math.floor(width / 120)), tickFormat: (d: Date) => formatClock(d.getTime()) },
     y: {
       label: 'latency',
       domain: [cellBottom(lowest), highest],
