@@ -97,6 +97,20 @@ export function tcpEventAttributes(e: TcpEvent): Record<string, string | number>
   return attributes;
 }
 
+/** A log2 histogram being counted: the zero bucket and slot k = ceil(log2 v). */
+interface SlotCounts {
+  zero: number;
+  slots: number[];
+}
+
+const slotCounts = (): SlotCounts => ({ zero: 0, slots: new Array<number>(HISTOGRAM_BUCKETS).fill(0) });
+
+function countNs(counts: SlotCounts, ns: number | bigint): void {
+  const slot = log2Bucket(ns);
+  if (slot < 0) counts.zero++;
+  else counts.slots[slot] = (counts.slots[slot] ?? 0) + 1;
+}
+
 interface CgroupTally {
   connects: number;
   connectFailures: number;
@@ -105,8 +119,8 @@ interface CgroupTally {
   bytesSent: number;
   bytesReceived: number;
   retransmits: number;
-  durationZeroCount: number;
-  durationSlots: number[];
+  connectLatency: SlotCounts;
+  duration: SlotCounts;
   /** Outgoing connections by remote endpoint; accepted ones would list client ephemeral ports. */
   peers: TopList;
 }
@@ -126,8 +140,8 @@ export class TcpAggregator {
         bytesSent: 0,
         bytesReceived: 0,
         retransmits: 0,
-        durationZeroCount: 0,
-        durationSlots: new Array<number>(HISTOGRAM_BUCKETS).fill(0),
+        connectLatency: slotCounts(),
+        duration: slotCounts(),
         peers: new TopList(true),
       };
       this.tallies.set(cgroupId, t);
@@ -141,6 +155,7 @@ export class TcpAggregator {
     switch (e.kind) {
       case 'connect':
         t.connects++;
+        countNs(t.connectLatency, e.durationNs);
         t.peers.add(peer, 1, 0);
         break;
       case 'connect_failed':
@@ -154,9 +169,7 @@ export class TcpAggregator {
         t.closed++;
         t.bytesSent += e.bytesAcked;
         t.bytesReceived += e.bytesReceived;
-        const slot = log2Bucket(e.durationNs);
-        if (slot < 0) t.durationZeroCount++;
-        else t.durationSlots[slot] = (t.durationSlots[slot] ?? 0) + 1;
+        countNs(t.duration, e.durationNs);
         break;
       }
     }
@@ -177,7 +190,8 @@ export class TcpAggregator {
         bytesSent: t.bytesSent,
         bytesReceived: t.bytesReceived,
         retransmits: t.retransmits,
-        durationNs: summarizeLatency(histogramFromCounts(t.durationZeroCount, t.durationSlots)),
+        connectLatencyNs: summarizeLatency(histogramFromCounts(t.connectLatency.zero, t.connectLatency.slots)),
+        durationNs: summarizeLatency(histogramFromCounts(t.duration.zero, t.duration.slots)),
         topPeers: t.peers.entries(),
       });
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
-/* TCP lifecycle of traced cgroups: connects (and their failures), accepts,
- * closes with duration and bytes as ring buffer events; retransmits as
+/* TCP lifecycle of traced cgroups: connects (with their latency, SYN sent to
+ * established) and their failures, accepts, closes with duration and bytes as
+ * ring buffer events; retransmits as
  * per-cgroup counters. IPv4 and IPv6. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +27,7 @@ char LICENSE[] SEC("license") = "GPL";
  */
 struct socket_owner {
 	__u64 cgroup_id;
+	__u64 syn_ns;   /* connect() sent the SYN */
 	__u64 start_ns; /* 0 until established */
 	__u32 pid;
 	__u32 _pad;
@@ -100,6 +102,7 @@ static __always_inline void on_connect_start(__u64 sk, __u32 oldstate)
 	if (oldstate != TCP_CLOSE || !loupe_target_lookup(cgroup_id))
 		return;
 	owner.cgroup_id = cgroup_id;
+	owner.syn_ns = bpf_ktime_get_ns();
 	owner.pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_map_update_elem(&socket_owners, &sk, &owner, BPF_ANY);
 }
@@ -128,6 +131,7 @@ int BPF_PROG(loupe_tcp_state, const struct sock *sk, const int oldstate, const i
 		e = reserve_event(TCP_EVENT_CONNECT, owner->cgroup_id, owner);
 		if (!e)
 			return 0;
+		e->duration_ns = owner->start_ns - owner->syn_ns;
 		fill_addresses(e, sk);
 		bpf_ringbuf_submit(e, 0);
 		return 0;
@@ -207,6 +211,7 @@ static __always_inline int on_accept_return(long fd)
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	owner.cgroup_id = cgroup_id;
+	owner.syn_ns = bpf_ktime_get_ns();
 	owner.pid = bpf_get_current_pid_tgid() >> 32;
 	owner.start_ns = bpf_ktime_get_ns();
 

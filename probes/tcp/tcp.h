@@ -16,7 +16,8 @@ struct tcp_event {
 	__u64 cgroup_id;
 	__u64 profiles;       /* targets[cgroup_id].profiles at the time */
 	__u64 time_ns;        /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u64 duration_ns;    /* close: since established (connect) or accepted */
+	__u64 duration_ns;    /* connect: since the SYN was sent (connect latency);
+	                       * close: since established (connect) or accepted */
 	/* close: tcp_sock's RFC 4898 counters. They follow sequence numbers,
 	 * so a FIN (and a connect's SYN) counts as one byte. */
 	__u64 bytes_acked;    /* sent and acknowledged by the peer */

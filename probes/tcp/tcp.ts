@@ -1,5 +1,5 @@
-// The tcp probe: connections (connects, failures, accepts, closes with their
-// bytes and lifetimes) and retransmits, by peer.
+// The tcp probe: connections (connects with their latency, failures,
+// accepts, closes with their bytes and lifetimes) and retransmits, by peer.
 import { z } from 'zod';
 import { LatencySummarySchema } from '../../api/histogram.js';
 import { compactCount, compactFailed, formatBytes, formatCount, formatLatency, formatTop } from '../../api/probe-format.js';
@@ -7,13 +7,14 @@ import { topListSchema } from '../../api/top-list.js';
 import { count, defineProbe, directions, histogram, probeOptions, sum, topListInstruments, TOP_ONLY } from '../probe-descriptor.js';
 import { tcpKernel } from './kernel.js';
 
-const description = 'TCP connects, failed connects, accepts, closes (duration, bytes) and retransmits, by peer.';
+const description = 'TCP connects (latency), failed connects, accepts, closes (duration, bytes) and retransmits, by peer.';
 
 export const TcpOptionsSchema = probeOptions('tcp', {}).describe(description);
 
 export const TcpResultSchema = z.object({
   connects: count.describe('Outgoing connections that were established.'),
   connectFailures: count.describe('Outgoing connections that failed (refused, reset, timed out).'),
+  connectLatencyNs: LatencySummarySchema.describe('Connect latency: connect() sending the SYN to the connection established, outgoing connections.'),
   accepts: count.describe('Incoming connections that were established.'),
   closed: count.describe('Connections closed after being established.'),
   bytesSent: count,
@@ -32,6 +33,7 @@ const metrics = {
   tcpIo: { name: 'loupe.tcp.io', unit: 'By', description: 'Bytes sent (network.io.direction=transmit) and received (receive) on closed connections.' },
   tcpRetransmits: { name: 'loupe.tcp.retransmits', unit: '{segment}', description: 'Retransmitted TCP segments.' },
   tcpDuration: { name: 'loupe.tcp.connection.duration', unit: 'ns', description: 'Lifetime of closed connections.' },
+  tcpConnectDuration: { name: 'loupe.tcp.connect.duration', unit: 'ns', description: 'Connect latency: connect() sending the SYN to the connection established.' },
   peerConnections: { name: 'loupe.tcp.peer.connections', unit: '{connection}', description: `Outgoing connection attempts per peer (network.peer.address, network.peer.port). ${TOP_ONLY}` },
   peerFailures: { name: 'loupe.tcp.peer.failures', unit: '{connection}', description: `Failed outgoing connections per peer. ${TOP_ONLY}` },
 };
@@ -52,6 +54,7 @@ export const tcp = defineProbe({
   text: (r) => [
     `tcp       ${formatCount(r.connects)} connects (${formatCount(r.connectFailures)} failed), ${formatCount(r.accepts)} accepts, ` +
       `${formatCount(r.closed)} closed, ${formatCount(r.retransmits)} retransmits`,
+    `          ${formatLatency('connect', r.connectLatencyNs)}`,
     `          sent ${formatBytes(r.bytesSent)}, received ${formatBytes(r.bytesReceived)}, ${formatLatency('lifetime', r.durationNs)}`,
     ...formatTop('top peers', r.topPeers),
   ],
@@ -63,6 +66,7 @@ export const tcp = defineProbe({
     sum(metrics.tcpClosed, { value: r.closed }),
     sum(metrics.tcpIo, ...directions('network.io.direction', r.bytesSent, r.bytesReceived, 'transmit', 'receive')),
     sum(metrics.tcpRetransmits, { value: r.retransmits }),
+    histogram(metrics.tcpConnectDuration, r.connectLatencyNs.histogram),
     histogram(metrics.tcpDuration, r.durationNs.histogram),
     ...topListInstruments(metrics.peerConnections, metrics.peerFailures, r.topPeers, peerAttributes),
   ],

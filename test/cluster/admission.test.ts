@@ -96,7 +96,7 @@ describe('admission by kube-apiserver', { skip: await controlPlaneSuiteSkip() },
         exec: { execs: 12, exits: 12, topCommands: top(50) },
         syscalls: { calls: 900, errors: 3, latencyNs: latency, topSyscalls: top(50) },
         files: { opens: 40, errors: 1, topPaths: top(50) },
-        tcp: { connects: 2, connectFailures: 1, accepts: 0, closed: 2, bytesSent: 10, bytesReceived: 20, retransmits: 0, durationNs: latency, topPeers: top(50) },
+        tcp: { connects: 2, connectFailures: 1, connectLatencyNs: latency, accepts: 0, closed: 2, bytesSent: 10, bytesReceived: 20, retransmits: 0, durationNs: latency, topPeers: top(50) },
       };
       const status: TraceProfileStatus = fitStatusToBudget({
         phase: 'Running',

@@ -272,6 +272,9 @@ test('tcp probe', async (t) => {
           assert.ok(r.bytesSent >= 3 * SENT, `bytesSent ${r.bytesSent}`);
           assert.ok(r.bytesReceived >= 3 * REPLY_BYTES, `bytesReceived ${r.bytesReceived}`);
           assert.equal(r.durationNs.count, 3);
+          assert.equal(r.connectLatencyNs.count, 3, 'a connect latency per connect');
+          // Loopback's handshake is in-kernel: microseconds, not the connections' lifetimes.
+          assert.ok((r.connectLatencyNs.p99 ?? Infinity) < (r.durationNs.p50 ?? 0), JSON.stringify([r.connectLatencyNs, r.durationNs.p50]));
           assert.deepEqual(r.topPeers, [{ key: `127.0.0.1:${v4.port}`, count: 3, errors: 0 }]);
           const close = events.find((e) => e.attributes['loupe.event'] === 'close');
           assert.equal(close?.attributes['network.peer.port'], v4.port);
@@ -298,6 +301,7 @@ test('tcp probe', async (t) => {
           assert.ok(r, 'no result for a targeted pod');
           assert.equal(r.connects, 0);
           assert.equal(r.connectFailures, 4);
+          assert.equal(r.connectLatencyNs.count, 0, 'no latency for a connect that failed');
           assert.equal(r.closed, 0);
           assert.deepEqual(r.topPeers, [{ key: `127.0.0.1:${refusedPort}`, count: 4, errors: 4 }]);
         },

@@ -21,7 +21,7 @@ function results(n: number): ProbeResults {
     exec: { execs: 10, exits: 10, topCommands: top('/usr/bin/cmd', n) },
     syscalls: { calls: 100, errors: 1, latencyNs: latency, topSyscalls: top('sys', n) },
     files: { opens: 5, errors: 0, topPaths: top('/etc', n) },
-    tcp: { connects: 1, connectFailures: 0, accepts: 0, closed: 1, bytesSent: 1, bytesReceived: 1, retransmits: 0, durationNs: latency, topPeers: top('10.0.0.1', n) },
+    tcp: { connects: 1, connectFailures: 0, connectLatencyNs: latency, accepts: 0, closed: 1, bytesSent: 1, bytesReceived: 1, retransmits: 0, durationNs: latency, topPeers: top('10.0.0.1', n) },
   };
 }
 

@@ -249,7 +249,7 @@ describe('headline', () => {
       exec: { execs: 1, exits: 1, topCommands: [] },
       syscalls: { calls: 123_456_789, errors: 12_345, topSyscalls: [], latencyNs: latency },
       files: { opens: 99_999, errors: 9_999, topPaths: [] },
-      tcp: { connects: 5, accepts: 6, connectFailures: 1, closed: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, durationNs: latency, topPeers: [] },
+      tcp: { connects: 5, accepts: 6, connectFailures: 1, connectLatencyNs: latency, closed: 0, bytesSent: 0, bytesReceived: 0, retransmits: 0, durationNs: latency, topPeers: [] },
       runqlat: { latencyNs: latency, topCommands: [] },
       oomkill: { kills: 2, topCommands: [] },
       biolatency: { ios: 40, errors: 0, bytesRead: 0, bytesWritten: 0, latencyNs: latency, topDevices: [] },

@@ -134,6 +134,7 @@ describe('metrics of probe results', () => {
     tcp: {
       connects: 2,
       connectFailures: 1,
+      connectLatencyNs: summarizeLatency({ zeroCount: 0, buckets: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2] }),
       accepts: 4,
       closed: 5,
       bytesSent: 1000,
