@@ -7,7 +7,7 @@
 // between two of them, so the columns of a series add up to its total.
 // Heat maps (loupe report, loupe trace --heatmap) are drawn from it.
 import { z } from 'zod';
-import { descriptorOf, PROBE_NAMES, type ProbeName } from '../probes/registry.js';
+import { descriptorOf, PROBE_NAMES } from '../probes/registry.js';
 import { resultMembers } from '../probes/probe-descriptor.js';
 import { HISTOGRAM_BUCKETS, type Log2Histogram, type LatencySummary } from './histogram.js';
 import type { ProbeResults } from './results.js';
@@ -18,7 +18,7 @@ export const MIN_TIMELINE_COLUMNS = 15;
 
 const count = z.number().int().min(0);
 
-export const LatencySeriesSchema = z.object({
+const LatencySeriesSchema = z.object({
   probe: z.string().max(32),
   member: z.string().max(64).describe('The latency member of the probe\'s result, e.g. latencyNs.'),
   first: z
@@ -34,12 +34,11 @@ export const LatencySeriesSchema = z.object({
 });
 export type LatencySeries = z.infer<typeof LatencySeriesSchema>;
 
-export const CountSeriesSchema = z.object({
+const CountSeriesSchema = z.object({
   probe: z.string().max(32),
   member: z.string().max(64).describe('The count member of the probe\'s result, e.g. execs.'),
   columns: z.array(count).max(TIMELINE_COLUMNS),
 });
-export type CountSeries = z.infer<typeof CountSeriesSchema>;
 
 export const TimelineSchema = z
   .object({
@@ -195,9 +194,4 @@ export function advanceTimeline(timeline: Timeline, previous: ProbeResults | und
 export function columnHistogram(series: LatencySeries, column: number): Log2Histogram {
   const fromZero = columnSlots(series, column);
   return { zeroCount: fromZero[0] ?? 0, buckets: fromZero.slice(1) };
-}
-
-/** The series of one probe, in its result's member order. */
-export function probeSeries(timeline: Timeline, probe: ProbeName): { latency: LatencySeries[]; counts: CountSeries[] } {
-  return { latency: timeline.latency.filter((s) => s.probe === probe), counts: timeline.counts.filter((s) => s.probe === probe) };
 }

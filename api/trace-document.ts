@@ -6,7 +6,7 @@ import { ProfileCostSchema } from './cost.js';
 import { ProbeNameSchema, ProbeResultsSchema } from './results.js';
 import { TimelineSchema } from './timeline.js';
 
-export const TRACE_END_REASONS = ['duration', 'SIGINT', 'SIGTERM'] as const;
+const TRACE_END_REASONS = ['duration', 'SIGINT', 'SIGTERM'] as const;
 
 export const TraceDocumentSchema = z.object({
   startedAt: z.iso.datetime(),

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { ReportView } from './view-types.js';
 
 /** report/build above this module: the same from the sources (tsx) and from dist/. */
-export function reportBundleDirectory(): string {
+function reportBundleDirectory(): string {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'report', 'build');
     if (existsSync(path.join(candidate, 'main.js'))) return candidate;
