@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real control plane that cluster tests run against: kube-apiserver,
 # etcd and an OpenTelemetry Collector, plus a real node's kube-controller-manager,
-# kube-scheduler and kubelet, from the Go modules in test/controlplane.
+# kube-scheduler and kubelet, and a Prometheus, from the Go modules in test/controlplane.
 # The first build takes many minutes on 2 cores, so binaries live outside the
 # repo and a binary is rebuilt only when its module's go.mod/go.sum (or its own
 # sources) change: the hash of those inputs is stored beside it.
@@ -57,6 +57,9 @@ k8s_version=$(k8s_version_ldflags test/controlplane/apiserver)
 build etcd test/controlplane/apiserver ./etcd
 build kube-apiserver test/controlplane/apiserver k8s.io/kubernetes/cmd/kube-apiserver "$k8s_version"
 build otelcol test/controlplane/otelcol .
+# A real Prometheus with its OTLP receiver, for the Grafana dashboards' test
+# (test/cluster/grafana-dashboards.test.ts).
+build prometheus test/controlplane/prometheus github.com/prometheus/prometheus/cmd/prometheus
 # A real node for the cluster tests (test/cluster/real-node.test.ts): same
 # k8s.io/kubernetes release as the API server, so most packages come from the
 # kube-apiserver build's Go cache.

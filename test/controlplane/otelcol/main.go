@@ -1,5 +1,7 @@
 // Command otelcol is a minimal OpenTelemetry Collector for tests: OTLP in
-// (gRPC and HTTP), JSON lines out to a file the test reads back.
+// (gRPC and HTTP), JSON lines out to a file the test reads back, and OTLP/HTTP
+// out, so the Grafana dashboards' test can forward Loupe's metrics to a real
+// Prometheus's OTLP receiver.
 package main
 
 import (
@@ -11,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/envprovider"
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/otlpreceiver"
@@ -22,7 +25,7 @@ func components() (otelcol.Factories, error) {
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
-	exporters, err := otelcol.MakeFactoryMap[exporter.Factory](fileexporter.NewFactory())
+	exporters, err := otelcol.MakeFactoryMap[exporter.Factory](fileexporter.NewFactory(), otlphttpexporter.NewFactory())
 	if err != nil {
 		return otelcol.Factories{}, err
 	}
