@@ -111,6 +111,7 @@ function flame(probe: ProbeName, result: AnyResult): FlameView | undefined {
     title: `${probe} ${descriptor.flameGraph.stacks}`,
     root,
     kernelMarker: descriptor.flameGraph.kernelFrameSuffix,
+    leftOutFrame: STACKS_LEFT_OUT,
     ...(leftOut > 0 && {
       note: `${formatCount(leftOut)} of ${formatCount(samples)} samples are in stacks the top list left out (raise spec.output.status.topN, or download the full profile as pprof).`,
     }),

@@ -60,6 +60,8 @@ export interface FlameView {
   root: FlameNode;
   /** The suffix that marks a kernel frame in the folded stacks. */
   kernelMarker: string;
+  /** The name of the root's child holding the samples of stacks the top list left out (drawn grey). */
+  leftOutFrame: string;
   note?: string;
 }
 

@@ -1,6 +1,7 @@
 // The profile's folded stacks as an interactive flame graph (d3-flame-graph:
 // click a frame to zoom, search to highlight), kernel frames in blue and user
-// frames in warm colours so the boundary shows at a glance.
+// frames in warm colours so the boundary shows at a glance; the samples of
+// stacks the top list left out in grey, as they are no frame of their own.
 import flamegraph from 'd3-flame-graph';
 import { select } from 'd3-selection';
 import type { FlameView } from '../view-types.js';
@@ -31,7 +32,9 @@ export function flameGraph(view: FlameView, width: number): HTMLElement {
     .minFrameSize(0)
     .sort(true)
     .label((d) => `${d.data.name}: ${formatCount(d.value)} samples (${((100 * d.value) / Math.max(1, total)).toFixed(1)}%)`)
-    .setColorMapper((d, original) => (isKernel(d.data.name) ? `hsl(210, 60%, ${62 + (d.data.name.length % 8) * 2}%)` : original))
+    .setColorMapper((d, original) =>
+      d.data.name === view.leftOutFrame ? '#d8d8d8' : isKernel(d.data.name) ? `hsl(210, 60%, ${62 + (d.data.name.length % 8) * 2}%)` : original,
+    )
     .setDetailsElement(details);
   select(chartBox).datum(view.root).call(chart);
   search.addEventListener('input', () => (search.value === '' ? chart.clear() : chart.search(search.value)));
