@@ -66,7 +66,16 @@ export interface Collector {
   stop(): Promise<void>;
 }
 
-export async function startCollector(options: { readyTimeoutMs?: number } = {}): Promise<Collector> {
+export interface CollectorOptions {
+  readyTimeoutMs?: number;
+  /**
+   * More metrics exporters, by the Collector's config key (e.g.
+   * `prometheusremotewrite`), each fed every metric beside the file exporter.
+   */
+  metricsExporters?: Record<string, Record<string, unknown>>;
+}
+
+export async function startCollector(options: CollectorOptions = {}): Promise<Collector> {
   const workDir = await mkdtemp(join(tmpdir(), 'loupe-collector-'));
   const [grpcPort, httpPort] = (await freeLoopbackPorts(2)) as [number, number];
   const outputFile = join(workDir, 'otlp.jsonl');
@@ -80,12 +89,12 @@ export async function startCollector(options: { readyTimeoutMs?: number } = {}):
         },
       },
     },
-    exporters: { file: { path: outputFile, format: 'json', flush_interval: '100ms' } },
+    exporters: { file: { path: outputFile, format: 'json', flush_interval: '100ms' }, ...options.metricsExporters },
     service: {
       // The Collector's own metrics would bind :8888, which parallel collectors share.
       telemetry: { metrics: { level: 'none' }, logs: { level: 'warn' } },
       pipelines: {
-        metrics: { receivers: ['otlp'], exporters: ['file'] },
+        metrics: { receivers: ['otlp'], exporters: ['file', ...Object.keys(options.metricsExporters ?? {})] },
         logs: { receivers: ['otlp'], exporters: ['file'] },
         traces: { receivers: ['otlp'], exporters: ['file'] },
       },
