@@ -10,8 +10,12 @@ apt_packages=(clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config mak
 # static pause binary, a static busybox as the workload, ip for the pod bridge,
 # iptables to route the `kubernetes` Service to the loopback API server.
 real_node_packages=(containerd runc containernetworking-plugins umoci gcc libc6-dev busybox-static iproute2 iptables)
+# Reports and terminal pictures: a real headless Chromium opens loupe report's
+# HTML (test/kernel/report-browser.test.ts, test/cluster/report.test.ts), tmux
+# runs loupe trace --heatmap in a real terminal (test/kernel/trace-heatmap.test.ts).
+report_packages=(chromium tmux)
 missing=()
-for p in "${apt_packages[@]}" "${real_node_packages[@]}"; do
+for p in "${apt_packages[@]}" "${real_node_packages[@]}" "${report_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
