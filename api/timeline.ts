@@ -141,12 +141,34 @@ export function coarsenTimeline(timeline: Timeline): Timeline {
   };
 }
 
+/** The column holding atMs (columns before the session's start count as its first). */
+function columnAt(timeline: Timeline, atMs: number): number {
+  return Math.floor(Math.max(0, atMs - Date.parse(timeline.startedAt)) / (timeline.columnSeconds * 1000));
+}
+
+/**
+ * The timeline with columns up to the one holding atMs, empty ones for idle
+ * intervals, coarsened when that would take more than TIMELINE_COLUMNS; the
+ * same object when it already has that column.
+ */
+export function extendTimeline(timeline: Timeline, atMs: number): Timeline {
+  if (columnAt(timeline, atMs) < timeline.columns) return timeline;
+  let next = timeline;
+  while (columnAt(next, atMs) >= TIMELINE_COLUMNS) next = coarsenTimeline(next);
+  const columns = columnAt(next, atMs) + 1;
+  return {
+    ...next,
+    columns,
+    latency: next.latency.map((s) => ({ ...s, columns: [...s.columns, ...new Array<number[]>(columns - s.columns.length).fill([])] })),
+    counts: next.counts.map((s) => ({ ...s, columns: [...s.columns, ...new Array<number>(columns - s.columns.length).fill(0)] })),
+  };
+}
+
 /**
  * The timeline with what `current` gained over `previous` (both cumulative
- * results of the same session) added to the column holding atMs, and columns
- * up to that one, so idle intervals show as empty columns. Unchanged, the
- * same object, when nothing was gained within the columns it has, so a
- * writer that compares statuses writes at most once a column while idle.
+ * results of the same session) added to the column holding atMs. Unchanged,
+ * the same object, when nothing was gained, so a writer that compares
+ * statuses writes nothing new while nothing happens.
  */
 export function advanceTimeline(timeline: Timeline, previous: ProbeResults | undefined, current: ProbeResults, atMs: number): Timeline {
   const gains = gainsBetween(previous, current);
@@ -154,13 +176,10 @@ export function advanceTimeline(timeline: Timeline, previous: ProbeResults | und
   const newSeries =
     [...gains.counts.keys()].some((k) => !timeline.counts.some((s) => seriesKey(s.probe, s.member) === k)) ||
     [...gains.latency.keys()].some((k) => !timeline.latency.some((s) => seriesKey(s.probe, s.member) === k));
-  let next = timeline;
-  const elapsedMs = Math.max(0, atMs - Date.parse(timeline.startedAt));
-  const columnOf = (t: Timeline) => Math.floor(elapsedMs / (t.columnSeconds * 1000));
-  if (!gained && !newSeries && columnOf(next) < next.columns) return timeline;
-  while (columnOf(next) >= TIMELINE_COLUMNS) next = coarsenTimeline(next);
-  const column = columnOf(next);
-  const columns = Math.max(next.columns, column + 1);
+  if (!gained && !newSeries) return timeline;
+  const next = extendTimeline(timeline, atMs);
+  const column = columnAt(next, atMs);
+  const { columns } = next;
 
   const latency = [...gains.latency].map(([key, added]) => {
     const old = next.latency.find((s) => seriesKey(s.probe, s.member) === key);
@@ -180,14 +199,9 @@ export function advanceTimeline(timeline: Timeline, previous: ProbeResults | und
     return { probe, member, columns: all };
   });
   // Series of probes no longer in the results (a probe removed from the spec) keep their columns.
-  const kept = <S extends { probe: string; member: string }>(old: readonly S[], fresh: readonly S[], pad: (s: S) => S) =>
-    old.filter((s) => !fresh.some((f) => f.probe === s.probe && f.member === s.member)).map(pad);
-  return {
-    ...next,
-    columns,
-    latency: [...latency, ...kept(next.latency, latency, (s) => ({ ...s, columns: [...s.columns, ...new Array<number[]>(columns - s.columns.length).fill([])] }))],
-    counts: [...counts, ...kept(next.counts, counts, (s) => ({ ...s, columns: [...s.columns, ...new Array<number>(columns - s.columns.length).fill(0)] }))],
-  };
+  const kept = <S extends { probe: string; member: string }>(old: readonly S[], fresh: readonly S[]) =>
+    old.filter((s) => !fresh.some((f) => f.probe === s.probe && f.member === s.member));
+  return { ...next, latency: [...latency, ...kept(next.latency, latency)], counts: [...counts, ...kept(next.counts, counts)] };
 }
 
 /** A latency series' column as a histogram, for drawing and for checks. */

@@ -24,7 +24,7 @@ import pretty from 'pino-pretty';
 import type { ProfileCost } from '../api/cost.js';
 import type { ProbeResults } from '../api/results.js';
 import type { TraceDocument } from '../api/trace-document.js';
-import { advanceTimeline, emptyTimeline, type Timeline } from '../api/timeline.js';
+import { advanceTimeline, emptyTimeline, extendTimeline, type Timeline } from '../api/timeline.js';
 import { BpfObject } from '../native/index.js';
 import { CgroupNotFoundError } from '../engine/cgroup/cgroup-id.js';
 import { findCgroup2Mount, NoCgroup2MountError } from '../engine/cgroup/mount.js';
@@ -148,11 +148,12 @@ async function trace(options: TraceOptions, targets: ReportTarget[], io: TraceIo
         top: options.top,
         cost,
       });
-    // Each interval's gain goes into the timeline (heat maps over the session).
+    // Each interval's gain goes into the timeline (heat maps over the session), a column per interval even when idle.
     let timeline = emptyTimeline(startedAt.getTime(), options.interval);
     let previous: ProbeResults | undefined;
     const advance = (current: ProfileReport): void => {
-      timeline = advanceTimeline(timeline, previous, current.totals, Date.now());
+      const now = Date.now();
+      timeline = extendTimeline(advanceTimeline(timeline, previous, current.totals, now), now);
       previous = current.totals;
     };
     const live = io.stdout.isTTY === true && options.output === 'text';

@@ -5,7 +5,7 @@
 import { parseDuration } from '../api/duration.js';
 import type { ProbeResults } from '../api/results.js';
 import { fitStatusToBudget } from '../api/status-budget.js';
-import { advanceTimeline, emptyTimeline, type Timeline } from '../api/timeline.js';
+import { advanceTimeline, emptyTimeline, extendTimeline, type Timeline } from '../api/timeline.js';
 import { MAX_STATUS_NODE_ERRORS, type TraceProfile, type TraceProfileStatus } from '../api/traceprofile.js';
 import { headline } from './headline.js';
 import { nodeReadiness, type NodeReport } from './node-readiness.js';
@@ -49,18 +49,24 @@ function resultsOf(input: ProfileStatusInput, active: boolean): ProfileResults {
 
 /**
  * The stored timeline with what the results gained since the stored results.
- * While active, in the column of now. Nodes still report for a moment after
- * the session ends (until they detach): that goes into its last column, so
- * the columns still add up to the totals, and no column starts after the
- * end. A suspended profile's late reports go into its newest column.
+ * While active, in the column of now; idle intervals add no column (nor a
+ * status write) until something is gained. Nodes still report for a moment
+ * after the session ends (until they detach): that goes into its last
+ * column, so the columns still add up to the totals, and a Completed
+ * profile's columns reach its end. A suspended profile's late reports go
+ * into its newest column.
  */
 function timelineOf(profile: TraceProfile, session: ProfileSession, results: ProbeResults | undefined, active: boolean, nowMs: number): Timeline | undefined {
   const stored = profile.status?.timeline;
   if (results === undefined) return stored;
   const timeline = stored ?? emptyTimeline(Date.parse(session.startedAt), parseDuration(profile.spec.interval) ?? 10_000);
-  const lastColumnMs = Date.parse(timeline.startedAt) + Math.max(0, timeline.columns - 1) * timeline.columnSeconds * 1000;
-  const atMs = active ? nowMs : isExpired(session, nowMs) ? Math.min(nowMs, Date.parse(session.expiresAt ?? '') - 1) : lastColumnMs;
-  return advanceTimeline(timeline, profile.status?.results, results, atMs);
+  if (active) return advanceTimeline(timeline, profile.status?.results, results, nowMs);
+  if (isExpired(session, nowMs)) {
+    const lastMs = Math.min(nowMs, Date.parse(session.expiresAt ?? '') - 1);
+    return extendTimeline(advanceTimeline(timeline, profile.status?.results, results, lastMs), lastMs);
+  }
+  const newestMs = Date.parse(timeline.startedAt) + Math.max(0, timeline.columns - 1) * timeline.columnSeconds * 1000;
+  return advanceTimeline(timeline, profile.status?.results, results, newestMs);
 }
 
 export function computeProfileStatus(input: ProfileStatusInput): ProfileStatusOutcome {

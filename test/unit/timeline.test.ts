@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { histogramCount, mergeHistograms, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
 import type { ProbeResults } from '../../api/results.js';
-import { advanceTimeline, coarsenTimeline, columnHistogram, emptyTimeline, TIMELINE_COLUMNS, type Timeline } from '../../api/timeline.js';
+import { advanceTimeline, coarsenTimeline, columnHistogram, emptyTimeline, extendTimeline, TIMELINE_COLUMNS, type Timeline } from '../../api/timeline.js';
 
 const START = Date.parse('2026-12-07T10:00:00Z');
 
@@ -51,15 +51,16 @@ describe('timeline', () => {
     assert.deepEqual(calls?.columns, [4, 0, 9]);
   });
 
-  it('returns the same timeline when nothing was gained within its columns, so the status does not change', () => {
+  it('returns the same timeline when nothing was gained, so the status does not change', () => {
     const { timeline, total } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
-    const same = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 9_000);
+    const same = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 99_000);
     assert.equal(same, timeline);
   });
 
-  it('adds empty columns for idle intervals, so the columns cover the session', () => {
-    const { timeline, total } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
-    const later = advanceTimeline(timeline, syscalls(total), syscalls(total), START + 35_000);
+  it('extends to a time with empty columns for idle intervals, so the columns cover the session', () => {
+    const { timeline } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
+    assert.equal(extendTimeline(timeline, START + 9_000), timeline, 'it has that column already');
+    const later = extendTimeline(timeline, START + 35_000);
     assert.equal(later.columns, 4);
     assert.deepEqual(columnHistogram(latencySeries(later), 0), { zeroCount: 0, buckets: [0, 4] });
     assert.deepEqual(latencySeries(later).columns.slice(1), [[], [], []]);
@@ -84,6 +85,14 @@ describe('timeline', () => {
     assert.deepEqual(mergeHistograms(...series.columns.map((_, i) => columnHistogram(series, i))), total);
     // Column 0 now covers the first four intervals: 1 + 2 + 3 + 4.
     assert.equal(histogramCount(columnHistogram(series, 0)), 10);
+  });
+
+  it('extends past the last column by coarsening, never beyond its columns', () => {
+    const { timeline } = feed([{ zeroCount: 0, buckets: [0, 4] }]);
+    const hourLater = extendTimeline(timeline, START + 3_600_000);
+    assert.ok(hourLater.columns <= TIMELINE_COLUMNS);
+    assert.equal(hourLater.columnSeconds, 80);
+    assert.deepEqual(columnHistogram(latencySeries(hourLater), 0), { zeroCount: 0, buckets: [0, 4] });
   });
 
   it('coarsens an odd number of columns, the last one alone', () => {
