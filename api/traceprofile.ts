@@ -12,6 +12,7 @@ import { ProbeSpecListSchema } from './probes.js';
 import { ProbeResultsSchema } from './results.js';
 import { MAX_TOP_N } from './top-list.js';
 import { TimelineSchema } from './timeline.js';
+import { PROBE_NAMES } from '../probes/registry.js';
 
 export const TRACE_PROFILE_KIND = 'TraceProfile';
 export const TRACE_PROFILE_PLURAL = 'traceprofiles';
@@ -115,7 +116,11 @@ export const TraceProfileStatusSchema = z.object({
     })
     .optional(),
   nodesReady: z.string().max(32).optional().describe('ready/total, e.g. 2/3, for kubectl get.'),
-  probes: z.string().max(64).optional().describe('Probe names, e.g. exec,tcp, for kubectl get.'),
+  probes: z
+    .string()
+    .max(PROBE_NAMES.join(',').length)
+    .optional()
+    .describe('Probe names, e.g. exec,tcp, for kubectl get.'),
   headline: z.string().max(128).optional().describe('One-line summary, e.g. "1.2k execs, p99 3.1ms", for kubectl get.'),
   startedAt: TimestampSchema.optional(),
   expiresAt: TimestampSchema.optional().describe('startedAt + duration; absent without a duration.'),

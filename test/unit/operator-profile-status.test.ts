@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { Buffer } from 'node:buffer';
 import { describe, it } from 'node:test';
 import { STATUS_BUDGET_BYTES } from '../../api/status-budget.js';
+import { TraceProfileStatusSchema } from '../../api/traceprofile.js';
+import { PROBE_NAMES } from '../../probes/registry.js';
 import { headline } from '../../operator/headline.js';
 import { compactCount, compactNanoseconds } from '../../api/probe-format.js';
 import { nodeReadiness, type NodeReport } from '../../operator/node-readiness.js';
@@ -212,6 +214,13 @@ describe('computeProfileStatus', () => {
     const later = computeProfileStatus(input({ profile: suspended, nowMs: now + 60_000 })).status;
     assert.ok(first.timeline !== undefined);
     assert.deepEqual(later.timeline, first.timeline);
+  });
+
+  it('writes a status the CRD accepts for a profile with every probe', () => {
+    const every = profile('t', { probes: PROBE_NAMES.map((name) => ({ name })) });
+    const { status } = computeProfileStatus(input({ profile: every }));
+    assert.equal(status.probes, PROBE_NAMES.join(','));
+    assert.deepEqual(TraceProfileStatusSchema.safeParse(status).error?.issues, undefined);
   });
 
   it('stays within the byte budget, counting what it left out', () => {
