@@ -12,11 +12,10 @@
 // the variables list the test's namespace, profile and pods, and the
 // kustomization provisions the dashboards as labelled ConfigMaps.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryCgroup } from '../support/memory-cgroup.js';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { z } from 'zod';
@@ -96,32 +95,14 @@ async function startPod(name: string): Promise<LocalPod> {
   return pod;
 }
 
-/**
- * A cgroup v1 memory cgroup with a small limit (cgroup2 here has no memory
- * controller: the hybrid layout), so an allocation in a pod is OOM-killed
- * as a pod over its limit is. As test/kernel/probes-runtime.test.ts makes it.
- */
-function memoryCgroup(limitBytes: number): string {
-  const mount = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' '))
-    .find((f) => f[f.indexOf('-') + 1] === 'cgroup' && (f[f.indexOf('-') + 3] ?? '').split(',').includes('memory'))?.[4];
-  if (mount === undefined) throw new Error('no cgroup v1 memory controller mounted (see /proc/self/mountinfo)');
-  const own = /^\d+:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
-  const dir = join(mount, own, `loupe-oom-${randomBytes(4).toString('hex')}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'memory.limit_in_bytes'), String(limitBytes));
-  return dir;
-}
-
 /** An allocation in web, 8 times over a 32 MiB memory limit: one OOM kill the oomkill probe sees. */
 async function oomKill(): Promise<void> {
-  const dir = memoryCgroup(32 << 20);
+  const memory = new MemoryCgroup(32 << 20);
   try {
-    const status = await (pods.get('web') as LocalPod).run(`echo $$ > '${dir}/cgroup.procs' && python3 -c 'b = bytearray(${256 << 20})'`);
+    const status = await (pods.get('web') as LocalPod).run(`echo $$ > '${memory.dir}/cgroup.procs' && python3 -c 'b = bytearray(${256 << 20})'`);
     assert.notEqual(status, 0, 'the allocation was OOM-killed');
   } finally {
-    rmdirSync(dir);
+    memory.remove();
   }
 }
 

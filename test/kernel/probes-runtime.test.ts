@@ -4,12 +4,12 @@
 // untargeted pod must report nothing.
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import path from 'node:path';
+import { MemoryCgroup } from '../support/memory-cgroup.js';
 import { test } from 'node:test';
 import { biolatency } from '../../probes/biolatency/biolatency.js';
 import { netbytes } from '../../probes/netbytes/netbytes.js';
@@ -108,30 +108,6 @@ test('runqlat probe', async (t) => {
   }
 });
 
-/**
- * A cgroup v1 memory cgroup with a limit, under this process's own (cgroup2
- * here has no memory controller enabled: the hybrid layout). Its mount comes
- * from /proc/self/mountinfo.
- */
-class MemoryCgroup {
-  readonly dir: string;
-
-  constructor(limitBytes: number) {
-    const mount = readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .map((line) => line.split(' '))
-      .find((f) => f[f.indexOf('-') + 1] === 'cgroup' && (f[f.indexOf('-') + 3] ?? '').split(',').includes('memory'))?.[4];
-    if (mount === undefined) throw new Error('no cgroup v1 memory controller mounted (see /proc/self/mountinfo)');
-    const own = /^\d+:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '/';
-    this.dir = path.join(mount, own, `loupe-oom-${randomBytes(4).toString('hex')}`);
-    mkdirSync(this.dir);
-    writeFileSync(path.join(this.dir, 'memory.limit_in_bytes'), String(limitBytes));
-  }
-
-  remove(): void {
-    rmdirSync(this.dir);
-  }
-}
 
 test('oomkill probe', async (t) => {
   if (!requireKernel(t)) return;
