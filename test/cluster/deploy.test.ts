@@ -177,11 +177,11 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
     assert.deepEqual(names, ['DaemonSet/loupe-agent', 'Deployment/loupe-operator', 'ServiceAccount/loupe-agent', 'ServiceAccount/loupe-operator']);
   });
 
-  it('admits the sample TraceProfile, which asks for exec, tcp and syscalls of app=checkout for 10m', async () => {
+  it('admits the sample TraceProfile, which asks for exec, tcp, syscalls and profile of app=checkout for 10m', async () => {
     await ok(['apply', '-n', TENANT_NAMESPACE, '-k', config('samples')]);
     const profile = JSON.parse(await ok(['get', '-n', TENANT_NAMESPACE, 'traceprofile', 'checkout', '-o', 'json']));
     assert.deepEqual(profile.spec.selector, { matchLabels: { app: 'checkout' } });
-    assert.deepEqual(profile.spec.probes.map((p: { name: string }) => p.name), ['exec', 'tcp', 'syscalls']);
+    assert.deepEqual(profile.spec.probes.map((p: { name: string }) => p.name), ['exec', 'tcp', 'syscalls', 'profile']);
     assert.equal(profile.spec.duration, '10m');
   });
 
