@@ -2,7 +2,6 @@
 // `loupe <command>`: the one entry point, for people (trace) and for the
 // images (agent, operator).
 import { agentCommand } from './agent-command.js';
-import { reportCommand } from './report-command.js';
 import { traceCommand } from './trace-command.js';
 import { operatorCommand } from './operator-command.js';
 
@@ -17,7 +16,8 @@ Commands:
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   trace: (args) => traceCommand(args),
-  report: (args) => reportCommand(args),
+  // Loaded on use: the agent and operator images carry no report page (report/).
+  report: async (args) => (await import('./report-command.js')).reportCommand(args),
   agent: (args) => agentCommand(args),
   operator: (args) => operatorCommand(args),
 };
