@@ -6,6 +6,7 @@ import { parseDuration } from '../../api/duration.js';
 import type { ProbeSpec } from '../../api/probes.js';
 import { FilesOptionsSchema } from '../../probes/files/files.js';
 import { SyscallsOptionsSchema } from '../../probes/syscalls/syscalls.js';
+import { DEFAULT_PROFILE_FREQUENCY_HZ, MAX_PROFILE_FREQUENCY_HZ } from '../../probes/profile/kernel.js';
 import { ProbeNameSchema } from '../../api/results.js';
 import { MAX_TOP_N } from '../../api/top-list.js';
 import { PROBE_NAMES } from '../../probes/registry.js';
@@ -26,6 +27,7 @@ Options:
   --probes LIST       comma-separated: ${PROBE_NAMES.join(', ')} (default: all)
   --syscalls LIST     syscalls probe: only these syscalls, comma-separated (e.g. read,openat)
   --path-prefix P     files probe: only paths starting with P (repeatable, e.g. /etc)
+  --profile-frequency HZ  profile probe: samples per second per CPU (default: ${DEFAULT_PROFILE_FREQUENCY_HZ})
   --duration D        stop after D (30s, 5m, 1h30m; default: until Ctrl-C)
   --interval D        refresh the live summary every D (default: 1s)
   --top N             entries in each top list (default: 10, at most ${MAX_TOP_N})
@@ -119,6 +121,7 @@ export const TraceOptionsSchema = z
     probes: probeList.default([...PROBE_NAMES]),
     syscalls: syscallList.optional(),
     pathPrefixes: FilesOptionsSchema.shape.pathPrefixes,
+    profileFrequency: positiveInt('profile-frequency', MAX_PROFILE_FREQUENCY_HZ).optional(),
     duration: durationMs('duration')
       .refine((ms) => ms > 0, '--duration must be longer than 0 (leave it out to trace until Ctrl-C)')
       .optional(),
@@ -138,6 +141,9 @@ export const TraceOptionsSchema = z
   })
   .refine((o) => o.pathPrefixes === undefined || o.probes.includes('files'), {
     message: '--path-prefix filters the files probe: add it to --probes',
+  })
+  .refine((o) => o.profileFrequency === undefined || o.probes.includes('profile'), {
+    message: '--profile-frequency sets the profile probe\'s rate: add it to --probes',
   })
   .refine((o) => o.heatmap !== true || o.output === 'text', {
     message: '--heatmap draws on text output: leave out --output json (its document has the timeline to draw from)',
@@ -160,6 +166,7 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
         probes: { type: 'string' },
         syscalls: { type: 'string' },
         'path-prefix': { type: 'string', multiple: true },
+        'profile-frequency': { type: 'string' },
         duration: { type: 'string' },
         interval: { type: 'string' },
         top: { type: 'string' },
@@ -171,9 +178,9 @@ export function parseTraceOptions(args: readonly string[]): TraceOptions {
     const targets = tokens.flatMap((t) =>
       t.kind === 'option' && (TARGET_FLAGS as readonly string[]).includes(t.name) ? [{ kind: t.name, value: t.value }] : [],
     );
-    const { probes, syscalls, 'path-prefix': pathPrefixes, duration, interval, top, output, heatmap, help } = values;
+    const { probes, syscalls, 'path-prefix': pathPrefixes, 'profile-frequency': profileFrequency, duration, interval, top, output, heatmap, help } = values;
     // absent flags stay absent, so the options carry no undefined keys
-    const given = Object.entries({ probes, syscalls, pathPrefixes, duration, interval, top, output, heatmap, help }).filter(
+    const given = Object.entries({ probes, syscalls, pathPrefixes, profileFrequency, duration, interval, top, output, heatmap, help }).filter(
       ([, v]) => v !== undefined,
     );
     input = { targets, ...Object.fromEntries(given) };
@@ -192,6 +199,7 @@ export function traceProbeSpecs(options: TraceOptions): ProbeSpec[] {
   return options.probes.map((name): ProbeSpec => {
     if (name === 'syscalls' && options.syscalls !== undefined) return { name, only: options.syscalls };
     if (name === 'files' && options.pathPrefixes !== undefined) return { name, pathPrefixes: options.pathPrefixes };
+    if (name === 'profile' && options.profileFrequency !== undefined) return { name, frequency: options.profileFrequency };
     return { name };
   });
 }

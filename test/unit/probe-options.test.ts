@@ -191,13 +191,17 @@ describe('the profile probe’s one sampling rate', () => {
   });
 });
 
-describe('loupe trace --syscalls and --path-prefix', () => {
-  it('give the syscalls and files probes their options', () => {
-    const o = parseTraceOptions(['--pid', '1', '--probes', 'exec,syscalls,files', '--syscalls', 'read, getppid', '--path-prefix', '/etc', '--path-prefix', '/tmp/x']);
+describe('loupe trace --syscalls, --path-prefix and --profile-frequency', () => {
+  it('give the syscalls, files and profile probes their options', () => {
+    const o = parseTraceOptions([
+      '--pid', '1', '--probes', 'exec,syscalls,files,profile', '--syscalls', 'read, getppid', '--path-prefix', '/etc', '--path-prefix', '/tmp/x',
+      '--profile-frequency', '99',
+    ]);
     assert.deepEqual(traceProbeSpecs(o), [
       { name: 'exec' },
       { name: 'syscalls', only: ['read', 'getppid'] },
       { name: 'files', pathPrefixes: ['/etc', '/tmp/x'] },
+      { name: 'profile', frequency: 99 },
     ]);
     assert.deepEqual(traceProbeSpecs(parseTraceOptions(['--pid', '1', '--probes', 'syscalls'])), [{ name: 'syscalls' }]);
   });
@@ -208,6 +212,8 @@ describe('loupe trace --syscalls and --path-prefix', () => {
     [['--path-prefix', 'etc'], 'path prefixes are absolute paths, e.g. /etc'],
     [['--probes', 'exec', '--syscalls', 'read'], '--syscalls filters the syscalls probe: add it to --probes'],
     [['--probes', 'exec', '--path-prefix', '/etc'], '--path-prefix filters the files probe: add it to --probes'],
+    [['--probes', 'exec', '--profile-frequency', '99'], '--profile-frequency sets the profile probe\'s rate: add it to --probes'],
+    [['--probes', 'profile', '--profile-frequency', '1000'], '--profile-frequency "1000": expected a whole number from 1 to 999'],
   ];
   for (const [args, message] of bad) {
     it(`rejects ${args.join(' ')}`, () => {
