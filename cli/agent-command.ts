@@ -5,10 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { KubeConfig } from '@kubernetes/client-node';
 import pino, { type Logger } from 'pino';
 import { BpfObject } from '../native/index.js';
 import { KubeHttp } from '../kube/kube-http.js';
+import { loadKubeConfig } from '../kube/kube-config.js';
 import { ResourceClient } from '../kube/resource-client.js';
 import { agentVersion } from '../agent/agent-version.js';
 import { cgroupIdForContainer } from '../engine/cgroup/container.js';
@@ -83,13 +83,6 @@ export function parseAgentOptions(args: readonly string[], env: NodeJS.ProcessEn
   const options: AgentOptions = { nodeName, namespace, profilePort: port.data };
   if (values.kubeconfig !== undefined) options.kubeconfig = values.kubeconfig;
   return options;
-}
-
-function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (path === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(path);
-  return kubeConfig;
 }
 
 function untilStopSignal(): Promise<string> {

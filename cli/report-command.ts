@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../kube/kube-config.js';
 import { z } from 'zod';
 import { KubeHttp } from '../kube/kube-http.js';
 import { ResourceClient } from '../kube/resource-client.js';
@@ -80,9 +80,7 @@ async function fromDocument(file: string, stdin: NodeJS.ReadableStream): Promise
 }
 
 async function fromCluster(options: ReportOptions & { name: string }): Promise<ReportData> {
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(options.kubeconfig);
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
   const namespace = options.namespace ?? kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace ?? 'default';
   const client = new ResourceClient(new KubeHttp(kubeConfig));
   let object: unknown;

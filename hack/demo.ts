@@ -11,8 +11,8 @@ import { mkdtempSync, openSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeHttp } from '../kube/kube-http.js';
+import { loadKubeConfig } from '../kube/kube-config.js';
 import { ResourceClient } from '../kube/resource-client.js';
 import { startControlPlane } from './local-cluster/control-plane.js';
 import { waitForCrdsEstablished } from './local-cluster/crds-established.js';
@@ -175,12 +175,6 @@ async function stopProcesses(processes: readonly ChildProcess[]): Promise<void> 
 async function removePod(pod: LocalPod): Promise<void> {
   await pod.killAll();
   pod.remove();
-}
-
-function loadKubeConfig(file: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromFile(file);
-  return kubeConfig;
 }
 
 // Detached children outlive a demo that dies on an error before its cleanup.

@@ -5,7 +5,8 @@
 // with backoff rather than ending the process.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from './kube-config.js';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { EventRecorder, type EventType } from './event-recorder.js';
@@ -83,7 +84,7 @@ export abstract class Operator {
     this.clock = options.clock ?? systemClock;
     this.identity = options.identity ?? `${hostname()}_${randomUUID()}`;
     this.logger = options.logger ?? pino({ name: options.name });
-    this.kubeConfig = options.kubeConfig ?? defaultKubeConfig();
+    this.kubeConfig = options.kubeConfig ?? loadKubeConfig();
     this.client = new ResourceClient(new KubeHttp(this.kubeConfig));
     this.events = new EventRecorder(this.client, {
       reportingController: options.name,
@@ -280,10 +281,4 @@ export function resourceMeta(resource: ResourceType, object: KubeObject): Resour
     kind: object.kind,
     resource,
   };
-}
-
-function defaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
 }

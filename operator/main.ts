@@ -1,6 +1,6 @@
 // Starting the operator: `loupe operator` (cli/operator-command.ts) and
 // the tests call startOperator().
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig } from '../kube/kube-config.js';
 import { pino, type Logger } from 'pino';
 import { LoupeOperator, OPERATOR_NAME } from './loupe-operator.js';
 import { stopOnSignals } from '../kube/shutdown.js';
@@ -31,9 +31,7 @@ export interface StartOperatorOptions {
 
 /** Starts the operator; resolves once its caches are filled. Call stop() on the result to shut it down. */
 export async function startOperator(options: StartOperatorOptions): Promise<LoupeOperator> {
-  const kubeConfig = new KubeConfig();
-  if (options.kubeconfig === undefined) kubeConfig.loadFromDefault();
-  else kubeConfig.loadFromFile(options.kubeconfig);
+  const kubeConfig = loadKubeConfig(options.kubeconfig);
   const logger = options.logger ?? pino({ name: OPERATOR_NAME, level: process.env.LOUPE_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const namespace = options.namespace ?? process.env.POD_NAMESPACE ?? DEFAULT_LOUPE_NAMESPACE;
   const timing = typeof options.leaderElection === 'object' ? options.leaderElection : {};
