@@ -3,6 +3,7 @@
 // and the report `loupe trace` prints (exact counts, p50/p90/p99, top lists).
 // Each probe's descriptor phrases its own results with these.
 import { histogramQuantile, type LatencySummary } from './histogram.js';
+import type { ProfileCost } from './cost.js';
 import type { RankedEntry } from './top-list.js';
 
 /** 999, 1.2k, 48k, 3.4M, 1.1G */
@@ -76,4 +77,12 @@ export function formatTop(title: string, list: readonly RankedEntry[]): string[]
       return `    ${e.key.padEnd(keyWidth)}  ${formatCount(e.count).padStart(9)}${time}${latency}${errors}`;
     }),
   ];
+}
+
+/** What tracing cost, in one phrase: kernel CPU of the probes, events, map memory, and lost events if any. */
+export function formatCost(cost: Pick<ProfileCost, 'cpuCores' | 'eventsPerSecond' | 'kernelMemoryBytes' | 'ringBufferDrops' | 'unmeasured'>): string {
+  const cpu = cost.unmeasured === undefined ? `${Number((cost.cpuCores * 100).toPrecision(2))}% of a CPU in the kernel` : 'CPU not measured';
+  const phrase = `${cpu}, ${formatCount(Math.round(cost.eventsPerSecond))} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}`;
+  const drops = cost.ringBufferDrops ?? 0;
+  return drops > 0 ? `${phrase}, ${formatCount(drops)} events dropped (ring buffer full)` : phrase;
 }

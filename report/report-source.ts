@@ -3,8 +3,7 @@
 // --output json` document. Both are checked with their schemas first, so a
 // document from another tool or an object that is not a TraceProfile gets a
 // message naming the wrong field, never a blank page.
-import type { ProfileCost, ProfileCostTotal } from '../api/cost.js';
-import { formatBytes } from '../api/probe-format.js';
+import { formatCost } from '../api/probe-format.js';
 import type { ProbeResults } from '../api/results.js';
 import type { Timeline } from '../api/timeline.js';
 import { TraceDocumentSchema } from '../api/trace-document.js';
@@ -40,14 +39,6 @@ function issuesOf(error: z.ZodError, limit = 5): string {
   return `${issues.join('; ')}${more}`;
 }
 
-const percentOfCpu = (cores: number) => `${Number((cores * 100).toPrecision(2))}% of a CPU`;
-
-function costFact(cost: ProfileCost | ProfileCostTotal): string {
-  const drops = (cost.ringBufferDrops ?? 0) > 0 ? `, ${cost.ringBufferDrops} events dropped` : '';
-  const cpu = 'unmeasured' in cost && cost.unmeasured !== undefined ? 'CPU not measured' : `${percentOfCpu(cost.cpuCores)} in the kernel`;
-  return `${cpu}, ${Math.round(cost.eventsPerSecond)} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}${drops}`;
-}
-
 /** A TraceProfile object as the API server returns it. */
 export function reportFromTraceProfile(object: unknown): ReportData {
   const parsed = TraceProfileSchema.safeParse(object);
@@ -66,7 +57,7 @@ export function reportFromTraceProfile(object: unknown): ReportData {
     facts.push({ label: 'targets', value: `${status.targets.pods} pods, ${status.targets.containers} containers on ${status.targets.nodes} nodes` });
   }
   if (status.nodes !== undefined) facts.push({ label: 'nodes ready', value: `${status.nodes.ready}/${status.nodes.total}` });
-  if (status.cost !== undefined) facts.push({ label: 'cost', value: `${costFact(status.cost)} (${status.cost.nodes} nodes)` });
+  if (status.cost !== undefined) facts.push({ label: 'cost', value: `${formatCost(status.cost)} (${status.cost.nodes} nodes)` });
 
   const notices: string[] = [];
   for (const c of status.conditions ?? []) {
@@ -108,7 +99,7 @@ export function reportFromTraceDocument(json: unknown): ReportData {
     { label: 'probes', value: doc.probes.join(', ') },
     { label: 'targets', value: doc.targets.map((t) => t.target).join(', ') || 'none' },
   ];
-  if (doc.cost !== undefined) facts.push({ label: 'cost', value: costFact(doc.cost) });
+  if (doc.cost !== undefined) facts.push({ label: 'cost', value: formatCost(doc.cost) });
   const notices = doc.failed.map((f) => `${f.probe} did not load: ${f.message}`);
   if (doc.probes.length === 0) notices.push('No probe counted anything in this session.');
   if (doc.timeline === undefined) notices.push('The document has no timeline (written by a loupe trace older than timelines): no heat maps over time.');

@@ -4,7 +4,7 @@
 // keep to the lines, so the report stays short with many of them.
 import type { ProfileCost } from '../../api/cost.js';
 import type { LatencySummary } from '../../api/histogram.js';
-import { formatBytes, formatCount } from '../../api/probe-format.js';
+import { formatCost } from '../../api/probe-format.js';
 import type { ProbeResults } from '../../api/results.js';
 import { resultMembers } from '../../probes/probe-descriptor.js';
 import { descriptorOf, type ProbeName, type ResultOf } from '../../probes/registry.js';
@@ -29,15 +29,11 @@ function renderResults(results: ProbeResults, probes: readonly ProbeName[], bars
   });
 }
 
-/** One line of what tracing cost: kernel CPU of the probes, events, map memory, and lost events if any. */
+/** One line of what tracing cost. */
 export function renderCost(cost: ProfileCost): string {
-  const cpu = cost.unmeasured === undefined ? `${Number((cost.cpuCores * 100).toPrecision(2))}% of a CPU in the kernel` : 'CPU not measured';
-  const line = `cost      ${cpu}, ${formatCount(Math.round(cost.eventsPerSecond))} events/s, maps ${formatBytes(cost.kernelMemoryBytes)}`;
-  const drops = cost.ringBufferDrops ?? 0;
-  return drops > 0 ? `${line}, ${formatCount(drops)} events dropped (ring buffer full)` : line;
+  return `cost      ${formatCost(cost)}`;
 }
 
-/** The report under a heading; `preface` (a heat map) goes between the heading and the results. */
 export function renderReportText(report: ProfileReport, heading: string, preface = ''): string {
   const lines = [heading, ''];
   if (preface !== '') lines.push(preface, '');
