@@ -94,27 +94,33 @@ function gain(previous: number, current: number): number {
   return Math.max(0, current - previous);
 }
 
-interface Gains {
-  latency: Map<string, number[]>;
-  counts: Map<string, number>;
+/** What one series gained between two cumulative results. */
+interface Gain<T> {
+  probe: string;
+  member: string;
+  added: T;
 }
 
-const seriesKey = (probe: string, member: string) => `${probe}.${member}`;
+interface Gains {
+  latency: Gain<number[]>[];
+  counts: Gain<number>[];
+}
+
+const sameSeries = (a: { probe: string; member: string }, b: { probe: string; member: string }) => a.probe === b.probe && a.member === b.member;
 
 function gainsBetween(previous: ProbeResults | undefined, current: ProbeResults): Gains {
-  const gains: Gains = { latency: new Map(), counts: new Map() };
+  const gains: Gains = { latency: [], counts: [] };
   for (const probe of PROBE_NAMES) {
     const now = current[probe] as Record<string, unknown> | undefined;
     if (now === undefined) continue;
     const before = previous?.[probe] as Record<string, unknown> | undefined;
-    for (const member of resultMembers(descriptorOf(probe).result)) {
-      const key = seriesKey(probe, member.name);
-      if (member.kind === 'count' && typeof now[member.name] === 'number') {
-        gains.counts.set(key, gain((before?.[member.name] as number | undefined) ?? 0, now[member.name] as number));
-      } else if (member.kind === 'latency' && now[member.name] !== undefined) {
-        const after = slots((now[member.name] as LatencySummary).histogram);
-        const then = before?.[member.name] === undefined ? [] : slots((before[member.name] as LatencySummary).histogram);
-        gains.latency.set(key, after.map((c, i) => gain(then[i] ?? 0, c)));
+    for (const { name: member, kind } of resultMembers(descriptorOf(probe).result)) {
+      if (kind === 'count' && typeof now[member] === 'number') {
+        gains.counts.push({ probe, member, added: gain((before?.[member] as number | undefined) ?? 0, now[member] as number) });
+      } else if (kind === 'latency' && now[member] !== undefined) {
+        const after = slots((now[member] as LatencySummary).histogram);
+        const then = before?.[member] === undefined ? [] : slots((before[member] as LatencySummary).histogram);
+        gains.latency.push({ probe, member, added: after.map((c, i) => gain(then[i] ?? 0, c)) });
       }
     }
   }
@@ -172,18 +178,15 @@ export function extendTimeline(timeline: Timeline, atMs: number): Timeline {
  */
 export function advanceTimeline(timeline: Timeline, previous: ProbeResults | undefined, current: ProbeResults, atMs: number): Timeline {
   const gains = gainsBetween(previous, current);
-  const gained = [...gains.counts.values()].some((g) => g > 0) || [...gains.latency.values()].some((g) => g.some((c) => c > 0));
-  const newSeries =
-    [...gains.counts.keys()].some((k) => !timeline.counts.some((s) => seriesKey(s.probe, s.member) === k)) ||
-    [...gains.latency.keys()].some((k) => !timeline.latency.some((s) => seriesKey(s.probe, s.member) === k));
+  const gained = gains.counts.some((g) => g.added > 0) || gains.latency.some((g) => g.added.some((c) => c > 0));
+  const newSeries = gains.counts.some((g) => !timeline.counts.some((s) => sameSeries(s, g))) || gains.latency.some((g) => !timeline.latency.some((s) => sameSeries(s, g)));
   if (!gained && !newSeries) return timeline;
   const next = extendTimeline(timeline, atMs);
   const column = columnAt(next, atMs);
   const { columns } = next;
 
-  const latency = [...gains.latency].map(([key, added]) => {
-    const old = next.latency.find((s) => seriesKey(s.probe, s.member) === key);
-    const [probe, member] = key.split('.') as [string, string];
+  const latency = gains.latency.map(({ probe, member, added }) => {
+    const old = next.latency.find((s) => sameSeries(s, { probe, member }));
     const all = Array.from({ length: columns }, (_, i) => {
       const had = old === undefined ? [] : columnSlots(old, i);
       return i === column ? addSlots(had, added) : had;
@@ -192,15 +195,12 @@ export function advanceTimeline(timeline: Timeline, previous: ProbeResults | und
     const from = Number.isFinite(first) ? first : -1;
     return { probe, member, first: from, columns: all.map((c) => toColumn(c, from)) };
   });
-  const counts = [...gains.counts].map(([key, added]) => {
-    const old = next.counts.find((s) => seriesKey(s.probe, s.member) === key);
-    const [probe, member] = key.split('.') as [string, string];
-    const all = Array.from({ length: columns }, (_, i) => (old?.columns[i] ?? 0) + (i === column ? added : 0));
-    return { probe, member, columns: all };
+  const counts = gains.counts.map(({ probe, member, added }) => {
+    const old = next.counts.find((s) => sameSeries(s, { probe, member }));
+    return { probe, member, columns: Array.from({ length: columns }, (_, i) => (old?.columns[i] ?? 0) + (i === column ? added : 0)) };
   });
   // Series of probes no longer in the results (a probe removed from the spec) keep their columns.
-  const kept = <S extends { probe: string; member: string }>(old: readonly S[], fresh: readonly S[]) =>
-    old.filter((s) => !fresh.some((f) => f.probe === s.probe && f.member === s.member));
+  const kept = <S extends { probe: string; member: string }>(old: readonly S[], fresh: readonly S[]) => old.filter((s) => !fresh.some((f) => sameSeries(s, f)));
   return { ...next, latency: [...latency, ...kept(next.latency, latency)], counts: [...counts, ...kept(next.counts, counts)] };
 }
 
