@@ -10,7 +10,7 @@ import { OTHER_TOP_KEY, type RankedEntry } from '../api/top-list.js';
 import { resultMembers } from '../probes/probe-descriptor.js';
 import { descriptorOf, type ProbeName, type ResultOf } from '../probes/registry.js';
 import type { ReportData, ReportPod } from './report-source.js';
-import type { CountTimelineView, FlameNode, FlameView, HeatmapView, ProbeView, ReportView, TableView } from './view-types.js';
+import type { CountTimelineView, FlameNode, FlameView, HeatmapView, Percentile, ProbeView, ReportView, TableView } from './view-types.js';
 
 /** Name of the flame graph child that holds the samples of stacks the top list left out. */
 export const STACKS_LEFT_OUT = '(stacks not in the top list)';
@@ -22,29 +22,38 @@ function memberDescription(probe: ProbeName, member: string): string {
   return shape[member]?.description ?? '';
 }
 
-function slotsOf(summary: LatencySummary): { slot: number; count: number }[] {
-  const slots = summary.histogram.zeroCount > 0 ? [{ slot: -1, count: summary.histogram.zeroCount }] : [];
-  summary.histogram.buckets.forEach((count, slot) => {
-    if (count > 0) slots.push({ slot, count });
-  });
-  return slots;
+/** The latency range slot k holds, as read: (2^(k-1), 2^k] ns; slot -1 is exactly zero. */
+function slotRange(slot: number): string {
+  if (slot === -1) return '0';
+  if (slot === 0) return '1ns';
+  return `(${formatNs(2 ** (slot - 1))}, ${formatNs(2 ** slot)}]`;
 }
+
+const percentile = (ns: number | undefined): Percentile | null => (ns === undefined ? null : { ns, label: formatNs(ns) });
 
 function heatmap(probe: ProbeName, member: string, summary: LatencySummary, timeline: Timeline | undefined): HeatmapView {
   const series = timeline?.latency.find((s) => s.probe === probe && s.member === member);
   const columns = series === undefined ? 0 : (timeline?.columns ?? 0);
   const cells: HeatmapView['cells'] = [];
-  const p50: (number | null)[] = [];
-  const p99: (number | null)[] = [];
+  const p50: HeatmapView['p50'] = [];
+  const p99: HeatmapView['p99'] = [];
   for (let column = 0; column < columns && series !== undefined; column++) {
     const h = columnHistogram(series, column);
     if (h.zeroCount > 0) cells.push({ column, slot: -1, count: h.zeroCount });
     h.buckets.forEach((count, slot) => {
       if (count > 0) cells.push({ column, slot, count });
     });
-    p50.push(histogramQuantile(h, 0.5) ?? null);
-    p99.push(histogramQuantile(h, 0.99) ?? null);
+    p50.push(percentile(histogramQuantile(h, 0.5)));
+    p99.push(percentile(histogramQuantile(h, 0.99)));
   }
+  const histogram = [-1, ...summary.histogram.buckets.keys()]
+    .map((slot) => ({ slot, range: slotRange(slot), count: slot < 0 ? summary.histogram.zeroCount : (summary.histogram.buckets[slot] ?? 0) }))
+    .filter((h) => h.count > 0);
+  const drawn = [...cells.map((c) => c.slot), ...histogram.map((h) => h.slot)];
+  const lowest = Math.max(-1, Math.min(...drawn) - 1);
+  const highest = Math.max(...drawn);
+  const total = histogramCount(summary.histogram);
+  const quantiles = [summary.p50 === undefined ? '' : `p50 ${formatNs(summary.p50)}`, summary.p99 === undefined ? '' : `p99 ${formatNs(summary.p99)}`];
   return {
     id: `${probe}-${member}`,
     title: `${probe} ${member}`,
@@ -55,11 +64,11 @@ function heatmap(probe: ProbeName, member: string, summary: LatencySummary, time
     cells,
     p50,
     p99,
-    histogram: slotsOf(summary),
-    total: histogramCount(summary.histogram),
+    histogram,
+    slots: drawn.length === 0 ? [] : Array.from({ length: highest - lowest + 1 }, (_, i) => lowest + i).map((slot) => ({ slot, upper: slot < 0 ? '0' : formatNs(2 ** slot), range: slotRange(slot) })),
+    total,
     timelineTotal: cells.reduce((sum, c) => sum + c.count, 0),
-    ...(summary.p50 !== undefined && { p50Ns: summary.p50 }),
-    ...(summary.p99 !== undefined && { p99Ns: summary.p99 }),
+    summary: [`${formatCount(total)} measured`, ...quantiles.filter((q) => q !== '')].join(', '),
   };
 }
 

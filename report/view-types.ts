@@ -24,17 +24,24 @@ export interface HeatmapView {
   columns: number;
   /** Non-empty cells: column index, histogram slot k ((2^(k-1), 2^k] ns; -1 is zero), count. */
   cells: { column: number; slot: number; count: number }[];
-  /** Per column, the p50 and p99 in ns (null where the column is empty). */
-  p50: (number | null)[];
-  p99: (number | null)[];
-  /** The whole session's histogram: slot and count of every non-empty slot. */
-  histogram: { slot: number; count: number }[];
+  /** Per column, the p50 and p99 in ns and as read (null where the column is empty). */
+  p50: (Percentile | null)[];
+  p99: (Percentile | null)[];
+  /** The whole session's histogram: every non-empty slot, its range as read, its count. */
+  histogram: { slot: number; range: string; count: number }[];
+  /** Labels of the slots from the one below the lowest drawn to the highest: upper bound ("1.02µs", "0" for the zero slot) and range. */
+  slots: { slot: number; upper: string; range: string }[];
   /** Observations in the whole session, from the result (not the timeline). */
   total: number;
   /** Observations the timeline's columns hold (equal to total unless an agent restarted mid-session). */
   timelineTotal: number;
-  p50Ns?: number;
-  p99Ns?: number;
+  /** "612,107 measured, p50 384ns, p99 510ns". */
+  summary: string;
+}
+
+export interface Percentile {
+  ns: number;
+  label: string;
 }
 
 /** Counts of one probe per timeline column (execs, OOM kills, …). */

@@ -5,7 +5,7 @@
 // shows two modes where a p99 shows one number.
 import * as Plot from '@observablehq/plot';
 import type { HeatmapView } from '../view-types.js';
-import { formatClock, formatCount, formatNs, slotRange } from './format.js';
+import { formatClock, formatCount } from './format.js';
 
 /** y of slot k's cell: from log2 of its lower bound to log2 of its upper bound; the zero slot sits below slot 0. */
 const cellBottom = (slot: number) => slot - 1;
@@ -13,29 +13,29 @@ const cellBottom = (slot: number) => slot - 1;
 export function heatmapChart(view: HeatmapView, width: number): Element {
   const columnMs = view.columnSeconds * 1000;
   const start = (column: number) => new Date(view.startMs + column * columnMs);
-  const slots = view.cells.map((c) => c.slot);
-  const lowest = Math.min(...slots, ...view.histogram.map((h) => h.slot));
-  const highest = Math.max(...slots, ...view.histogram.map((h) => h.slot));
+  const lowest = view.slots[0]?.slot ?? 0;
+  const highest = view.slots[view.slots.length - 1]?.slot ?? 0;
+  const labelOf = new Map(view.slots.map((s) => [s.slot, s]));
   const columns = Array.from({ length: view.columns }, (_, column) => ({ column }));
-  const percentile = (values: readonly (number | null)[]) =>
-    values.flatMap((ns, column) => (ns === null || ns <= 0 ? [] : [{ at: new Date(view.startMs + (column + 0.5) * columnMs), log2: Math.log2(ns), ns }]));
+  const points = (values: HeatmapView['p50']) =>
+    values.flatMap((p, column) => (p === null || p.ns <= 0 ? [] : [{ at: new Date(view.startMs + (column + 0.5) * columnMs), log2: Math.log2(p.ns), label: p.label }]));
   return Plot.plot({
     width,
-    height: Math.max(220, (highest - lowest + 2) * 14 + 60),
+    height: Math.max(220, (highest - lowest + 1) * 14 + 60),
     marginLeft: 64,
     x: { type: 'utc', label: 'time (UTC)', domain: [start(0), start(Math.max(1, view.columns))], ticks: Math.max(2, Math.floor(width / 120)), tickFormat: (d: Date) => formatClock(d.getTime()) },
     y: {
       label: 'latency',
-      domain: [cellBottom(lowest), highest],
-      ticks: Array.from({ length: highest - lowest + 1 }, (_, i) => lowest - 1 + i).filter((v) => v >= -1),
-      tickFormat: (v: number) => (v < 0 ? '0' : formatNs(2 ** v)),
+      domain: [lowest, highest],
+      ticks: view.slots.map((s) => s.slot),
+      tickFormat: (v: number) => labelOf.get(v)?.upper ?? '',
     },
     color: { type: 'log', scheme: 'YlOrRd', legend: true, label: 'count per cell' },
     marks: [
       Plot.rect(columns, {
         x1: (d: { column: number }) => start(d.column),
         x2: (d: { column: number }) => start(d.column + 1),
-        y1: cellBottom(lowest),
+        y1: lowest,
         y2: highest,
         fill: '#f3f3f3',
         stroke: 'white',
@@ -51,16 +51,16 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
         fill: 'count',
         inset: 0.5,
         ariaDescription: 'heatmap cells',
-        title: (d: HeatmapView['cells'][number]) => `${formatClock(start(d.column).getTime())}  ${slotRange(d.slot)}\ncount ${d.count}`,
+        title: (d: HeatmapView['cells'][number]) => `${formatClock(start(d.column).getTime())}  ${labelOf.get(d.slot)?.range ?? ''}\ncount ${d.count}`,
       }),
       // Each percentile line on a white halo, so it shows over the darkest cells too.
       ...(['p50', 'p99'] as const).flatMap((name) => {
-        const points = percentile(name === 'p50' ? view.p50 : view.p99);
+        const line = points(name === 'p50' ? view.p50 : view.p99);
         const dash = name === 'p99' ? '6 3' : undefined;
         return [
-          Plot.line(points, { x: 'at', y: 'log2', stroke: 'white', strokeWidth: 4, strokeDasharray: dash }),
-          Plot.line(points, { x: 'at', y: 'log2', stroke: '#0b5cad', strokeWidth: 2, strokeDasharray: dash, ariaDescription: name }),
-          Plot.dot(points, { x: 'at', y: 'log2', r: 2.5, fill: '#0b5cad', title: (d: { ns: number }) => `${name} ${formatNs(d.ns)}` }),
+          Plot.line(line, { x: 'at', y: 'log2', stroke: 'white', strokeWidth: 4, strokeDasharray: dash }),
+          Plot.line(line, { x: 'at', y: 'log2', stroke: '#0b5cad', strokeWidth: 2, strokeDasharray: dash, ariaDescription: name }),
+          Plot.dot(line, { x: 'at', y: 'log2', r: 2.5, fill: '#0b5cad', title: (d: { label: string }) => `${name} ${d.label}` }),
         ];
       }),
     ],
@@ -68,7 +68,7 @@ export function heatmapChart(view: HeatmapView, width: number): Element {
 }
 
 export function histogramChart(view: HeatmapView, width: number): Element {
-  const bars = view.histogram.map((h) => ({ ...h, range: slotRange(h.slot) }));
+  const bars = view.histogram;
   return Plot.plot({
     width,
     height: 230,

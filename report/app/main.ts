@@ -5,7 +5,7 @@ import './report.css';
 import type { ProbeView, ReportView } from '../view-types.js';
 import { countChart } from './count-chart.js';
 import { flameGraph } from './flame-graph.js';
-import { formatCount, formatNs } from './format.js';
+import { formatCount } from './format.js';
 import { heatmapChart, histogramChart } from './latency-charts.js';
 import { sortableTable } from './sortable-table.js';
 
@@ -36,8 +36,7 @@ function probeSection(probe: ProbeView, width: number): HTMLElement {
   for (const h of probe.heatmaps) {
     const figure = element('figure');
     figure.dataset.heatmap = h.id;
-    const p = [h.p50Ns === undefined ? '' : `p50 ${formatNs(h.p50Ns)}`, h.p99Ns === undefined ? '' : `p99 ${formatNs(h.p99Ns)}`].filter(Boolean).join(', ');
-    figure.append(element('h3', `${h.title}: ${formatCount(h.total)} measured${p === '' ? '' : `, ${p}`}`));
+    figure.append(element('h3', `${h.title}: ${h.summary}`));
     if (h.description !== '') figure.append(element('p', h.description, 'description'));
     if (h.total === 0) {
       figure.append(element('p', 'Nothing measured yet.', 'note'));

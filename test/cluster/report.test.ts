@@ -6,7 +6,6 @@
 // opened in a real Chromium. A profile that does not exist is one line; a
 // profile without results yet is a report that says so.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,13 +19,13 @@ import type { ResourceClient } from '../../kube/resource-client.js';
 import { traceProfileResource } from '../../operator/loupe-operator.js';
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { startLoupeControlPlane } from '../support/loupe-control-plane.js';
+import { runLoupe, type LoupeExit } from '../support/loupe-cli.js';
 import { LoupeProcess } from '../support/loupe-process.js';
 import { kernelTestBlocker } from '../support/privileged.js';
-import { chromiumBlocker, openReport } from '../support/report-browser.js';
+import { chromiumBlocker, countInTitle, openReport } from '../support/report-browser.js';
 import { waitFor as waitUntil } from '../support/wait-for.js';
 
 const NS = 'reports';
-const repo = join(import.meta.dirname, '..', '..');
 
 type Profile = KubeObject & { status?: TraceProfileStatus };
 
@@ -42,14 +41,8 @@ function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, t
   return waitUntil(what, probe, { timeoutMs, intervalMs: 250, diagnostics });
 }
 
-function loupeReport(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const kubeconfig = controlPlane?.kubeconfigPath ?? '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/loupe.ts', 'report', ...args, '--kubeconfig', kubeconfig], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+function loupeReport(args: string[]): Promise<LoupeExit> {
+  return runLoupe(['report', ...args, '--kubeconfig', controlPlane?.kubeconfigPath ?? '']);
 }
 
 function profile(name: string, app: string, duration?: string): KubeManifest {
@@ -62,7 +55,6 @@ function profile(name: string, app: string, duration?: string): KubeManifest {
 }
 
 const getProfile = (name: string) => client.get<Profile>(traceProfileResource, { namespace: NS, name });
-const countIn = (title: string) => Number(/count ([0-9]+)/.exec(title)?.[1] ?? NaN);
 
 const kernelBlocker = kernelTestBlocker() ?? chromiumBlocker();
 if (kernelBlocker !== undefined && process.env.CI === 'true') throw new Error(`cannot run in CI: ${kernelBlocker}`);
@@ -117,10 +109,10 @@ describe('loupe report of a TraceProfile in a cluster', { skip: suiteSkip }, () 
       const heatmap = report.page.locator('figure[data-heatmap="syscalls-latencyNs"]');
       assert.equal(await heatmap.locator('g[aria-description="heatmap columns"] rect').count(), timeline.columns);
       const cells = await heatmap.locator('g[aria-description="heatmap cells"] rect title').allTextContents();
-      assert.equal(cells.map(countIn).reduce((a, b) => a + b, 0), final.results?.syscalls?.latencyNs.count);
+      assert.equal(cells.map(countInTitle).reduce((a, b) => a + b, 0), final.results?.syscalls?.latencyNs.count);
       assert.equal(await report.page.getByText('The columns hold').count(), 0, 'the timeline holds every call');
       const execBars = await report.page.locator('figure[data-counts="exec-counts"] g[aria-description="execs bars"] rect title').allTextContents();
-      assert.equal(execBars.map(countIn).reduce((a, b) => a + b, 0), final.results?.exec?.execs);
+      assert.equal(execBars.map(countInTitle).reduce((a, b) => a + b, 0), final.results?.exec?.execs);
       assert.match((await report.page.locator('dl').textContent()) ?? '', /phaseCompleted/);
     } finally {
       await report.close();

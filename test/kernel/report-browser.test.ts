@@ -7,19 +7,18 @@
 // spinning function widest, the exec timeline must hold the execs, and the
 // page must log no error and ask the network for nothing.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { TraceDocumentSchema, type TraceDocument } from '../../api/trace-document.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
+import { runLoupe } from '../support/loupe-cli.js';
 import { kernelTestBlocker, suiteSkip } from '../support/privileged.js';
-import { chromiumBlocker, openReport, type OpenedReport } from '../support/report-browser.js';
+import { chromiumBlocker, countInTitle, openReport, type OpenedReport } from '../support/report-browser.js';
 import { startTrace } from '../support/trace-process.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXECS = 20;
 const TRACE_SECONDS = 6;
 
@@ -51,17 +50,6 @@ interface Frame {
   title: string;
 }
 
-/** `loupe <args>` as a process; resolves with its status and output. */
-function loupe(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/loupe.ts', ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-const countIn = (title: string) => Number(/count ([0-9]+)/.exec(title)?.[1] ?? NaN);
 
 describe('loupe report in Chromium, from a real trace', { skip: suiteSkip(kernelTestBlocker() ?? chromiumBlocker()) }, () => {
   let dir: string;
@@ -88,7 +76,7 @@ describe('loupe report in Chromium, from a real trace', { skip: suiteSkip(kernel
     const docFile = path.join(dir, 'trace.json');
     writeFileSync(docFile, traced.stdout);
     reportFile = path.join(dir, 'report.html');
-    const made = await loupe(['report', '--from', docFile, '-o', reportFile]);
+    const made = await runLoupe(['report', '--from', docFile, '-o', reportFile]);
     assert.equal(made.status, 0, made.stderr);
     assert.equal(made.stdout.trim(), reportFile, 'prints the path it wrote');
     report = await openReport(reportFile);
@@ -117,7 +105,7 @@ describe('loupe report in Chromium, from a real trace', { skip: suiteSkip(kernel
     assert.ok(Math.abs(columns - doc.durationMs / 1000) <= 1, `${columns} columns for ${doc.durationMs} ms`);
     const cells = await heatmap.locator('g[aria-description="heatmap cells"] rect title').allTextContents();
     assert.ok(cells.length > columns / 2, `${cells.length} cells drawn`);
-    assert.equal(cells.map(countIn).reduce((a, b) => a + b, 0), latency.count);
+    assert.equal(cells.map(countInTitle).reduce((a, b) => a + b, 0), latency.count);
     assert.ok((await heatmap.locator('g[aria-description="p99"] path').count()) > 0, 'the p99 line is drawn');
     assert.ok((await heatmap.locator('g[aria-description="histogram bars"] rect').count()) > 0, 'the histogram is drawn');
   });
@@ -159,7 +147,7 @@ describe('loupe report in Chromium, from a real trace', { skip: suiteSkip(kernel
   it('draws the execs over time, every exec of the pod in it', async () => {
     assert.equal(doc.totals.exec?.execs, EXECS + 1, '/bin/true, and the workload itself');
     const bars = await report.page.locator('figure[data-counts="exec-counts"] g[aria-description="execs bars"] rect title').allTextContents();
-    assert.equal(bars.map(countIn).reduce((a, b) => a + b, 0), EXECS + 1);
+    assert.equal(bars.map(countInTitle).reduce((a, b) => a + b, 0), EXECS + 1);
   });
 
   it('lists the top syscalls in a table that sorts on a click', async () => {

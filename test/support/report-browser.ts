@@ -15,6 +15,11 @@ export function chromiumBlocker(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `needs Debian's chromium at ${CHROMIUM} (bash hack/setup.sh installs it)`;
 }
 
+/** The count a chart element's title ends with ("…\ncount 1,234"), as a number. */
+export function countInTitle(title: string): number {
+  return Number(/count ([0-9,]+)/.exec(title)?.[1]?.replaceAll(',', '') ?? NaN);
+}
+
 export interface OpenedReport {
   page: Page;
   /** Console errors and uncaught exceptions. */

@@ -63,6 +63,9 @@ describe('loupe report inputs', () => {
     assert.equal(heatmap?.total, 7);
     assert.equal(heatmap?.timelineTotal, 7);
     assert.equal(heatmap?.p50[1], null, 'an empty column has no percentile');
+    assert.deepEqual(heatmap?.histogram.map((h) => [h.range, h.count]), [['(256ns, 512ns]', 5], ['(524µs, 1.05ms]', 2]]);
+    assert.deepEqual(heatmap?.slots.slice(0, 2), [{ slot: 8, upper: '256ns', range: '(128ns, 256ns]' }, { slot: 9, upper: '512ns', range: '(256ns, 512ns]' }]);
+    assert.equal(heatmap?.summary, '7 measured, p50 435ns, p99 1.03ms');
     assert.deepEqual(view.notices, []);
   });
 
