@@ -7,6 +7,11 @@
 //
 // client-node's own ListWatch stops for good on a watch error and has no
 // resync, which is why this is ours; its watches stream through KubeHttp.
+//
+// An optional transform (client-go's SetTransform) maps every object before
+// it is cached or handed to handlers: list items as each page arrives, watch
+// events as they come, so a cache of trimmed objects never holds more than
+// one page of full ones.
 import type { Logger } from 'pino';
 import { isGone } from './api-error.js';
 import { backoffDelayMs, watchRestartBackoff, type BackoffPolicy } from './backoff.js';
@@ -14,7 +19,8 @@ import { sleep, systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { KubeObject } from './kube-object.js';
 import { ObjectCache, type CacheQuery, type ObjectReader } from './object-cache.js';
 
-export interface ListResult<T> {
+/** One page of a list; the last page's resourceVersion is the list's, the one to watch from. */
+export interface ListPage<T> {
   items: T[];
   resourceVersion: string;
 }
@@ -26,7 +32,8 @@ export interface WatchHandle {
 /** Where an informer gets its data; the Kubernetes one is in list-watch.ts, tests use fakes. */
 export interface ListWatchSource<T extends KubeObject> {
   readonly description: string;
-  list(): Promise<ListResult<T>>;
+  /** The whole list, a page at a time (the next page is requested once the consumer has taken this one). */
+  list(): AsyncIterable<ListPage<T>>;
   /** Streams events (type, object) from resourceVersion until the watch closes; onClose gets the error, if any. */
   watch(resourceVersion: string, onEvent: (type: string, object: unknown) => void, onClose: (error?: unknown) => void): Promise<WatchHandle>;
 }
@@ -42,7 +49,12 @@ export interface InformerEvent<T extends KubeObject> {
 
 export type InformerHandler<T extends KubeObject> = (event: InformerEvent<T>) => void;
 
-export interface InformerOptions {
+/** Maps an object as received (list item or watch event object) to what the informer caches. */
+export type ObjectTransform<T extends KubeObject> = (object: unknown) => T;
+
+export interface InformerOptions<T extends KubeObject = KubeObject> {
+  /** Applied to every object before it is cached or handed to handlers; it must keep metadata.name, namespace and resourceVersion. */
+  transform?: ObjectTransform<T>;
   /** Replay every cached object to handlers this often; 0 disables. */
   resyncPeriodMs?: number;
   watchBackoff?: BackoffPolicy;
@@ -69,6 +81,7 @@ export class Informer<T extends KubeObject> implements ObjectReader<T> {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly logger: Logger | undefined;
+  private readonly transform: ObjectTransform<T>;
 
   private resourceVersion = '';
   private synced = false;
@@ -78,9 +91,10 @@ export class Informer<T extends KubeObject> implements ObjectReader<T> {
   private resyncTimer: TimerHandle | undefined;
 
   constructor(
-    private readonly source: ListWatchSource<T>,
-    options: InformerOptions = {},
+    private readonly source: ListWatchSource<KubeObject>,
+    options: InformerOptions<T> = {},
   ) {
+    this.transform = options.transform ?? ((object) => object as T);
     this.resyncPeriodMs = options.resyncPeriodMs ?? 10 * 60_000;
     this.watchBackoff = options.watchBackoff ?? watchRestartBackoff;
     this.minHealthyWatchMs = options.minHealthyWatchMs ?? 1000;
@@ -174,7 +188,13 @@ export class Informer<T extends KubeObject> implements ObjectReader<T> {
   }
 
   private async relist(): Promise<void> {
-    const { items, resourceVersion } = await this.source.list();
+    // Transformed page by page; the cache changes only once the whole list is in, so a list failing halfway changes nothing.
+    const items: T[] = [];
+    let resourceVersion = '';
+    for await (const page of this.source.list()) {
+      for (const item of page.items) items.push(this.transform(item));
+      resourceVersion = page.resourceVersion;
+    }
     const seen = new Set<T>();
     const events: InformerEvent<T>[] = [];
     for (const object of items) {
@@ -224,7 +244,12 @@ export class Informer<T extends KubeObject> implements ObjectReader<T> {
           else watchError = new Error(`watch error ${status.code ?? '?'}: ${status.message ?? ''}`);
           return;
         }
-        this.applyWatchEvent(type, object as T);
+        try {
+          this.applyWatchEvent(type, object);
+        } catch (error) {
+          // A transform that throws: back off and resume from the event, as after a server error.
+          close(error);
+        }
       };
       this.source.watch(this.resourceVersion, onEvent, close).then(
         (opened) => {
@@ -236,26 +261,21 @@ export class Informer<T extends KubeObject> implements ObjectReader<T> {
     });
   }
 
-  private applyWatchEvent(type: string, object: T): void {
-    const resourceVersion = object.metadata?.resourceVersion;
+  private applyWatchEvent(type: string, received: unknown): void {
+    // Transformed first, so a transform that throws fails the watch before resourceVersion moves past the event.
+    const object = type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED' ? this.transform(received) : undefined;
+    const resourceVersion = (received as KubeObject).metadata?.resourceVersion;
     if (resourceVersion) this.resourceVersion = resourceVersion;
-    switch (type) {
-      case 'ADDED':
-      case 'MODIFIED': {
-        const previous = this.cache.put(object);
-        if (previous === undefined) this.emit({ type: 'added', object });
-        else if (previous.metadata?.resourceVersion !== resourceVersion) this.emit({ type: 'modified', object, previous });
-        break;
-      }
-      case 'DELETED': {
-        const previous = this.cache.remove(object);
-        this.emit(previous === undefined ? { type: 'deleted', object } : { type: 'deleted', object, previous });
-        break;
-      }
-      default:
-        // BOOKMARK: only moves resourceVersion forward.
-        break;
+    // BOOKMARK: only moves resourceVersion forward.
+    if (object === undefined) return;
+    if (type === 'DELETED') {
+      const previous = this.cache.remove(object);
+      this.emit(previous === undefined ? { type: 'deleted', object } : { type: 'deleted', object, previous });
+      return;
     }
+    const previous = this.cache.put(object);
+    if (previous === undefined) this.emit({ type: 'added', object });
+    else if (previous.metadata?.resourceVersion !== object.metadata?.resourceVersion) this.emit({ type: 'modified', object, previous });
   }
 
   private scheduleResync(): void {

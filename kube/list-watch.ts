@@ -1,7 +1,9 @@
-// The Kubernetes ListWatchSource: paginated list through ResourceClient,
+// The Kubernetes ListWatchSource: paginated list through ResourceClient
+// (yielded page by page, so an informer that trims objects holds one page of
+// full ones at a time),
 // watch through KubeHttp with bookmarks and a server-side timeout
 // (randomised, as client-go does, so replicas do not reconnect in lockstep).
-import type { ListResult, ListWatchSource, WatchHandle } from './informer.js';
+import type { ListPage, ListWatchSource, WatchHandle } from './informer.js';
 import type { KubeList, KubeObject } from './kube-object.js';
 import type { ResourceClient } from './resource-client.js';
 import { apiVersionOf, resourcePath, type ResourceType } from './resource-type.js';
@@ -27,10 +29,8 @@ export function kubeListWatch<T extends KubeObject>(
   return {
     description,
 
-    async list(): Promise<ListResult<T>> {
-      const items: T[] = [];
+    async *list(): AsyncGenerator<ListPage<T>> {
       let continueToken: string | undefined;
-      let resourceVersion = '';
       do {
         const page = await client.list<T>(resource, {
           namespace: scope.namespace,
@@ -39,11 +39,9 @@ export function kubeListWatch<T extends KubeObject>(
           limit: pageSize,
           continue: continueToken,
         });
-        items.push(...page.items.map((item) => withTypeMeta(item, page)));
-        resourceVersion = page.metadata?.resourceVersion ?? '';
         continueToken = page.metadata?.continue || undefined;
+        yield { items: page.items.map((item) => withTypeMeta(item, page)), resourceVersion: page.metadata?.resourceVersion ?? '' };
       } while (continueToken !== undefined);
-      return { items, resourceVersion };
     },
 
     async watch(resourceVersion, onEvent, onClose): Promise<WatchHandle> {

@@ -10,7 +10,7 @@ import { loadKubeConfig } from './kube-config.js';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { EventRecorder, type EventType } from './event-recorder.js';
-import { Informer } from './informer.js';
+import { Informer, type ObjectTransform } from './informer.js';
 import { KubeHttp } from './kube-http.js';
 import type { KubeManifest, KubeObject } from './kube-object.js';
 import { KubeLeaseStore } from './lease-store.js';
@@ -65,6 +65,11 @@ export interface OperatorOptions {
   clock?: Clock;
 }
 
+interface SharedInformer {
+  informer: Informer<KubeObject>;
+  transform: ObjectTransform<KubeObject> | undefined;
+}
+
 export abstract class Operator {
   protected readonly kubeConfig: KubeConfig;
   protected readonly client: ResourceClient;
@@ -74,7 +79,7 @@ export abstract class Operator {
 
   private readonly options: OperatorOptions;
   private readonly clock: Clock;
-  private readonly informers = new Map<string, Informer<KubeObject>>();
+  private readonly informers = new Map<string, SharedInformer>();
   private readonly queues: WorkQueue[] = [];
   private readonly elector: LeaderElector | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -116,8 +121,8 @@ export abstract class Operator {
     if (this.state !== 'new') throw new Error(`operator already ${this.state}`);
     this.state = 'starting';
     await this.init();
-    for (const informer of this.informers.values()) informer.start();
-    await Promise.all([...this.informers.values()].map((informer) => informer.waitForSync()));
+    for (const { informer } of this.informers.values()) informer.start();
+    await Promise.all([...this.informers.values()].map(({ informer }) => informer.waitForSync()));
     if (this.state !== 'starting') return;
     this.state = 'running';
     if (this.elector === undefined) this.queues.forEach((queue) => queue.start());
@@ -137,7 +142,7 @@ export abstract class Operator {
     const drained = await Promise.all(this.queues.map((queue) => queue.drain(drainTimeoutMs)));
     if (drained.includes(false)) this.logger.warn({ drainTimeoutMs }, 'reconciles still running at shutdown');
     await this.elector?.stop();
-    await Promise.all([...this.informers.values()].map((informer) => informer.stop()));
+    await Promise.all([...this.informers.values()].map(({ informer }) => informer.stop()));
     this.state = 'stopped';
     this.logger.info('operator stopped');
   }
@@ -155,20 +160,28 @@ export abstract class Operator {
   /**
    * A shared, cached view of a resource; one informer per resource and scope
    * however many callers ask. Reconcilers read from it instead of the API.
+   * With a transform, the cache keeps what it returns (client-go's
+   * SetTransform); every caller of one resource and scope must pass the same
+   * transform function, since they share one cache.
    */
-  protected informer<T extends KubeObject>(resource: ResourceType, scope: ListWatchScope = {}): Informer<T> {
+  protected informer<T extends KubeObject>(resource: ResourceType, scope: ListWatchScope = {}, options: { transform?: ObjectTransform<T> } = {}): Informer<T> {
     const id = JSON.stringify([resource.group, resource.version, resource.plural, scope.namespace ?? '', scope.labelSelector ?? '', scope.fieldSelector ?? '']);
-    let informer = this.informers.get(id);
-    if (informer === undefined) {
-      informer = new Informer(kubeListWatch<KubeObject>(this.client, resource, scope), {
-        resyncPeriodMs: this.options.resyncPeriodMs,
-        clock: this.clock,
-        logger: this.logger,
-      });
-      this.informers.set(id, informer);
-      if (this.state !== 'new') informer.start();
+    const shared = this.informers.get(id);
+    if (shared !== undefined) {
+      if (shared.transform !== options.transform) {
+        throw new Error(`${apiVersionOf(resource)}/${resource.plural} ${JSON.stringify(scope)}: its shared informer was made with ${shared.transform === undefined ? 'no' : 'another'} transform`);
+      }
+      return shared.informer as unknown as Informer<T>;
     }
-    return informer as unknown as Informer<T>;
+    const informer = new Informer<T>(kubeListWatch(this.client, resource, scope), {
+      transform: options.transform,
+      resyncPeriodMs: this.options.resyncPeriodMs,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.informers.set(id, { informer: informer as unknown as Informer<KubeObject>, transform: options.transform });
+    if (this.state !== 'new') informer.start();
+    return informer;
   }
 
   /** A work queue that runs reconcile(key) only while this replica may reconcile. */

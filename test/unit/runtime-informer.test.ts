@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiError } from '../../kube/api-error.js';
 import { ManualClock } from '../../kube/clock.js';
-import { Informer, type InformerEvent, type ListWatchSource } from '../../kube/informer.js';
+import { Informer, type InformerEvent, type ListPage, type ListWatchSource, type ObjectTransform } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 
 function cm(name: string, resourceVersion: string, labels: Record<string, string> = {}): KubeObject {
@@ -19,15 +19,21 @@ interface OpenWatch {
 /** A scripted API server: tests set the list result and drive the open watch. */
 class FakeSource implements ListWatchSource<KubeObject> {
   readonly description = 'fake configmaps';
-  listResult: { items: KubeObject[]; resourceVersion: string } = { items: [], resourceVersion: '1' };
+  listResult: ListPage<KubeObject> = { items: [], resourceVersion: '1' };
+  /** When set, the list is served in these pages instead of listResult. */
+  listPages: ListPage<KubeObject>[] | undefined;
   listError: unknown;
   lists = 0;
+  pagesServed = 0;
   watches: OpenWatch[] = [];
 
-  async list() {
+  async *list() {
     this.lists++;
     if (this.listError !== undefined) throw this.listError;
-    return this.listResult;
+    for (const page of this.listPages ?? [this.listResult]) {
+      this.pagesServed++;
+      yield page;
+    }
   }
 
   async watch(resourceVersion: string, onEvent: (type: string, object: unknown) => void, onClose: (error?: unknown) => void) {
@@ -57,10 +63,10 @@ class FakeSource implements ListWatchSource<KubeObject> {
   }
 }
 
-function setup(options: { resyncPeriodMs?: number } = {}) {
+function setup(options: { resyncPeriodMs?: number; transform?: ObjectTransform<KubeObject> } = {}) {
   const clock = new ManualClock();
   const source = new FakeSource();
-  const informer = new Informer(source, { clock, random: () => 0, resyncPeriodMs: options.resyncPeriodMs ?? 0 });
+  const informer = new Informer(source, { clock, random: () => 0, resyncPeriodMs: options.resyncPeriodMs ?? 0, transform: options.transform });
   const events: string[] = [];
   informer.on((event: InformerEvent<KubeObject>) => events.push(`${event.type} ${event.object.metadata?.name}@${event.object.metadata?.resourceVersion}`));
   return { clock, source, informer, events };
@@ -181,6 +187,103 @@ describe('Informer', () => {
     await clock.advance(0);
     source.current.send('MODIFIED', cm('a', '3'));
     assert.deepEqual(events, ['added a@3']);
+    await informer.stop();
+  });
+});
+
+describe('Informer with a transform', () => {
+  /** Keeps name, namespace and resourceVersion; records which list page was being served when it ran. */
+  function slimming() {
+    const calls: string[] = [];
+    let source: FakeSource | undefined;
+    const transform: ObjectTransform<KubeObject> = (object) => {
+      const { name, namespace, resourceVersion } = (object as KubeObject).metadata ?? {};
+      calls.push(`${name}@${resourceVersion} page ${source?.pagesServed}`);
+      return { metadata: { name, namespace, resourceVersion, labels: { slim: 'yes' } } };
+    };
+    const test = setup({ transform });
+    source = test.source;
+    return { ...test, calls };
+  }
+  const withData = (name: string, resourceVersion: string) => ({ ...cm(name, resourceVersion), data: { big: 'x'.repeat(1000) } });
+
+  it('transforms each list page before the next is fetched, and caches only what it returns', async () => {
+    const { clock, source, informer, calls } = slimming();
+    source.listPages = [
+      { items: [withData('a', '5'), withData('b', '6')], resourceVersion: '7' },
+      { items: [withData('c', '8')], resourceVersion: '9' },
+    ];
+    const seen: KubeObject[] = [];
+    informer.on((event) => seen.push(event.object));
+    informer.start();
+    await informer.waitForSync();
+    await clock.advance(0);
+    assert.deepEqual(calls, ['a@5 page 1', 'b@6 page 1', 'c@8 page 2']);
+    assert.deepEqual(informer.get('c', 'ns'), { metadata: { name: 'c', namespace: 'ns', resourceVersion: '8', labels: { slim: 'yes' } } });
+    assert.deepEqual(
+      seen.map((object) => Object.keys(object)),
+      [['metadata'], ['metadata'], ['metadata']],
+      'handlers get the transformed objects',
+    );
+    assert.equal(source.current.resourceVersion, '9', 'watches from the last page');
+    await informer.stop();
+  });
+
+  it('transforms watch events, but not bookmarks or errors', async () => {
+    const { clock, source, informer, events, calls } = slimming();
+    informer.start();
+    await clock.advance(0);
+    source.current.send('ADDED', withData('a', '12'));
+    source.current.send('MODIFIED', withData('a', '13'));
+    source.current.send('BOOKMARK', { kind: 'ConfigMap', metadata: { resourceVersion: '20' } });
+    source.current.send('DELETED', withData('a', '21'));
+    assert.deepEqual(calls, ['a@12 page 1', 'a@13 page 1', 'a@21 page 1']);
+    assert.deepEqual(events, ['added a@12', 'modified a@13', 'deleted a@21']);
+    source.current.send('ADDED', withData('b', '22'));
+    assert.deepEqual(informer.get('b', 'ns')?.metadata?.labels, { slim: 'yes' });
+    source.current.send('ERROR', { kind: 'Status', code: 410 });
+    assert.equal(calls.length, 4);
+    await informer.stop();
+  });
+
+  it('still tells a modification from a repeat by resourceVersion', async () => {
+    const { clock, source, informer, events } = slimming();
+    source.listResult = { items: [withData('a', '3')], resourceVersion: '3' };
+    informer.start();
+    await clock.advance(0);
+    const modified: InformerEvent<KubeObject>[] = [];
+    informer.on((event) => modified.push(event));
+    source.current.send('MODIFIED', withData('a', '3'));
+    source.current.send('MODIFIED', withData('a', '4'));
+    assert.deepEqual(events, ['added a@3', 'modified a@4']);
+    assert.equal(modified[0]?.previous?.metadata?.resourceVersion, '3');
+    assert.deepEqual(Object.keys(modified[0]?.previous ?? {}), ['metadata'], 'previous is the cached, transformed object');
+    // A relist with nothing new reports nothing.
+    source.listResult = { items: [withData('a', '4')], resourceVersion: '5' };
+    source.current.send('ERROR', { kind: 'Status', code: 410 });
+    source.current.close();
+    await clock.advance(0);
+    assert.equal(source.lists, 2);
+    assert.deepEqual(events, ['added a@3', 'modified a@4']);
+    await informer.stop();
+  });
+
+  it('a transform that throws fails the watch, which resumes from before that event', async () => {
+    const clock = new ManualClock();
+    const source = new FakeSource();
+    const transform: ObjectTransform<KubeObject> = (object) => {
+      if ((object as KubeObject).metadata?.name === 'bad') throw new Error('cannot trim');
+      return object as KubeObject;
+    };
+    const informer = new Informer(source, { clock, random: () => 0, resyncPeriodMs: 0, transform });
+    informer.start();
+    await clock.advance(0);
+    source.current.send('ADDED', cm('a', '12'));
+    source.current.send('ADDED', cm('bad', '13'));
+    await clock.advance(800);
+    assert.equal(source.watches.length, 2);
+    assert.equal(source.current.resourceVersion, '12');
+    assert.deepEqual(informer.keys(), ['ns/a']);
     await informer.stop();
   });
 });
