@@ -16,7 +16,7 @@ interface ContainerStatus {
   state?: { running?: unknown; waiting?: unknown; terminated?: unknown };
 }
 
-/** The fields of a core/v1 Pod the operator reads, as plain JSON. */
+/** The fields of a core/v1 Pod the operator reads, as plain JSON; its Pod cache keeps only these (trimPod in pod-cache.ts). */
 export type Pod = KubeObject & {
   spec?: { nodeName?: string };
   status?: {
