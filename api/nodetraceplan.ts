@@ -72,6 +72,16 @@ export const NodeTracePlanSpecSchema = z.object({
     .array(NodeProfilePlanSchema)
     .max(MAX_NODE_PROFILES)
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['uid'] }),
+  reportIntervalSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .optional()
+    .describe(
+      'The least time between two status writes of this node\'s agent, unless its plan changes; ' +
+        "set by the operator from the cluster's size so that all agents together stay within the API write budget.",
+    ),
 });
 export type NodeTracePlanSpec = z.infer<typeof NodeTracePlanSpecSchema>;
 

@@ -41,7 +41,7 @@ export interface KubeList<T extends KubeObject> {
   apiVersion?: string;
   kind?: string;
   items: T[];
-  metadata?: { resourceVersion?: string; continue?: string };
+  metadata?: { resourceVersion?: string; continue?: string; remainingItemCount?: number };
 }
 
 /**

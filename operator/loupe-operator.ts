@@ -3,9 +3,13 @@
 // queues: one keyed by node (the only writer of that node's plan), one keyed
 // by profile (the only writer of that profile's status and finalizer).
 // Informer events are mapped onto both, so pod churn reaches the plans
-// within a reconcile or two.
+// within a reconcile or two. A third queue sizes the cluster every minute,
+// which sets how often agents report and profile results are written
+// (write-budget.ts).
 import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
-import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeProfileStatus, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import { staleAfterMs } from './node-readiness.js';
+import { sameJson } from './same-json.js';
 import {
   decodedSecretData,
   otlpSecretCopyData,
@@ -18,10 +22,12 @@ import {
 import { TRACE_PROFILE_KIND, TRACE_PROFILE_PLURAL, type TraceProfileStatus } from '../api/traceprofile.js';
 import { profileSelectsPod, profileTargets, type Pod } from './pod-targets.js';
 import { NodePlanReconciler } from './reconcilers/node-plan-reconciler.js';
-import { PlanStore, type PlanObject } from './reconcilers/plan-store.js';
+import { PlanStore, type ParsedPlan, type PlanObject } from './reconcilers/plan-store.js';
 import { PodsByNode } from './reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from './reconcilers/profile-store.js';
+import { countNodes } from './node-count.js';
+import { agentReportIntervalMs, MIN_REPORT_INTERVAL_MS, resultsWriteGapMs } from './write-budget.js';
 import { isConflict } from '../kube/api-error.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { InformerEvent } from '../kube/informer.js';
@@ -42,6 +48,9 @@ export const podResource: ResourceType = { group: '', version: 'v1', plural: 'po
 export const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
 /** How often a profile's OTLP Secrets are copied again while its spec stays the same (rotated credentials). */
 const SECRET_COPY_REFRESH_MS = 5 * 60_000;
+/** How often the cluster's node count is read again. */
+const CLUSTER_SIZING_PERIOD_MS = 60_000;
+const CLUSTER_SIZING_KEY = 'nodes';
 
 export interface LoupeOperatorOptions extends Omit<OperatorOptions, 'name'> {
   /** Loupe's own namespace: the copies of profiles' OTLP Secrets live here, where agents may read them. */
@@ -71,6 +80,10 @@ export class LoupeOperator extends Operator {
   private readonly profileKeys = new Map<string, string>();
   /** Profile uid → the generation its OTLP Secrets were last copied for, and when. */
   private readonly secretCopies = new Map<string, { generation: number; atMs: number }>();
+  /** Nodes in the cluster at the last count, and the agents' report interval it sets; undefined until counted. */
+  private nodeCount = 0;
+  private reportIntervalMs: number | undefined;
+  private firstSizing: Promise<void> | undefined;
 
   constructor(options: LoupeOperatorOptions = {}) {
     super({ ...options, name: OPERATOR_NAME });
@@ -95,6 +108,11 @@ export class LoupeOperator extends Operator {
       pods: this.podsByNode,
       clock,
       logger,
+      reportIntervalSeconds: async () => {
+        // Plans written before the first count would all be rewritten once it came.
+        if (this.reportIntervalMs === undefined) await (this.firstSizing ??= this.sizeCluster().finally(() => (this.firstSizing = undefined)));
+        return this.reportIntervalMs === undefined ? undefined : this.reportIntervalMs / 1000;
+      },
       writer: { apply: (spec) => this.applyPlan(spec), delete: (name, uid) => this.deletePlan(name, uid) },
     });
     this.profileStatus = new ProfileStatusReconciler({
@@ -103,6 +121,7 @@ export class LoupeOperator extends Operator {
       plans: this.plans,
       clock,
       logger,
+      resultsWriteGapMs: () => resultsWriteGapMs(this.nodeCount, this.reportIntervalMs ?? MIN_REPORT_INTERVAL_MS, this.profileKeys.size),
       writer: {
         applyStatus: (profile, status) => this.applyProfileStatus(profile, status),
         recordEvent: (profile, type, reason, note) => this.recordEvent(profile, type, reason, note),
@@ -122,9 +141,30 @@ export class LoupeOperator extends Operator {
       perKeyMinIntervalMs: 1_000,
     });
 
+    const sizingQueue = this.workQueue(async () => {
+      await this.sizeCluster();
+      sizingQueue.addAfter(CLUSTER_SIZING_KEY, CLUSTER_SIZING_PERIOD_MS);
+    });
+    sizingQueue.add(CLUSTER_SIZING_KEY);
+
     profileInformer.on((event) => this.onProfileEvent(event));
     podInformer.on((event) => this.onPodEvent(event));
     planInformer.on((event) => this.onPlanEvent(event));
+  }
+
+  /**
+   * Counts the nodes and sets the agents' report interval from it; a new
+   * interval goes into every plan. Without a count (no RBAC to list nodes),
+   * the plans it knows stand for the nodes.
+   */
+  private async sizeCluster(): Promise<void> {
+    const counted = await countNodes(this.client, this.logger);
+    this.nodeCount = counted ?? this.plans.all().length;
+    const previous = this.reportIntervalMs;
+    this.reportIntervalMs = agentReportIntervalMs(this.nodeCount, previous);
+    if (previous === undefined || previous === this.reportIntervalMs) return;
+    this.logger.info({ nodes: this.nodeCount, reportIntervalMs: this.reportIntervalMs, was: previous }, 'cluster size changed the agents\' report interval');
+    for (const plan of this.plans.all()) this.nodeQueue.add(plan.name);
   }
 
   private async reconcileProfile(key: string): Promise<void> {
@@ -209,8 +249,10 @@ export class LoupeOperator extends Operator {
   private onProfileEvent(event: ProfileEvent): void {
     const key = keyOf(event.object);
     const uid = event.object.metadata?.uid ?? '';
-    if (event.type === 'deleted') this.profileKeys.delete(uid);
-    else this.profileKeys.set(uid, key);
+    if (event.type === 'deleted') {
+      this.profileKeys.delete(uid);
+      this.profileStatus.forget(uid);
+    } else this.profileKeys.set(uid, key);
     this.profileQueue.add(key);
     if (event.type === 'resync' || !changesPlans(event)) return;
     for (const node of this.nodesOfProfile(event.object)) this.nodeQueue.add(node);
@@ -240,19 +282,26 @@ export class LoupeOperator extends Operator {
   }
 
   private onPlanEvent(event: InformerEvent<PlanObject>): void {
+    this.plans.observe(event);
     if (event.type === 'resync') return;
     const current = this.plans.parse(event.object);
     const previous = event.previous === undefined ? undefined : this.plans.parse(event.previous);
-    const specChanged = event.object.metadata?.generation !== event.previous?.metadata?.generation;
-    if (event.type !== 'modified' || specChanged) this.nodeQueue.add(current.name);
+    const specChanged = event.type !== 'modified' || event.object.metadata?.generation !== event.previous?.metadata?.generation;
+    if (specChanged) this.nodeQueue.add(current.name);
     // Every profile this plan carries or reports, before or after, may see its node readiness or results move.
+    const keys = new Set<string>();
     for (const plan of [previous, current]) {
-      for (const entry of plan?.spec?.profiles ?? []) this.profileQueue.add(`${entry.namespace}/${entry.name}`);
+      if (specChanged) for (const entry of plan?.spec?.profiles ?? []) keys.add(`${entry.namespace}/${entry.name}`);
       for (const entry of plan?.status?.profiles ?? []) {
         const key = this.profileKeys.get(entry.uid);
-        if (key !== undefined) this.profileQueue.add(key);
+        if (key === undefined || keys.has(key)) continue;
+        // New results alone cannot be written before the profile's turn in the write budget: reconcile then.
+        if (!specChanged && onlyResultsMoved(previous, current, entry.uid, this.loupeClock.now())) {
+          this.profileQueue.addAfter(key, this.profileStatus.resultsDueAtMs(entry.uid) - this.loupeClock.now());
+        } else keys.add(key);
       }
     }
+    for (const key of keys) this.profileQueue.add(key);
   }
 
   private async applyPlan(spec: NodeTracePlanSpec): Promise<void> {
@@ -284,6 +333,22 @@ export class LoupeOperator extends Operator {
       { subresource: 'status' },
     );
   }
+}
+
+/**
+ * A node's new report says nothing new about a profile but its results: the
+ * entry is the same apart from them, and the node was not about to be judged
+ * silent (a report that revives a silent node is news).
+ */
+function onlyResultsMoved(previous: ParsedPlan | undefined, current: ParsedPlan, uid: string, nowMs: number): boolean {
+  const before = previous?.status?.profiles?.find((entry) => entry.uid === uid);
+  const after = current.status?.profiles?.find((entry) => entry.uid === uid);
+  const heartbeat = previous?.status?.heartbeat;
+  const planned = current.spec?.profiles.find((entry) => entry.uid === uid);
+  if (before === undefined || after === undefined || heartbeat === undefined || planned === undefined) return false;
+  const withoutResults = ({ results: _results, pods: _pods, cost: _cost, ...rest }: NodeProfileStatus) => rest;
+  if (!sameJson(withoutResults(before), withoutResults(after))) return false;
+  return nowMs - Date.parse(heartbeat) < staleAfterMs(planned.interval, current.spec?.reportIntervalSeconds);
 }
 
 /** Profile changes that can change some plan: new, gone, spec edited, being deleted, or its session moved. */

@@ -26,6 +26,8 @@ export interface NodePlanInput {
   current?: NodeTracePlanSpec;
   /** Uids of the profiles the node has reported results for (profilesWithResults). */
   reported?: ReadonlySet<string>;
+  /** How often the node's agent may write its status (operator/write-budget.ts). */
+  reportIntervalSeconds?: number;
   nowMs: number;
 }
 
@@ -72,7 +74,9 @@ export function desiredNodePlan(input: NodePlanInput): NodeTracePlanSpec | undef
   if (entries.length === 0) return undefined;
   // Over capacity, the oldest profiles keep the node; the rest stay unplanned and show as not ready.
   const profiles = entries.slice(0, MAX_NODE_PROFILES).map(({ entry }) => entry);
-  return canonicalPlanSpec({ nodeName: input.nodeName, profiles });
+  const spec: NodeTracePlanSpec = { nodeName: input.nodeName, profiles };
+  if (input.reportIntervalSeconds !== undefined) spec.reportIntervalSeconds = input.reportIntervalSeconds;
+  return canonicalPlanSpec(spec);
 }
 
 /** Entries sorted by uid, targets by container id: the order the operator writes and compares in. */
@@ -80,7 +84,7 @@ export function canonicalPlanSpec(spec: NodeTracePlanSpec): NodeTracePlanSpec {
   const profiles = spec.profiles
     .map((entry) => ({ ...entry, targets: [...entry.targets].sort(byContainerId) }))
     .sort((a, b) => (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0));
-  return { nodeName: spec.nodeName, profiles };
+  return { ...spec, profiles };
 }
 
 /** Whether writing `desired` would change a plan whose (parsed) spec is `current`. */

@@ -10,6 +10,8 @@ import type { ProbeName } from '../probes/registry.js';
 /** What one node's plan status says about one profile. */
 export interface NodeReport {
   heartbeat?: string;
+  /** The plan's spec.reportIntervalSeconds: the agent writes no more often than this. */
+  reportIntervalSeconds?: number;
   /** The profile's entry in the node's status; absent until the agent reports it. */
   entry?: NodeProfileStatus;
 }
@@ -28,9 +30,13 @@ export interface NodeReadiness {
   staleAtMs?: number;
 }
 
-/** A node is silent after missing three reports (and never sooner than 30 s, to ride out API latency). */
-export function staleAfterMs(interval: string): number {
-  return Math.max(3 * (parseDuration(interval) ?? 10_000), 30_000);
+/**
+ * A node is silent after missing three reports (and never sooner than 30 s,
+ * to ride out API latency); it reports at the profile's interval or its
+ * plan's report interval, whichever is longer.
+ */
+export function staleAfterMs(interval: string, reportIntervalSeconds = 0): number {
+  return Math.max(3 * Math.max(parseDuration(interval) ?? 10_000, reportIntervalSeconds * 1000), 30_000);
 }
 
 const MAX_ERROR_LENGTH = 512;
@@ -55,7 +61,7 @@ export function nodeReadiness(
   nowMs: number,
 ): NodeReadiness {
   const heartbeatMs = report?.heartbeat === undefined ? undefined : Date.parse(report.heartbeat);
-  const staleAtMs = heartbeatMs === undefined ? undefined : heartbeatMs + staleAfterMs(interval);
+  const staleAtMs = heartbeatMs === undefined ? undefined : heartbeatMs + staleAfterMs(interval, report?.reportIntervalSeconds);
   if (staleAtMs !== undefined && nowMs >= staleAtMs) {
     return { node, ready: false, failed: false, error: `no report from the agent since ${report?.heartbeat}` };
   }

@@ -25,6 +25,8 @@ export interface NodePlanReconcilerDeps {
   pods: PodsByNode;
   writer: PlanWriter;
   clock: Clock;
+  /** How often agents may write their status now (write-budget.ts); awaited, since the first answer needs the API. */
+  reportIntervalSeconds: () => Promise<number | undefined>;
   logger?: Logger;
 }
 
@@ -33,6 +35,7 @@ export class NodePlanReconciler {
 
   async reconcile(nodeName: string): Promise<PlanAction> {
     const { plans, pods, writer, clock, logger } = this.deps;
+    const reportIntervalSeconds = await this.deps.reportIntervalSeconds();
     const current = plans.get(nodeName);
     const podsOnNode = pods.podsOn(nodeName);
     const desired = desiredNodePlan({
@@ -41,6 +44,7 @@ export class NodePlanReconciler {
       podsOnNode,
       current: current?.spec,
       reported: profilesWithResults(current?.status),
+      ...(reportIntervalSeconds !== undefined && { reportIntervalSeconds }),
       nowMs: clock.now(),
     });
     if (desired === undefined) {

@@ -1,7 +1,9 @@
 // Writes a TraceProfile's status from the caches: what its selector matches
 // (pods), what its nodes report (plan statuses), its session. Writes only
 // when the status would change, and records an Event when the phase changes
-// or nodes start reporting errors, for `kubectl describe`.
+// or nodes start reporting errors, for `kubectl describe`. New results alone
+// wait for the profile's share of the write budget (write-budget.ts); any
+// other change (phase, readiness, conditions, targets) is written at once.
 import type { Logger } from 'pino';
 import type { TraceProfileStatus } from '../../api/traceprofile.js';
 import { profileTargets, type Pod } from '../pod-targets.js';
@@ -28,6 +30,8 @@ export interface ProfileStatusReconcilerDeps {
   plans: PlanStore;
   writer: ProfileStatusWriter;
   clock: Clock;
+  /** The least time between two writes of one profile's status that only bring new results. */
+  resultsWriteGapMs: () => number;
   logger?: Logger;
 }
 
@@ -45,8 +49,33 @@ const PHASE_EVENTS: Record<string, { type: EventType; reason: string }> = {
   Failed: { type: 'Warning', reason: 'Failed' },
 };
 
+/** The status fields that move with every node report; the rest change only when something happens. */
+const RESULT_FIELDS = ['results', 'pods', 'timeline', 'truncated', 'cost', 'costSummary', 'headline'] as const;
+
+function onlyResultsDiffer(previous: TraceProfileStatus, next: TraceProfileStatus): boolean {
+  const withoutResults = (status: TraceProfileStatus) => {
+    const rest: Record<string, unknown> = { ...status };
+    for (const field of RESULT_FIELDS) delete rest[field];
+    return rest;
+  };
+  return sameJson(withoutResults(previous), withoutResults(next));
+}
+
 export class ProfileStatusReconciler {
+  /** Profile uid → when this replica last wrote its status. */
+  private readonly lastWriteMs = new Map<string, number>();
+
   constructor(private readonly deps: ProfileStatusReconcilerDeps) {}
+
+  /** When new results of the profile may next be written (now or earlier: at once). */
+  resultsDueAtMs(uid: string): number {
+    return (this.lastWriteMs.get(uid) ?? -Infinity) + this.deps.resultsWriteGapMs();
+  }
+
+  /** Drops what is kept about a deleted profile. */
+  forget(uid: string): void {
+    this.lastWriteMs.delete(uid);
+  }
 
   async reconcile(raw: ProfileObject): Promise<ProfileReconcileResult> {
     const { profiles, pods, plans, clock } = this.deps;
@@ -54,7 +83,7 @@ export class ProfileStatusReconciler {
     const parsed = profiles.parse(raw);
     if (!parsed.ok) {
       const status = invalidProfileStatus(raw.status, raw.metadata?.generation ?? 0, parsed.error, nowMs);
-      return { written: await this.write(raw, status) };
+      return this.write(raw, status, nowMs);
     }
     const { profile } = parsed;
     const uid = profile.metadata.uid ?? '';
@@ -70,14 +99,19 @@ export class ProfileStatusReconciler {
       containersOf: (podUid) => (containers.get(podUid) ?? []).slice(0, 16),
       nowMs,
     });
-    const written = await this.write(raw, status);
-    return recheckAtMs === undefined ? { written } : { written, recheckAtMs };
+    const result = await this.write(raw, status, nowMs);
+    const recheck = Math.min(recheckAtMs ?? Infinity, result.recheckAtMs ?? Infinity);
+    return Number.isFinite(recheck) ? { written: result.written, recheckAtMs: recheck } : { written: result.written };
   }
 
-  private async write(raw: ProfileObject, status: TraceProfileStatus): Promise<boolean> {
+  private async write(raw: ProfileObject, status: TraceProfileStatus, nowMs: number): Promise<ProfileReconcileResult> {
     const previous = raw.status;
-    if (sameJson(previous, status)) return false;
+    if (sameJson(previous, status)) return { written: false };
+    const uid = raw.metadata?.uid ?? '';
+    const notBeforeMs = this.resultsDueAtMs(uid);
+    if (previous !== undefined && nowMs < notBeforeMs && onlyResultsDiffer(previous, status)) return { written: false, recheckAtMs: notBeforeMs };
     await this.deps.writer.applyStatus(raw, status);
+    this.lastWriteMs.set(uid, nowMs);
     this.deps.logger?.debug({ profile: `${raw.metadata?.namespace}/${raw.metadata?.name}`, phase: status.phase }, 'wrote status');
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const event = status.phase === undefined ? undefined : PHASE_EVENTS[status.phase];
@@ -90,6 +124,6 @@ export class ProfileStatusReconciler {
     if (degraded?.status === 'True' && (before?.status !== 'True' || before.reason !== degraded.reason)) {
       await this.deps.writer.recordEvent(raw, 'Warning', degraded.reason, degraded.message);
     }
-    return true;
+    return { written: true };
   }
 }

@@ -19,7 +19,7 @@ import { execReport, pod, profile } from './operator-fixtures.js';
 const logger = pino({ level: 'silent' });
 
 /** Caches and reconcilers wired as the operator wires them, with writers that store into the caches. */
-function harness() {
+function harness(budget: { reportIntervalSeconds?: number; resultsWriteGapMs?: number } = {}) {
   const clock = new ManualClock(Date.parse('2026-11-26T07:00:00Z'));
   const profileCache = new ObjectCache<ProfileObject>();
   const podCache = new ObjectCache<Pod>();
@@ -35,16 +35,22 @@ function harness() {
     pods: podsByNode,
     clock,
     logger,
+    reportIntervalSeconds: async () => budget.reportIntervalSeconds,
     writer: {
       apply: async (spec: NodeTracePlanSpec) => {
         writes.push(`apply ${spec.nodeName}`);
         const previous = planCache.get(spec.nodeName);
-        planCache.put({ ...previous, metadata: { name: spec.nodeName, uid: `plan-${spec.nodeName}`, resourceVersion: String(++version) }, spec: JSON.parse(JSON.stringify(spec)) });
+        const object = { ...previous, metadata: { name: spec.nodeName, uid: `plan-${spec.nodeName}`, resourceVersion: String(++version) }, spec: JSON.parse(JSON.stringify(spec)) };
+        planCache.put(object);
+        plans.observe(previous === undefined ? { type: 'added', object } : { type: 'modified', object, previous });
       },
       delete: async (name: string) => {
         writes.push(`delete ${name}`);
         const previous = planCache.get(name);
-        if (previous) planCache.remove(previous);
+        if (previous) {
+          planCache.remove(previous);
+          plans.observe({ type: 'deleted', object: previous, previous });
+        }
       },
     },
   });
@@ -54,6 +60,7 @@ function harness() {
     plans,
     clock,
     logger,
+    resultsWriteGapMs: () => budget.resultsWriteGapMs ?? 0,
     writer: {
       applyStatus: async (raw: KubeObject, status: TraceProfileStatus) => {
         writes.push(`status ${raw.metadata?.name} ${status.phase}`);
@@ -74,7 +81,9 @@ function harness() {
   const reportOn = (node: string, status: unknown) => {
     const plan = planCache.get(node);
     assert.ok(plan, `plan ${node} exists`);
-    planCache.put({ ...plan, metadata: { ...plan.metadata, resourceVersion: String(++version) }, status });
+    const object = { ...plan, metadata: { ...plan.metadata, resourceVersion: String(++version) }, status };
+    planCache.put(object);
+    plans.observe({ type: 'modified', object, previous: plan });
   };
   return { clock, writes, nodePlans, profileStatus, profileCache, planCache, putPod, removePod, putProfile, reportOn };
 }
@@ -108,6 +117,19 @@ describe('NodePlanReconciler', () => {
     h.putPod({ ...pod('web-2', { labels: { app: 'other' } }), metadata: { ...pod('web-2').metadata, labels: { app: 'other' }, resourceVersion: '2' } });
     await h.nodePlans.reconcile('node-a');
     assert.deepEqual((h.planCache.get('node-a')?.spec as NodeTracePlanSpec).profiles[0]?.targets.map((t) => t.pod), ['web-1']);
+  });
+
+  it('writes the report interval the cluster size calls for, and rewrites the plan when it changes', async () => {
+    const budget: { reportIntervalSeconds?: number } = { reportIntervalSeconds: 10 };
+    const h = harness(budget);
+    h.putProfile(profile('t'));
+    h.putPod(pod('web-1', { node: 'node-a' }));
+    await h.nodePlans.reconcile('node-a');
+    assert.equal((h.planCache.get('node-a')?.spec as NodeTracePlanSpec).reportIntervalSeconds, 10);
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'unchanged');
+    budget.reportIntervalSeconds = 120;
+    assert.equal(await h.nodePlans.reconcile('node-a'), 'updated');
+    assert.equal((h.planCache.get('node-a')?.spec as NodeTracePlanSpec).reportIntervalSeconds, 120);
   });
 });
 
@@ -143,6 +165,39 @@ describe('ProfileStatusReconciler', () => {
     assert.equal(raw().status?.nodesReady, '0/1');
     assert.equal(raw().status?.conditions?.find((c) => c.type === 'Degraded')?.status, 'True');
     assert.deepEqual(h.writes, ['apply node-a', 'status t Pending', 'event Normal Pending', 'status t Running', 'event Normal Tracing', 'status t Pending', 'event Normal Pending', 'event Warning NodeErrors']);
+  });
+
+  it('holds back new results for the write gap but writes a phase change at once', async () => {
+    const h = harness({ resultsWriteGapMs: 60_000, reportIntervalSeconds: 120 });
+    h.putProfile(profile('t'));
+    h.putPod(pod('web-1', { node: 'node-a' }));
+    await h.nodePlans.reconcile('node-a');
+    const raw = () => h.profileCache.get('t', 'shop') as ProfileObject;
+    await h.profileStatus.reconcile(raw());
+    // Pending → Running is news: written although the last write was just now.
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:05Z', profiles: [execReport('uid-t', 7, [['/bin/true', 7]])] });
+    await h.clock.advance(5_000);
+    assert.equal((await h.profileStatus.reconcile(raw())).written, true);
+    assert.equal(raw().status?.results?.exec?.execs, 7);
+
+    // More execs only: they wait for the gap, and the reconciler asks to come back then.
+    h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:25Z', profiles: [execReport('uid-t', 9, [['/bin/true', 9]])] });
+    await h.clock.advance(20_000);
+    const held = await h.profileStatus.reconcile(raw());
+    assert.equal(held.written, false);
+    assert.equal(held.recheckAtMs, Date.parse('2026-11-26T07:01:05Z'));
+    assert.equal(raw().status?.results?.exec?.execs, 7);
+    await h.clock.advance(40_000);
+    assert.equal((await h.profileStatus.reconcile(raw())).written, true);
+    assert.equal(raw().status?.results?.exec?.execs, 9);
+
+    // The plan's report interval, not the profile's 10 s, decides when the node is silent: 3 × 120 s.
+    await h.clock.advance(200_000);
+    await h.profileStatus.reconcile(raw());
+    assert.equal(raw().status?.nodesReady, '1/1');
+    await h.clock.advance(200_000);
+    assert.equal((await h.profileStatus.reconcile(raw())).written, true, 'a node going silent is news');
+    assert.equal(raw().status?.nodesReady, '0/1');
   });
 
   it('records a Warning when a node drops a probe for the budget, even if it was already Degraded', async () => {

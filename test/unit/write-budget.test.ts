@@ -1,0 +1,43 @@
+// The write budget's arithmetic: agents' report interval by cluster size, with
+// hysteresis, and the operator's share for results-only profile writes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { agentReportIntervalMs, AGENT_WRITES_PER_SECOND, resultsWriteGapMs, WRITE_BUDGET_PER_SECOND } from '../../operator/write-budget.js';
+
+describe('agentReportIntervalMs', () => {
+  it('leaves small clusters to the profiles\' intervals (5 s at least) and grows in 5 s steps', () => {
+    assert.equal(agentReportIntervalMs(1), 5_000);
+    assert.equal(agentReportIntervalMs(210), 5_000);
+    assert.equal(agentReportIntervalMs(211), 10_000);
+    assert.equal(agentReportIntervalMs(421), 15_000);
+    assert.equal(agentReportIntervalMs(5_000), 120_000);
+  });
+
+  it('keeps 5,000 agents within their share and their reports within 2 minutes', () => {
+    const intervalMs = agentReportIntervalMs(5_000);
+    assert.ok(5_000 / (intervalMs / 1000) <= AGENT_WRITES_PER_SECOND);
+    assert.ok(intervalMs <= 120_000);
+  });
+
+  it('grows at once but shrinks only once the cluster needs 20% less', () => {
+    assert.equal(agentReportIntervalMs(5_000, 60_000), 120_000);
+    assert.equal(agentReportIntervalMs(4_700, 120_000), 120_000, 'a few nodes fewer keep the interval');
+    assert.equal(agentReportIntervalMs(3_900, 120_000), 95_000);
+    assert.equal(agentReportIntervalMs(10, 120_000), 5_000);
+  });
+});
+
+describe('resultsWriteGapMs', () => {
+  it('gives the profiles what the agents leave of the budget', () => {
+    const gap = resultsWriteGapMs(5_000, 120_000, 500);
+    const total = 5_000 / 120 + 500 / (gap / 1000);
+    assert.ok(total <= WRITE_BUDGET_PER_SECOND + 1e-9, `total ${total}/s`);
+    assert.equal(gap, 60_000);
+  });
+
+  it('lets a small cluster write often, never more than once a second', () => {
+    // 200 agents at the 5 s floor would write 40/s: 50 profiles share the other 10/s.
+    assert.equal(resultsWriteGapMs(200, agentReportIntervalMs(200), 50), 5_000);
+    assert.equal(resultsWriteGapMs(3, 5_000, 1), 1_000);
+  });
+});
