@@ -14,7 +14,6 @@ import {
   parseNodeTracePlan,
   type NodeProfilePlan,
   type NodeTracePlan,
-  type NodeTracePlanStatus,
   type NodeTraceTarget,
 } from '../api/nodetraceplan.js';
 import type { ProbeSpec } from '../api/probes.js';
@@ -28,9 +27,10 @@ import type { ResourceType } from '../kube/resource-type.js';
 import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './budget.js';
 import type { CostMeter } from '../engine/cost/cost-meter.js';
 import { eventsByProbe } from '../engine/cost/probe-events.js';
-import { buildNodeStatus, buildProfileStatus, sameReport, type ProfileError } from './node-status.js';
+import { buildNodeStatus, buildProfileStatus, type ProfileError } from './node-status.js';
 import { diffPlan, managerSpec, type PlanAction } from './plan-diff.js';
-import { agentTickMs, heartbeatPeriodMs, profileIntervalMs } from './plan-interval.js';
+import { agentTickMs, profileIntervalMs, statusPeriodMs } from './plan-interval.js';
+import { StatusReporter } from './status-reporter.js';
 import {
   resolvePlanTargets,
   retryUnresolved,
@@ -108,8 +108,7 @@ export class NodeAgent {
   private planDirty = false;
   /** metadata.generation of the plan whose spec the last step applied. */
   private appliedGeneration: number | undefined;
-  private lastWritten: NodeTracePlanStatus | undefined;
-  private lastWriteMs = 0;
+  private readonly reporter: StatusReporter;
   private steps: Promise<void> = Promise.resolve();
   private stepQueued = false;
   private timer: NodeJS.Timeout | undefined;
@@ -120,6 +119,9 @@ export class NodeAgent {
     // Its own plan only: a field selector on the name, so the server sends nothing else.
     const source = kubeListWatch<KubeObject>(options.client, nodeTracePlanResource, { fieldSelector: `metadata.name=${options.nodeName}` });
     this.informer = new Informer(source, { logger: this.log });
+    this.reporter = new StatusReporter(options.nodeName, async (status) => {
+      await this.options.client.patchStatus(nodeTracePlanResource, { name: this.options.nodeName }, status);
+    });
   }
 
   /** Starts watching the plan; resolves once the first list arrived and the first step ran. */
@@ -205,9 +207,11 @@ export class NodeAgent {
   private scheduleTick(): void {
     if (this.stopping) return;
     const tickMs = agentTickMs([...this.profiles.values()].map((p) => p.plan.interval));
+    const nowMs = Date.now();
+    const untilReportMs = this.reporter.nextDueMs(nowMs, this.statusPeriodMs()) - nowMs;
     this.timer = setTimeout(() => {
       void this.queueStep().then(() => this.scheduleTick());
-    }, tickMs);
+    }, Math.max(0, Math.min(tickMs, untilReportMs)));
   }
 
   private async step(): Promise<void> {
@@ -233,7 +237,11 @@ export class NodeAgent {
     }
     this.exportResults(due, nowMs);
     this.pruneTargets();
-    await this.writeStatus(false, false);
+    await this.writeStatus(false, planChanged);
+  }
+
+  private statusPeriodMs(): number {
+    return statusPeriodMs([...this.profiles.values()].map((p) => p.plan.interval), this.plan?.spec.reportIntervalSeconds);
   }
 
   /** Takes the plan as it is now: which profiles, their targets (re-resolved), their OTLP sinks. */
@@ -373,7 +381,8 @@ export class NodeAgent {
     for (const id of [...this.targetsByCgroup.keys()]) if (!kept.has(id)) this.targetsByCgroup.delete(id);
   }
 
-  private async writeStatus(shuttingDown: boolean, force: boolean): Promise<void> {
+  /** Offers the status to the reporter, which writes it if due; `immediate` (plan changed, stopping) writes any news at once. */
+  private async writeStatus(shuttingDown: boolean, immediate: boolean): Promise<void> {
     if (this.plan === undefined) return; // no object to write to
     const nowMs = Date.now();
     const status = buildNodeStatus({
@@ -395,12 +404,8 @@ export class NodeAgent {
       ),
       cost: shuttingDown ? undefined : this.nodeCost,
     });
-    const heartbeatDue = nowMs - this.lastWriteMs >= heartbeatPeriodMs([...this.profiles.values()].map((p) => p.plan.interval));
-    if (!force && !heartbeatDue && sameReport(this.lastWritten, status)) return;
     try {
-      await this.options.client.patchStatus(nodeTracePlanResource, { name: this.options.nodeName }, status);
-      this.lastWritten = status;
-      this.lastWriteMs = nowMs;
+      await this.reporter.offer(status, nowMs, this.statusPeriodMs(), immediate);
     } catch (err) {
       if (isNotFound(err)) return; // the plan was deleted meanwhile; its watch event follows
       this.log.warn({ err }, 'writing NodeTracePlan status failed; retrying on the next tick');

@@ -1,6 +1,7 @@
 // How often the agent reports: each profile's `interval` (a Go duration the
-// TraceProfile validated) sets how fresh its results in status are; the
-// agent wakes at the shortest of them, and heartbeats no more often than that.
+// TraceProfile validated) sets how fresh its results are; the agent wakes at
+// the shortest of them, and writes status no more often than that or its
+// plan's report interval, whichever is longer.
 import { parseDuration } from '../api/duration.js';
 import { DEFAULT_INTERVAL } from '../api/traceprofile.js';
 
@@ -26,10 +27,11 @@ export function agentTickMs(intervals: readonly string[]): number {
 }
 
 /**
- * How often a status with no news is written anyway: once per tick at most
- * (so one write per interval per node), at least every HEARTBEAT_FLOOR_MS
- * unless the shortest interval is longer (3 × interval is still in time then).
+ * How often the agent writes its status: at its shortest profile interval,
+ * never more often than the plan's reportIntervalSeconds (the operator's
+ * share of the API write budget for this node). A status with no news is
+ * still written every max(period, HEARTBEAT_FLOOR_MS) as a heartbeat.
  */
-export function heartbeatPeriodMs(intervals: readonly string[]): number {
-  return Math.max(agentTickMs(intervals), HEARTBEAT_FLOOR_MS);
+export function statusPeriodMs(intervals: readonly string[], reportIntervalSeconds: number | undefined): number {
+  return Math.max(agentTickMs(intervals), (reportIntervalSeconds ?? 0) * 1000);
 }

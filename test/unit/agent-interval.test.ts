@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentTickMs, heartbeatPeriodMs, MIN_INTERVAL_MS, profileIntervalMs } from '../../agent/plan-interval.js';
+import { agentTickMs, MIN_INTERVAL_MS, profileIntervalMs, statusPeriodMs } from '../../agent/plan-interval.js';
 
 describe('profileIntervalMs', () => {
   it('reads Go durations', () => {
@@ -22,10 +22,10 @@ describe('agent timing', () => {
     assert.equal(agentTickMs([]), 10_000);
   });
 
-  it('heartbeats at most once per tick and often enough for the operator’s 30 s staleness', () => {
-    assert.equal(heartbeatPeriodMs(['1s']), 10_000);
-    assert.equal(heartbeatPeriodMs(['5s', '1m']), 10_000);
-    assert.equal(heartbeatPeriodMs(['1m']), 60_000, 'stale after 3 × interval: one heartbeat per interval is in time');
-    assert.equal(heartbeatPeriodMs([]), 10_000);
+  it('writes status at the shortest interval, never more often than the plan allows', () => {
+    assert.equal(statusPeriodMs(['5s', '1m'], undefined), 5_000);
+    assert.equal(statusPeriodMs(['5s', '1m'], 5), 5_000);
+    assert.equal(statusPeriodMs(['5s', '1m'], 120), 120_000, 'a large cluster: the operator\'s report interval');
+    assert.equal(statusPeriodMs(['2m'], 30), 120_000);
   });
 });

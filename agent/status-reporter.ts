@@ -1,0 +1,70 @@
+// When an agent writes its NodeTracePlan status. Once per status period at
+// most (statusPeriodMs: the longer of its shortest profile interval and the
+// plan's reportIntervalSeconds, sized by the operator to the cluster), at a phase
+// of the period drawn from the node's name: 5,000 agents on a 2-minute period
+// write ~42 times a second, evenly, not 5,000 at once every 2 minutes. A slot
+// with no news still writes if the last write is a period old (the heartbeat
+// the operator judges silence by). A changed plan writes at once, so a new
+// profile shows Running without waiting for the slot.
+import type { NodeTracePlanStatus } from '../api/nodetraceplan.js';
+import { sameReport } from './node-status.js';
+import { HEARTBEAT_FLOOR_MS } from './plan-interval.js';
+
+/** Where in each period this node writes: a hash of its name (FNV-1a, then murmur3's finalizer so similar names spread), as a fraction of the period. */
+export function reportPhase(nodeName: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < nodeName.length; i++) hash = Math.imul(hash ^ nodeName.charCodeAt(i), 0x01000193);
+  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
+  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
+  return ((hash ^ (hash >>> 16)) >>> 0) / 0x1_0000_0000;
+}
+
+/** The first slot at or after nowMs: slots fall at phase × period past every multiple of the period. */
+export function nextSlotMs(nowMs: number, periodMs: number, phase: number): number {
+  const offset = phase * periodMs;
+  return Math.ceil((nowMs - offset) / periodMs) * periodMs + offset;
+}
+
+export type ReportOutcome = 'written' | 'not due' | 'no news';
+
+export class StatusReporter {
+  private readonly phase: number;
+  private lastWritten: NodeTracePlanStatus | undefined;
+  private lastWriteMs = -Infinity;
+  /** The next slot; undefined until the first offer. */
+  private dueMs: number | undefined;
+
+  constructor(
+    nodeName: string,
+    private readonly write: (status: NodeTracePlanStatus) => Promise<void>,
+  ) {
+    this.phase = reportPhase(nodeName);
+  }
+
+  /** When the agent should wake to write next (it may have other work sooner). */
+  nextDueMs(nowMs: number, periodMs: number): number {
+    // A shorter period (a plan change) moves the slot closer.
+    if (this.dueMs === undefined || this.dueMs > nowMs + periodMs) this.dueMs = nextSlotMs(nowMs, periodMs, this.phase);
+    return this.dueMs;
+  }
+
+  /**
+   * Writes status now if it is due: `immediate` (the plan changed, or the
+   * agent stops) writes any news at once; otherwise only at a slot, news or
+   * a heartbeat. A failed write throws and is due again at the next call.
+   */
+  async offer(status: NodeTracePlanStatus, nowMs: number, periodMs: number, immediate: boolean): Promise<ReportOutcome> {
+    const news = !sameReport(this.lastWritten, status);
+    if (!(immediate && news)) {
+      if (nowMs < this.nextDueMs(nowMs, periodMs)) return 'not due';
+      this.dueMs = nextSlotMs(nowMs + 1, periodMs, this.phase);
+      // Half a period of slack: a timer that fires a little early must not skip a heartbeat.
+      const heartbeatDue = nowMs - this.lastWriteMs >= Math.max(periodMs, HEARTBEAT_FLOOR_MS) - periodMs / 2;
+      if (!news && !heartbeatDue) return 'no news';
+    }
+    await this.write(status);
+    this.lastWritten = status;
+    this.lastWriteMs = nowMs;
+    return 'written';
+  }
+}

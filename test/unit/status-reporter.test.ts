@@ -1,0 +1,72 @@
+// When an agent writes its status: at its node's slot of each period, news
+// or a heartbeat, at once when its plan changed, and spread over the period
+// across nodes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { NodeTracePlanStatus } from '../../api/nodetraceplan.js';
+import { nextSlotMs, reportPhase, StatusReporter } from '../../agent/status-reporter.js';
+
+const status = (execs: number, atMs: number): NodeTracePlanStatus => ({
+  heartbeat: new Date(atMs).toISOString(),
+  profiles: [{ uid: 'p', state: 'Running', probesLoaded: ['exec'], targets: { resolved: 1 }, results: { exec: { execs, exits: execs, topCommands: [] } } }],
+});
+
+describe('reportPhase and nextSlotMs', () => {
+  it('spreads 5,000 nodes evenly over the period', () => {
+    const buckets = new Array<number>(10).fill(0);
+    for (let i = 0; i < 5_000; i++) buckets[Math.floor(reportPhase(`node-${String(i).padStart(4, '0')}`) * 10)]! += 1;
+    for (const count of buckets) assert.ok(count > 400 && count < 600, `a tenth of the period holds ${count} of 5,000 nodes`);
+  });
+
+  it('puts the slot at the phase of the period, at or after now', () => {
+    assert.equal(nextSlotMs(1_000, 120_000, 0.25), 30_000);
+    assert.equal(nextSlotMs(30_000, 120_000, 0.25), 30_000);
+    assert.equal(nextSlotMs(30_001, 120_000, 0.25), 150_000);
+  });
+});
+
+describe('StatusReporter', () => {
+  it('writes once per period at its slot, news or heartbeat, and at once on a plan change', async () => {
+    const writes: number[] = [];
+    let now = 0;
+    const reporter = new StatusReporter('node-a', async () => void writes.push(now));
+    const period = 120_000;
+    const slot = nextSlotMs(0, period, reportPhase('node-a'));
+
+    // Its first plan: written at once.
+    assert.equal(await reporter.offer(status(1, now), now, period, true), 'written');
+    // New results before the slot wait for it.
+    now = slot - 1;
+    assert.equal(await reporter.offer(status(2, now), now, period, false), 'not due');
+    assert.equal(reporter.nextDueMs(now, period), slot);
+    now = slot;
+    assert.equal(await reporter.offer(status(2, now), now, period, false), 'written');
+    // The same results at the next slot: written anyway, as the heartbeat.
+    now = slot + period;
+    assert.equal(await reporter.offer(status(2, now), now, period, false), 'written');
+    // A plan change with news goes out between slots; without news it waits.
+    now += 10_000;
+    assert.equal(await reporter.offer(status(2, now), now, period, true), 'not due');
+    assert.equal(await reporter.offer(status(3, now), now, period, true), 'written');
+    assert.deepEqual(writes, [0, slot, slot + period, slot + period + 10_000]);
+  });
+
+  it('with a short period skips slots without news until the 10 s heartbeat', async () => {
+    let now = 0;
+    let written = 0;
+    const reporter = new StatusReporter('node-b', async () => void written++);
+    await reporter.offer(status(1, 0), 0, 1_000, true);
+    for (now = 1_000; now <= 30_000; now += 1_000) await reporter.offer(status(1, now), now, 1_000, false);
+    assert.equal(written, 1 + 3, 'one heartbeat per 10 s');
+  });
+
+  it('is due again after a failed write', async () => {
+    let fail = true;
+    const reporter = new StatusReporter('node-c', async () => {
+      if (fail) throw new Error('503');
+    });
+    await assert.rejects(reporter.offer(status(1, 0), 0, 5_000, true));
+    fail = false;
+    assert.equal(await reporter.offer(status(1, 0), 0, 5_000, true), 'written');
+  });
+});
