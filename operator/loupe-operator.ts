@@ -27,6 +27,7 @@ import { PodsByNode } from './reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from './reconcilers/profile-store.js';
 import { countNodes } from './node-count.js';
+import { trimPod } from './pod-cache.js';
 import { agentReportIntervalMs, MIN_REPORT_INTERVAL_MS, resultsWriteGapMs } from './write-budget.js';
 import { isConflict } from '../kube/api-error.js';
 import { systemClock, type Clock } from '../kube/clock.js';
@@ -94,7 +95,8 @@ export class LoupeOperator extends Operator {
   protected async init(): Promise<void> {
     const scope = { namespace: this.loupeOptions.watchNamespace };
     const profileInformer = this.informer<ProfileObject>(traceProfileResource, scope);
-    const podInformer = this.informer<Pod>(podResource, scope);
+    // 150,000 pods as received would take gigabytes; trimmed they take about 1 KB each (pod-cache.ts).
+    const podInformer = this.informer<Pod>(podResource, scope, { transform: trimPod });
     const planInformer = this.informer<PlanObject>(nodeTracePlanResource);
     this.profiles = new ProfileStore(profileInformer);
     this.plans = new PlanStore(planInformer);
