@@ -73,75 +73,66 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
  * The raw syscall tracepoints run on every syscall of the node, so each
  * program first compares the syscall number, then checks the cgroup (one
  * load where cgroup storage holds the targets): untraced cgroups pay those
- * two and nothing else.
+ * two and nothing else. Reads and writes are seen at their return only: the
+ * syscall's arguments are still in its pt_regs, and only there is the
+ * message in the buffer (a read's bytes have just arrived).
  */
 SEC("tp_btf/sys_enter")
 int BPF_PROG(loupe_http_enter, struct pt_regs *regs, long id)
 {
 	struct task_struct *task;
-	struct http_scratch *start;
-	const void *arg;
 	struct sock *sk;
-	long fd;
 
-	if (!http_syscall_of_interest(id))
+	if (id != LOUPE_NR_close)
 		return 0;
 	task = bpf_get_current_task_btf();
 	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
-	fd = PT_REGS_PARM1_SYSCALL(regs);
-	if (id == LOUPE_NR_close) {
-		/* A closed socket's address may be reused by the next one. */
-		sk = tcp_sock_of_fd(task, fd);
-		if (sk) {
-			struct http_conn_id conn = { .tgid = task->tgid, .conn = (__u64)sk };
+	/* A closed socket's address may be reused by the next one. */
+	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs));
+	if (sk) {
+		struct http_conn_id conn = { .tgid = task->tgid, .conn = (__u64)sk };
 
-			bpf_map_delete_elem(&http_conns, &conn);
-		}
-		return 0;
+		bpf_map_delete_elem(&http_conns, &conn);
 	}
-	/* The call in flight, until its return. */
-	start = http_scratch_of(task, true);
-	if (!start)
-		return 0;
-	arg = (const void *)PT_REGS_PARM2_SYSCALL(regs);
-	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
-		arg = first_iov_base(arg);
-	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
-		arg = first_msg_base(arg);
-	start->buf = (__u64)arg;
-	start->fd = fd;
-	start->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
-	start->inbound = http_syscall_inbound(id);
-	start->pending = arg != NULL;
 	return 0;
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 {
+	long id = loupe_syscall_nr(regs);
 	struct task_struct *task;
-	struct http_scratch *start;
+	struct http_scratch *w;
 	struct http_conn_id conn;
+	const void *buf;
 	struct sock *sk;
+	bool inbound;
 	__u16 port;
 
-	if (!http_syscall_of_interest(loupe_syscall_nr(regs)))
+	if (ret <= 0 || !http_syscall_rw(id))
 		return 0;
 	task = bpf_get_current_task_btf();
-	/* Only a traced call's entry set pending; a task that never had task
-	 * storage (every untraced one, nearly) costs one load. */
-	start = http_scratch_of(task, false);
-	if (!start || !start->pending)
+	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
-	start->pending = false;
-	sk = ret > 0 ? tcp_sock_of_fd(task, start->fd) : NULL;
+	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs));
 	if (!sk)
+		return 0;
+	w = http_scratch_of(task, true);
+	if (!w)
+		return 0;
+	buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
+	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
+		buf = first_iov_base(buf);
+	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
+		buf = first_msg_base(buf);
+	if (!buf)
 		return 0;
 	conn.tgid = task->tgid;
 	conn.conn = (__u64)sk;
+	inbound = http_syscall_inbound(id);
 	/* A server reads requests on its own port, a client writes them to the peer's. */
-	port = start->inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
-	http_observe(start, &conn, start->cgroup_id, (const void *)start->buf, ret, start->inbound, port, false);
+	port = inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
+	http_observe(w, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
 	return 0;
 }

@@ -98,25 +98,23 @@ struct http_anomalies {
  * or the status line (and, after a 1xx, the next status line). */
 #define HTTP_PEEK 160
 
-/* Per thread (task storage, never read by user space): the caller's call in
- * flight between its entry and its return, and the parser's scratch: a
- * message's first bytes and the route being made of them. One storage, so a
- * traced read or write costs one lookup at entry and one at return. */
+/* Per thread (task storage, never read by user space): the tls probe's call
+ * in flight between its entry and its return, and the parser's scratch: a
+ * message's first bytes and the route being made of them. */
 struct http_scratch {
-	/* The call in flight, as the caller fills it. */
+	/* The tls probe's SSL_* call in flight. */
 	__u64 cgroup_id;
 	__u64 buf;     /* user address of the data */
-	__u64 conn;    /* the tls probe: the SSL * */
-	__u64 size;    /* the tls probe: SSL_*_ex's size_t * (0 for the plain forms) */
-	__s32 fd;      /* the http probe: the socket's descriptor */
-	__u8 inbound;  /* a read, not a write */
+	__u64 conn;    /* the SSL * */
+	__u64 size;    /* SSL_*_ex's size_t * (0 for the plain forms) */
 	__u8 pending;  /* entered, not yet returned */
-	__u8 pad[2];
-	/* The parser's. */
-	char peek[HTTP_PEEK];
-	char route[HTTP_ROUTE_LEN];
+	__u8 pad[7];
+	/* The parser's. The route walk loads and stores 8 bytes at any position
+	 * of peek and route: 8 spare bytes after each keep those in bounds. */
+	char peek[HTTP_PEEK + 8];
+	char route[HTTP_ROUTE_LEN + 8];
 	__u32 n;       /* bytes in peek */
-	__u32 at;      /* where the target starts */
+	__u32 p;       /* where the walk is in peek */
 	__u32 o;       /* bytes of route written */
 	__u32 seg;     /* where the current segment starts in route */
 	__u32 seg_len; /* its length in the target */

@@ -201,77 +201,137 @@ static __always_inline struct http_scratch *http_scratch_of(struct task_struct *
 	return bpf_task_storage_get(&http_scratches, task, NULL, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* One byte of the target: copied, or ending a segment that may fold to {id}. */
+/*
+ * Bytes of a 64-bit word at once (SWAR): each test leaves 0x80 in the bytes
+ * that pass and 0 in the others, exactly (no carry crosses a byte).
+ */
+#define HTTP_ONES 0x0101010101010101ULL
+#define HTTP_HIGH 0x8080808080808080ULL
+#define HTTP_LOW7 0x7f7f7f7f7f7f7f7fULL
+
+static __always_inline __u64 http_swar_zero(__u64 x)
+{
+	return ~(((x & HTTP_LOW7) + HTTP_LOW7) | x) & HTTP_HIGH;
+}
+
+static __always_inline __u64 http_swar_eq(__u64 x, __u8 c)
+{
+	return http_swar_zero(x ^ (HTTP_ONES * c));
+}
+
+/* Bytes in [lo, hi], both ASCII; bytes >= 0x80 never pass. */
+static __always_inline __u64 http_swar_in(__u64 x, __u8 lo, __u8 hi)
+{
+	__u64 t = x & HTTP_LOW7;
+
+	return (t + HTTP_ONES * (0x80 - lo)) & ~(t + HTTP_ONES * (0x7f - hi)) & ~x & HTTP_HIGH;
+}
+
+/* A test's result as 8 bits, byte i in bit i. */
+static __always_inline __u32 http_swar_bits(__u64 m)
+{
+	return ((m >> 7) * 0x0102040810204080ULL) >> 56;
+}
+
+/* Where a UUID's dashes are: after 8, 13, 18 and 23 characters. */
+#define HTTP_UUID_DASHES ((1U << 8) | (1U << 13) | (1U << 18) | (1U << 23))
+
+/*
+ * Up to 8 bytes of the target: those before the first byte that ends a
+ * segment (or all 8) are copied and classified at once; that byte, if any,
+ * then ends the segment, which may fold to {id}, and the target or starts
+ * the next segment.
+ */
 static long http_route_step(__u64 i, void *ctx)
 {
 	/* bpf_loop's context must be on the stack: it holds the walk's address. */
 	struct http_scratch *w = *(struct http_scratch **)ctx;
-	__u64 p = (__u64)w->at + i; /* 64-bit: one register both bounds-checked and used */
-	__u32 o = w->o, seg = w->seg, len = w->seg_len;
-	bool end, is_digit, is_hex, dash_here;
-	char c = 0;
+	__u64 p = w->p; /* 64-bit: one register both bounds-checked and used */
+	__u32 o = w->o, seg = w->seg, len = w->seg_len, n = w->n;
+	__u32 k = 0, mask, digit, hex, dash, dashes;
+	__u64 x = 0, stop;
+	char c;
 
-	if (p < w->n && p < HTTP_PEEK)
-		c = w->peek[p];
-	end = c == 0 || c == ' ' || c == '?' || c == '#' || c == '\r' || c == '\n';
-	if (end || c == '/') {
-		if (len > 0 && (w->digits || (w->hex && w->has_digit && len >= 8) || (w->uuid && len == 36))) {
-			o = seg;
-			if (seg < HTTP_ROUTE_LEN - 5) {
-				w->route[seg] = '{';
-				w->route[seg + 1] = 'i';
-				w->route[seg + 2] = 'd';
-				w->route[seg + 3] = '}';
-				o = seg + 4;
-			}
+	if (p < n && p < HTTP_PEEK) {
+		x = *(__u64 *)&w->peek[p];
+		/* Bytes past the message end the target, as a NUL would. */
+		if (n - p < 8)
+			x &= (1ULL << ((n - p) * 8)) - 1;
+	}
+	stop = http_swar_eq(x, 0) | http_swar_eq(x, ' ') | http_swar_eq(x, '?') | http_swar_eq(x, '#') |
+	       http_swar_eq(x, '\r') | http_swar_eq(x, '\n') | http_swar_eq(x, '/');
+	/* The index of the lowest stopping byte: its bit times a table of byte indices. */
+	k = stop ? (((stop & -stop) >> 7) * 0x0001020304050607ULL) >> 56 : 8;
+	if (k > 0) {
+		mask = (1U << k) - 1;
+		digit = http_swar_bits(http_swar_in(x, '0', '9')) & mask;
+		hex = digit | (http_swar_bits(http_swar_in(x | (HTTP_ONES * 0x20), 'a', 'f')) & mask);
+		dash = http_swar_bits(http_swar_eq(x, '-')) & mask;
+		dashes = len < 32 ? (HTTP_UUID_DASHES >> len) & mask : 0;
+		w->digits = w->digits && digit == mask;
+		w->hex = w->hex && hex == mask;
+		w->has_digit = w->has_digit || digit != 0;
+		w->uuid = w->uuid && (dash & dashes) == dashes && (hex | dashes) == mask;
+		len += k;
+		/* All 8 stored, k kept: route is cut at HTTP_ROUTE_LEN - 1 bytes. */
+		if (o < HTTP_ROUTE_LEN - 1) {
+			*(__u64 *)&w->route[o] = x;
+			o = o + k < HTTP_ROUTE_LEN - 1 ? o + k : HTTP_ROUTE_LEN - 1;
 		}
-		if (end) {
-			w->o = o;
-			return 1;
-		}
-		if (o < HTTP_ROUTE_LEN - 1)
-			w->route[o++] = '/';
+	}
+	if (k == 8) {
+		w->p = p + 8;
 		w->o = o;
-		w->seg = o;
-		w->seg_len = 0;
-		w->digits = w->hex = w->uuid = 1;
-		w->has_digit = 0;
+		w->seg_len = len;
 		return 0;
 	}
-	is_digit = c >= '0' && c <= '9';
-	is_hex = is_digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-	dash_here = len == 8 || len == 13 || len == 18 || len == 23;
-	w->digits = w->digits && is_digit;
-	w->hex = w->hex && is_hex;
-	w->has_digit = w->has_digit || is_digit;
-	w->uuid = w->uuid && (dash_here ? c == '-' : is_hex);
-	w->seg_len = len + 1;
-	if (o < HTTP_ROUTE_LEN - 1)
-		w->route[o++] = c;
+	c = x >> (k * 8);
+	if (len > 0 && (w->digits || (w->hex && w->has_digit && len >= 8) || (w->uuid && len == 36))) {
+		o = seg;
+		if (seg < HTTP_ROUTE_LEN - 5) {
+			__builtin_memcpy(&w->route[seg], "{id}", 4);
+			o = seg + 4;
+		}
+	}
 	w->o = o;
+	if (c != '/')
+		return 1;
+	if (o < HTTP_ROUTE_LEN - 1)
+		w->route[o++] = '/';
+	w->p = p + k + 1;
+	w->o = o;
+	w->seg = o;
+	w->seg_len = 0;
+	w->digits = w->hex = w->uuid = 1;
+	w->has_digit = 0;
 	return 0;
 }
 
 /*
- * The normalized route of the target at w->peek[w->at], in w->route (zeroed
+ * The normalized route of the target at w->peek[target], in w->route (zeroed
  * beyond it): up to the query, fragment or end of the target; a segment of
  * digits, of 8+ hex characters with a digit, or a UUID becomes {id}. A route
  * longer than the buffer is cut.
  */
-static __always_inline void http_route_of(struct http_scratch *w)
+static __always_inline void http_route_of(struct http_scratch *w, __u32 target)
 {
 	struct http_scratch *ctx = w;
 	__u32 o;
 
+	w->p = target;
 	w->o = w->seg = w->seg_len = 0;
 	w->digits = w->hex = w->uuid = 1;
 	w->has_digit = 0;
+	/* Each step takes at least one byte. */
 	bpf_loop(HTTP_PEEK, http_route_step, &ctx, 0);
-	/* Clear what a folded segment left behind. */
+	/* Clear what the walk's 8-byte stores and a folded segment left behind:
+	 * the 8 bytes from o, then every word after them. */
 	o = w->o;
-	for (__u32 z = 0; z < HTTP_ROUTE_LEN; z++) {
-		if (z >= o)
-			w->route[z] = 0;
+	if (o < HTTP_ROUTE_LEN)
+		*(__u64 *)&w->route[o] = 0;
+	for (__u32 z = 8; z < HTTP_ROUTE_LEN; z += 8) {
+		if (z > o)
+			*(__u64 *)&w->route[z] = 0;
 	}
 }
 
@@ -347,13 +407,19 @@ static __always_inline void http_count(const struct http_conn_state *state, __u6
 	key.method = state->method;
 	key.tls = state->tls;
 	__builtin_memcpy(key.route, state->route, HTTP_ROUTE_LEN);
-	if (!http_route_admitted(cgroup_id, key.route))
-		__builtin_memcpy(key.route, http_other_route, HTTP_ROUTE_LEN);
 
+	/* A series exists only for an admitted route (user space drains the
+	 * route sets before the series), so only a new one asks the route cap. */
 	s = bpf_map_lookup_elem(&http_series, &key);
 	if (!s) {
-		bpf_map_update_elem(&http_series, &key, &http_zero_stats, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&http_series, &key);
+		if (!http_route_admitted(cgroup_id, key.route)) {
+			__builtin_memcpy(key.route, http_other_route, HTTP_ROUTE_LEN);
+			s = bpf_map_lookup_elem(&http_series, &key);
+		}
+		if (!s) {
+			bpf_map_update_elem(&http_series, &key, &http_zero_stats, BPF_NOEXIST);
+			s = bpf_map_lookup_elem(&http_series, &key);
+		}
 	}
 	if (!s) {
 		okey.cgroup_id = cgroup_id;
@@ -425,8 +491,7 @@ static __always_inline void http_observe(struct http_scratch *w, const struct ht
 		state->port = server_port;
 		state->tls = tls;
 		w->n = n;
-		w->at = target;
-		http_route_of(w);
+		http_route_of(w, target);
 		__builtin_memcpy(state->route, w->route, HTTP_ROUTE_LEN);
 		state->start_ns = bpf_ktime_get_ns();
 		/* Last: a method marks the request pending. */

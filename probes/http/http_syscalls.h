@@ -35,10 +35,10 @@ static __always_inline bool http_syscall_inbound(long nr)
 	return nr == LOUPE_NR_read || nr == LOUPE_NR_readv || nr == LOUPE_NR_recvfrom || nr == LOUPE_NR_recvmsg;
 }
 
-static __always_inline bool http_syscall_of_interest(long nr)
+static __always_inline bool http_syscall_rw(long nr)
 {
 	return http_syscall_inbound(nr) || nr == LOUPE_NR_write || nr == LOUPE_NR_writev ||
-	       nr == LOUPE_NR_sendto || nr == LOUPE_NR_sendmsg || nr == LOUPE_NR_close;
+	       nr == LOUPE_NR_sendto || nr == LOUPE_NR_sendmsg;
 }
 
 #endif /* __HTTP_SYSCALLS_H */

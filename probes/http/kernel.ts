@@ -21,9 +21,10 @@ export function httpParserReader(obj: BpfObject): ProbeReader<HttpResult> {
   const routeSets = obj.map('http_route_sets');
   return {
     collect() {
-      const results = httpResults(series.lookupAndDeleteBatch(), overflow.lookupAndDeleteBatch(), anomalies.lookupAndDeleteBatch());
+      // Route sets first: the kernel asks the route cap only for a series
+      // it does not find, so a series must never outlive its route's claim.
       routeSets.lookupAndDeleteBatch();
-      return results;
+      return httpResults(series.lookupAndDeleteBatch(), overflow.lookupAndDeleteBatch(), anomalies.lookupAndDeleteBatch());
     },
     close() {},
   };
