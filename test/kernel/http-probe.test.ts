@@ -190,6 +190,53 @@ test('http probe: known requests over keep-alive and fresh connections, both sid
   }
 });
 
+/** Request targets and the routes the probe must make of them. */
+const ROUTES: [target: string, route: string][] = [
+  ['/', '/'],
+  ['/items/12345', '/items/{id}'],
+  ['/a/deadbeef', '/a/deadbeef'], // hex, but no digit
+  ['/a/deadbee1', '/a/{id}'], // 8 hex with a digit
+  ['/a/dead1', '/a/dead1'], // hex with a digit, but short
+  ['/a/1234567/b', '/a/{id}/b'],
+  ['/u/6F1C2A3E-0B4D-4C5E-9F60-A1B2C3D4E5F0', '/u/{id}'],
+  ['/u/6f1c2a3e-0b4d-4c5e-9f60-a1b2c3d4e5f0a', '/u/6f1c2a3e-0b4d-4c5e-9f60-a1b2c3d4e5f0a'], // a character too many
+  ['/u/6f1c2a3e0-b4d-4c5e-9f60-a1b2c3d4e5f0', '/u/6f1c2a3e0-b4d-4c5e-9f60-a1b2c3d4e5f0'], // a dash out of place
+  ['//x//12', '//x//{id}'],
+  ['/x/12?q=1/2', '/x/{id}'],
+  ['/x/13#frag', '/x/{id}'],
+  ['/v1/users/42/orders/0a1b2c3d4e', '/v1/users/{id}/orders/{id}'],
+  ['/files/report.2024.pdf', '/files/report.2024.pdf'],
+  ['/%7Euser/9', '/%7Euser/{id}'],
+  // At the cut (63 bytes): an id that starts in time folds, one that starts too late goes.
+  [`/${'a'.repeat(56)}/123456`, `/${'a'.repeat(56)}/{id}`],
+  [`/${'b'.repeat(57)}/123456`, `/${'b'.repeat(57)}/`],
+  [`/${'c'.repeat(70)}/123`, `/${'c'.repeat(62)}`],
+];
+
+test('http probe: routes, case by case', async (t) => {
+  if (!requireKernel(t)) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
+  const [a, b] = [new LocalPod(), new LocalPod()];
+  try {
+    await withProbe(async (probe) => {
+      probe.target(a);
+      probe.target(b);
+      const server = await startServer(a, dir);
+      probe.collect();
+      const statuses = await runClient(b, dir, server.port, ROUTES.map(([target]) => ({ method: 'GET', path: target, fresh: false })));
+      assert.deepEqual(new Set(statuses), new Set([200]));
+      const results = probe.collect();
+      const expected: Record<string, number> = {};
+      for (const [, route] of ROUTES) expected[`GET 200 P ${route}`] = (expected[`GET 200 P ${route}`] ?? 0) + 1;
+      const sided = (side: string) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${side} ${k}`, v]));
+      assert.deepEqual(countsByKey(results.get(a.cgroupId), server.port), sided('server'));
+      assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), sided('client'));
+    });
+  } finally {
+    await cleanup([a, b], dir);
+  }
+});
+
 test('http probe: bad input is not counted, and routes and maps stay bounded', async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
