@@ -26,6 +26,7 @@ import { PlanStore, type ParsedPlan, type PlanObject } from './reconcilers/plan-
 import { PodsByNode } from './reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from './reconcilers/profile-store.js';
+import { parseDuration } from '../api/duration.js';
 import { countNodes } from './node-count.js';
 import { trimPod } from './pod-cache.js';
 import { agentReportIntervalMs, MIN_REPORT_INTERVAL_MS, resultsWriteGapMs } from './write-budget.js';
@@ -123,7 +124,9 @@ export class LoupeOperator extends Operator {
       plans: this.plans,
       clock,
       logger,
-      resultsWriteGapMs: () => resultsWriteGapMs(this.nodeCount, this.reportIntervalMs ?? MIN_REPORT_INTERVAL_MS, this.profileKeys.size),
+      // No agent writes more often than the report interval or the shortest profile interval.
+      resultsWriteGapMs: () =>
+        resultsWriteGapMs(this.nodeCount, Math.max(this.reportIntervalMs ?? MIN_REPORT_INTERVAL_MS, this.shortestProfileIntervalMs()), this.profileKeys.size),
       writer: {
         applyStatus: (profile, status) => this.applyProfileStatus(profile, status),
         recordEvent: (profile, type, reason, note) => this.recordEvent(profile, type, reason, note),
@@ -167,6 +170,10 @@ export class LoupeOperator extends Operator {
     if (previous === undefined || previous === this.reportIntervalMs) return;
     this.logger.info({ nodes: this.nodeCount, reportIntervalMs: this.reportIntervalMs, was: previous }, 'cluster size changed the agents\' report interval');
     for (const plan of this.plans.all()) this.nodeQueue.add(plan.name);
+  }
+
+  private shortestProfileIntervalMs(): number {
+    return Math.min(...this.profiles.list().map((profile) => parseDuration(profile.spec.interval) ?? MIN_REPORT_INTERVAL_MS), Infinity);
   }
 
   private async reconcileProfile(key: string): Promise<void> {

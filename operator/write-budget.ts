@@ -20,6 +20,8 @@ export const MIN_REPORT_INTERVAL_MS = 5_000;
 const REPORT_INTERVAL_STEP_MS = 5_000;
 /** An interval shrinks only once the cluster needs 20% less, so a node count on a step's edge cannot flap every plan. */
 const SHRINK_BELOW = 0.8;
+/** Left for the leader's Lease renewals (one per 2 s) and Events. */
+const RESERVED_WRITES_PER_SECOND = 1;
 /** A profile status with only new results is written at most this often when the budget allows more. */
 export const MIN_RESULTS_WRITE_GAP_MS = 1_000;
 
@@ -46,6 +48,6 @@ export function agentReportIntervalMs(nodes: number, current?: number): number {
  */
 export function resultsWriteGapMs(nodes: number, reportIntervalMs: number, profiles: number): number {
   const agentWrites = Math.max(0, nodes) / (reportIntervalMs / 1000);
-  const left = Math.max(1, WRITE_BUDGET_PER_SECOND - agentWrites);
+  const left = Math.max(1, WRITE_BUDGET_PER_SECOND - RESERVED_WRITES_PER_SECOND - agentWrites);
   return Math.max(MIN_RESULTS_WRITE_GAP_MS, Math.ceil((Math.max(0, profiles) / left) * 1000));
 }

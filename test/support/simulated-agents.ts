@@ -1,0 +1,158 @@
+// Agents without a kernel, for the scale benchmark: each node's agent follows
+// its NodeTracePlan and writes its status as a real agent does, through the
+// agent's own StatusReporter (when), statusPeriodMs (how often) and
+// buildProfileStatus/buildNodeStatus (what), with exec counts that grow at a
+// fixed rate in every targeted pod from when the agent first sees it. One
+// shared informer over every plan stands in for each agent's own watch.
+import { buildNodeStatus, buildProfileStatus } from '../../agent/node-status.js';
+import { statusPeriodMs } from '../../agent/plan-interval.js';
+import { StatusReporter } from '../../agent/status-reporter.js';
+import type { NodePodResult, NodeProfilePlan, NodeTracePlanSpec } from '../../api/nodetraceplan.js';
+import type { Informer } from '../../kube/informer.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ResourceClient } from '../../kube/resource-client.js';
+import { nodeTracePlanResource } from '../../operator/loupe-operator.js';
+
+export type PlanObject = KubeObject & { spec?: NodeTracePlanSpec };
+
+export interface SimulatedAgentsOptions {
+  client: ResourceClient;
+  plans: Informer<PlanObject>;
+  /** Execs each targeted pod counts per second. */
+  execsPerPodPerSecond: number;
+}
+
+class SimulatedAgent {
+  private plan: PlanObject | undefined;
+  private readonly reporter: StatusReporter;
+  /** Profile uid → pod uid → when this agent started counting the pod. */
+  private readonly since = new Map<string, Map<string, number>>();
+  private timer: NodeJS.Timeout | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly node: string,
+    private readonly agents: SimulatedAgents,
+  ) {
+    this.reporter = new StatusReporter(node, async (status) => {
+      await agents.options.client.patchStatus(nodeTracePlanResource, { name: node }, status);
+      agents.writes++;
+    });
+  }
+
+  /** A new plan: report at once, as a real agent does after following it. */
+  follow(plan: PlanObject): void {
+    if (JSON.stringify(plan.spec) === JSON.stringify(this.plan?.spec)) return;
+    this.plan = plan;
+    const now = Date.now();
+    for (const entry of plan.spec?.profiles ?? []) {
+      const pods = this.since.get(entry.uid) ?? new Map<string, number>();
+      this.since.set(entry.uid, pods);
+      for (const target of entry.targets) if (!pods.has(target.podUid)) pods.set(target.podUid, now);
+    }
+    this.step(true);
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    return this.chain;
+  }
+
+  /** What this node has counted for a profile by tMs. */
+  countedBy(profileUid: string, tMs: number): number {
+    let total = 0;
+    for (const startMs of this.since.get(profileUid)?.values() ?? []) total += this.execs(startMs, tMs);
+    return total;
+  }
+
+  private execs(startMs: number, tMs: number): number {
+    return Math.max(0, Math.floor(((tMs - startMs) / 1000) * this.agents.options.execsPerPodPerSecond));
+  }
+
+  private periodMs(): number {
+    const spec = this.plan?.spec;
+    return statusPeriodMs((spec?.profiles ?? []).map((p) => p.interval), spec?.reportIntervalSeconds);
+  }
+
+  private step(immediate: boolean): void {
+    clearTimeout(this.timer);
+    this.chain = this.chain.then(async () => {
+      if (this.stopped || this.plan === undefined) return;
+      const now = Date.now();
+      try {
+        await this.reporter.offer(this.status(now), now, this.periodMs(), immediate);
+      } catch {
+        this.agents.failures++;
+      }
+      if (this.stopped) return;
+      const next = Date.now();
+      this.timer = setTimeout(() => this.step(false), Math.max(0, this.reporter.nextDueMs(next, this.periodMs()) - next));
+    });
+  }
+
+  private status(now: number) {
+    const profiles = (this.plan?.spec?.profiles ?? []).map((entry) => this.profileStatus(entry, now));
+    return buildNodeStatus({ heartbeat: new Date(now), agentVersion: 'simulated', observedGeneration: this.plan?.metadata?.generation, profiles });
+  }
+
+  private profileStatus(entry: NodeProfilePlan, now: number) {
+    const since = this.since.get(entry.uid) ?? new Map<string, number>();
+    const pods: NodePodResult[] = [];
+    let execs = 0;
+    for (const target of entry.targets) {
+      const count = this.execs(since.get(target.podUid) ?? now, now);
+      execs += count;
+      pods.push({ podUid: target.podUid, namespace: target.namespace, pod: target.pod, results: { exec: { execs: count, exits: count, topCommands: [{ key: '/bin/true', count }] } } });
+    }
+    return buildProfileStatus({
+      plan: entry,
+      state: { profileId: entry.uid, slot: 0, active: entry.probes.map((p) => p.name), failed: [] },
+      targets: { resolved: entry.targets.map((target) => ({ target, cgroupId: 0n })), unresolved: [] },
+      summary: { results: { exec: { execs, exits: execs, topCommands: [{ key: '/bin/true', count: execs }] } }, pods },
+      errors: [],
+      shuttingDown: false,
+    });
+  }
+}
+
+export class SimulatedAgents {
+  private readonly agents = new Map<string, SimulatedAgent>();
+  /** Status writes that succeeded, and that failed. */
+  writes = 0;
+  failures = 0;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(readonly options: SimulatedAgentsOptions) {}
+
+  start(): void {
+    this.unsubscribe = this.options.plans.on((event) => {
+      if (event.type === 'deleted' || event.type === 'resync') return;
+      this.agentOf(event.object).follow(event.object);
+    });
+    for (const plan of this.options.plans.list()) this.agentOf(plan).follow(plan);
+  }
+
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    await Promise.all([...this.agents.values()].map((agent) => agent.stop()));
+  }
+
+  /** What every node has counted for a profile by tMs: the truth its status should catch up with. */
+  countedBy(profileUid: string, tMs: number): number {
+    let total = 0;
+    for (const agent of this.agents.values()) total += agent.countedBy(profileUid, tMs);
+    return total;
+  }
+
+  private agentOf(plan: PlanObject): SimulatedAgent {
+    const node = plan.metadata?.name ?? '';
+    let agent = this.agents.get(node);
+    if (agent === undefined) {
+      agent = new SimulatedAgent(node, this);
+      this.agents.set(node, agent);
+    }
+    return agent;
+  }
+}
