@@ -4,8 +4,12 @@
 // in C so that the CPU a tracer adds per request is not lost in the
 // workload's own: a request here costs a few syscalls on each side.
 //
-//   http-load server <cgroup2 dir> <port> <requests>
-//     serves until <requests> responses are written; prints its CPU ns
+//   http-load server <cgroup2 dir> <port> <requests> [work rounds]
+//     serves until <requests> responses are written; prints its CPU ns.
+//     With work rounds, each request first runs that many rounds of a loop
+//     with no syscalls (a stand-in for a handler's own work)
+//   http-load rounds <µs>
+//     prints the rounds of that loop that take about <µs> here
 //   http-load client <cgroup2 dir> <port> <connections> <requests per connection>
 //     prints "<wall ns> <CPU ns> <requests>"
 //   http-load rw <cgroup2 dir> <n>
@@ -94,6 +98,37 @@ static int read_message(int fd, char *buf, size_t cap, size_t body)
 static long served, target;
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* Rounds of the work loop per request; 0: none. */
+static unsigned long work_rounds;
+static volatile unsigned long work_sink;
+
+static unsigned long work(unsigned long rounds)
+{
+	unsigned long h = 0xcbf29ce484222325UL;
+
+	for (unsigned long i = 0; i < rounds; i++)
+		h = (h ^ i) * 0x100000001b3UL;
+	return h;
+}
+
+/* Rounds that take about us microseconds here: the fastest of a few timings,
+ * so every server of a benchmark run does the same work per request. */
+static unsigned long rounds_for(double us)
+{
+	const unsigned long probe = 10000000;
+	double best = 0;
+
+	for (int i = 0; i < 5; i++) {
+		double start = wall_ns(), ns;
+
+		work_sink = work(probe);
+		ns = wall_ns() - start;
+		if (best == 0 || ns < best)
+			best = ns;
+	}
+	return (unsigned long)(us * 1e3 * probe / best);
+}
+
 static void *serve(void *arg)
 {
 	int fd = (int)(long)arg;
@@ -102,6 +137,8 @@ static void *serve(void *arg)
 	while (read_message(fd, buf, sizeof(buf), 0) == 0) {
 		long done;
 
+		if (work_rounds)
+			work_sink = work(work_rounds);
 		if (write(fd, response, sizeof(response) - 1) != (ssize_t)sizeof(response) - 1)
 			break;
 		pthread_mutex_lock(&served_lock);
@@ -209,13 +246,19 @@ static int read_write(long n)
 
 int main(int argc, char **argv)
 {
+	if (argc == 3 && strcmp(argv[1], "rounds") == 0) {
+		printf("%lu\n", rounds_for(atof(argv[2])));
+		return 0;
+	}
 	if (argc == 4 && strcmp(argv[1], "rw") == 0) {
 		join_cgroup(argv[2]);
 		return read_write(atol(argv[3]));
 	}
-	if (argc == 5 && strcmp(argv[1], "server") == 0) {
+	if ((argc == 5 || argc == 6) && strcmp(argv[1], "server") == 0) {
 		join_cgroup(argv[2]);
 		target = atol(argv[4]);
+		if (argc == 6)
+			work_rounds = strtoul(argv[5], NULL, 10);
 		server(atoi(argv[3]));
 	}
 	if (argc == 6 && strcmp(argv[1], "client") == 0) {
@@ -228,6 +271,6 @@ int main(int argc, char **argv)
 		per_connection = atol(argv[5]);
 		return client(connections);
 	}
-	fprintf(stderr, "usage: http-load server <cgroup> <port> <requests> | client <cgroup> <port> <connections> <requests per connection> | rw <cgroup> <n>\n");
+	fprintf(stderr, "usage: http-load server <cgroup> <port> <requests> [work rounds] | rounds <µs> | client <cgroup> <port> <connections> <requests per connection> | rw <cgroup> <n>\n");
 	return 2;
 }

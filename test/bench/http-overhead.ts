@@ -7,7 +7,9 @@
 // same round, which cancels the drift of a shared machine. A second table
 // does the same for the read/write syscalls of an untargeted pod: what the
 // probe's hooks cost pods it does not trace, against the floor of empty
-// programs on the same hooks.
+// programs on the same hooks. Between the two, bare and traced again with a
+// server that spends about WORK_US µs of CPU per request before it answers:
+// the same tracing cost against a server that does some work.
 //
 //   npm run bench:http -- [rounds] [requests per run] [connections]
 //
@@ -30,6 +32,8 @@ const requests = Number(process.argv[3] ?? 100_000);
 const connections = Number(process.argv[4] ?? 1);
 const rwCalls = 400_000;
 const PORT = 18_480;
+/** CPU a working server spends per request (http-load's work loop, no syscalls). */
+const WORK_US = 50;
 /**
  * Server and client share one CPU: each request is then two context switches
  * on that CPU instead of cross-CPU wake-ups whose cost swings with whatever
@@ -46,6 +50,8 @@ interface Variant {
   /** The two pods the load runs in. */
   server: LocalPod;
   client: LocalPod;
+  /** Rounds of the server's work loop per request; none when absent. */
+  workRounds?: number;
   attach(): Detach;
 }
 
@@ -80,7 +86,8 @@ async function output(child: ReturnType<typeof spawn>, what: string): Promise<st
 async function runLoad(binary: string, v: Variant): Promise<LoadSample> {
   const perConnection = Math.ceil(requests / connections);
   const total = perConnection * connections;
-  const server = spawn('taskset', ['-c', CPU, binary, 'server', v.server.dir, String(PORT), String(total)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const work = v.workRounds === undefined ? [] : [String(v.workRounds)];
+  const server = spawn('taskset', ['-c', CPU, binary, 'server', v.server.dir, String(PORT), String(total), ...work], { stdio: ['ignore', 'pipe', 'inherit'] });
   const serverOut = output(server, 'http-load server');
   await new Promise<void>((resolve) => server.stdout!.once('data', () => resolve()));
   const client = spawn('taskset', ['-c', CPU, binary, 'client', v.client.dir, String(PORT), String(connections), String(perConnection)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -138,7 +145,25 @@ async function main(): Promise<void> {
     const binary = build(workDir);
     const attachFloor = attachAll(() => ['loupe_floor_sys_enter', 'loupe_floor_sys_exit'].map((n) => floor.program(n).attach()));
     const untraced = { server: pods.untracedServer, client: pods.untracedClient };
+    // Calibrated once, so every working server of the run does the same work.
+    const workRounds = Number(execFileSync('taskset', ['-c', CPU, binary, 'rounds', String(WORK_US)], { encoding: 'utf8' }).trim());
     let tracedRuns = 0;
+    const attachTraced = (): Detach => {
+      const detach = attachAll(() => http.kernel.attach(tracing))();
+      tracingReader.collect();
+      return () => {
+        detach();
+        // Proof that it measured: every request of the run, on both sides.
+        const counted = tracingReader.collect();
+        const expected = Math.ceil(requests / connections) * connections;
+        const server = counted.get(pods.server.cgroupId)?.serverRequests;
+        const client = counted.get(pods.client.cgroupId)?.clientRequests;
+        if (server !== expected || client !== expected) {
+          throw new Error(`the probe counted ${server} server and ${client} client requests, the load made ${expected}`);
+        }
+        tracedRuns++;
+      };
+    };
     const variants: Variant[] = [
       { name: 'bare', ...untraced, attach: () => () => {} },
       { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor },
@@ -146,22 +171,7 @@ async function main(): Promise<void> {
         name: 'http probe, both pods traced',
         server: pods.server,
         client: pods.client,
-        attach: () => {
-          const detach = attachAll(() => http.kernel.attach(tracing))();
-          tracingReader.collect();
-          return () => {
-            detach();
-            // Proof that it measured: every request of the run, on both sides.
-            const counted = tracingReader.collect();
-            const expected = Math.ceil(requests / connections) * connections;
-            const server = counted.get(pods.server.cgroupId)?.serverRequests;
-            const client = counted.get(pods.client.cgroupId)?.clientRequests;
-            if (server !== expected || client !== expected) {
-              throw new Error(`the probe counted ${server} server and ${client} client requests, the load made ${expected}`);
-            }
-            tracedRuns++;
-          };
-        },
+        attach: attachTraced,
       },
       {
         name: 'http probe, pods untargeted',
@@ -176,6 +186,8 @@ async function main(): Promise<void> {
           };
         },
       },
+      { name: `bare, server working ${WORK_US} µs/request`, ...untraced, workRounds, attach: () => () => {} },
+      { name: `http probe, both pods traced, server working ${WORK_US} µs/request`, server: pods.server, client: pods.client, workRounds, attach: attachTraced },
     ];
 
     const load = new Map<string, LoadSample[]>(variants.map((v) => [v.name, []]));
@@ -185,7 +197,7 @@ async function main(): Promise<void> {
         const detach = v.attach();
         try {
           load.get(v.name)!.push(await runLoad(binary, v));
-          if (v.server === pods.untracedServer) rw.get(v.name)!.push(await runReadWrite(binary, v.server));
+          if (v.server === pods.untracedServer && v.workRounds === undefined) rw.get(v.name)!.push(await runReadWrite(binary, v.server));
         } finally {
           detach();
         }
@@ -193,20 +205,28 @@ async function main(): Promise<void> {
       process.stderr.write(`round ${r + 1}/${rounds} done\n`);
     }
 
-    const bare = load.get('bare')!;
-    const addedCpu = (name: string) => median(load.get(name)!.map((s, r) => s.cpuNsPerRequest - bare[r]!.cpuNsPerRequest));
-    const loss = (name: string) => median(load.get(name)!.map((s, r) => 1 - s.rps / bare[r]!.rps));
+    // Each variant against the bare run of its own round with the same server.
+    const working = variants.find((v) => v.workRounds !== undefined)!.name;
+    const baseOf = (name: string) => (variants.find((v) => v.name === name)!.workRounds === undefined ? 'bare' : working);
+    const versus = (name: string, diff: (s: LoadSample, base: LoadSample) => number) =>
+      median(load.get(name)!.map((s, r) => diff(s, load.get(baseOf(name))![r]!)));
+    const addedCpu = (name: string) => versus(name, (s, base) => s.cpuNsPerRequest - base.cpuNsPerRequest);
+    const loss = (name: string) => versus(name, (s, base) => 1 - s.rps / base.rps);
+    const loadTable = (vs: Variant[]) =>
+      printTable(
+        ['variant', 'req/s', 'CPU µs/req', 'added CPU µs/req', 'throughput loss'],
+        vs.map((v) => {
+          const xs = load.get(v.name)!;
+          const cells = [v.name, fmt(median(xs.map((s) => s.rps)), 0), fmt(median(xs.map((s) => s.cpuNsPerRequest)) / 1000, 2)];
+          return baseOf(v.name) === v.name ? [...cells, '-', '-'] : [...cells, fmt(addedCpu(v.name) / 1000, 2), `${fmt(100 * loss(v.name), 1)}%`];
+        }),
+      );
 
     console.log(`\nkeep-alive HTTP/1.1 over loopback, ${connections} connections, ${requests} requests per run, median of ${rounds} interleaved rounds`);
     console.log(`the probe counted every request of its ${tracedRuns} traced runs, and nothing in the untargeted pods\n`);
-    printTable(
-      ['variant', 'req/s', 'CPU µs/req', 'added CPU µs/req', 'throughput loss'],
-      variants.map((v) => {
-        const xs = load.get(v.name)!;
-        const cells = [v.name, fmt(median(xs.map((s) => s.rps)), 0), fmt(median(xs.map((s) => s.cpuNsPerRequest)) / 1000, 2)];
-        return v.name === 'bare' ? [...cells, '-', '-'] : [...cells, fmt(addedCpu(v.name) / 1000, 2), `${fmt(100 * loss(v.name), 1)}%`];
-      }),
-    );
+    loadTable(variants.filter((v) => v.workRounds === undefined));
+    console.log(`\nthe same load, the server spending about ${WORK_US} µs of CPU per request (a loop, no syscalls) before it answers\n`);
+    loadTable(variants.filter((v) => v.workRounds !== undefined));
 
     const traced = 'http probe, both pods traced';
     const rwBare = rw.get('bare')!;
@@ -254,6 +274,8 @@ async function main(): Promise<void> {
     const perRequest = (statsRows[1]!.nsPerRoundTrip - floorNs) / 2;
     goal('programs\' run time over the floor per traced request, µs', Number(fmt(perRequest / 1000, 2)), perRequest <= 1500, '<= 1.5');
     goal('throughput loss, traced, %', Number(fmt(100 * loss(traced), 1)), loss(traced) < 0.03, '< 3');
+    const tracedWorking = variants.at(-1)!.name;
+    goal(`throughput loss, traced, server working ${WORK_US} µs/request, %`, Number(fmt(100 * loss(tracedWorking), 1)), loss(tracedWorking) < 0.03, '< 3');
     const untargeted = rwAdded('http probe, pods untargeted') / rwFloor;
     goal('untargeted read/write, x floor added', Number(fmt(untargeted, 2)), untargeted <= 1.25, '<= 1.25');
   } finally {
