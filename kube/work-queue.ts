@@ -86,7 +86,10 @@ export class WorkQueue {
   add(key: string): void {
     if (this.shuttingDown) return;
     this.cancelDelayed(key);
-    if (this.pending.has(key)) return;
+    if (this.pending.has(key)) {
+      if (!this.running) this.moveToFront(key);
+      return;
+    }
     this.pending.add(key);
     if (!this.processing.has(key)) this.makeReady(key);
   }
@@ -147,6 +150,18 @@ export class WorkQueue {
     }
     this.ready.push(key);
     this.pump();
+  }
+
+  /**
+   * Paused (a standby replica, or one that lost its Lease), a key that changes
+   * again goes first: on taking over, what changed while no one led is
+   * reconciled before the sweep of every key the first list queued.
+   */
+  private moveToFront(key: string): void {
+    const at = this.ready.indexOf(key);
+    if (at <= 0) return; // throttled, or already first
+    this.ready.splice(at, 1);
+    this.ready.unshift(key);
   }
 
   private pump(): void {

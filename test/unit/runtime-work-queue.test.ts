@@ -168,6 +168,29 @@ describe('WorkQueue', () => {
     assert.deepEqual(calls.map((c) => c.key), ['a', 'b']);
   });
 
+  it('paused, puts a key that changes again first, so a new leader applies what changed while no one led before its sweep', async () => {
+    const { calls, reconcile } = controlledReconcile();
+    const queue = new WorkQueue(reconcile, { clock: new ManualClock(), concurrency: 1 });
+    for (const key of ['a', 'b', 'c', 'd']) queue.add(key); // a standby's first list
+    queue.add('c'); // then c changes, then b, then a new key e arrives
+    queue.add('b');
+    queue.add('e');
+    queue.start();
+    for (let i = 0; i < 5; i++) {
+      await settle();
+      calls[i]?.finish();
+    }
+    await settle();
+    assert.deepEqual(calls.map((c) => c.key), ['b', 'c', 'a', 'd', 'e']);
+    // Leading, arrival order again.
+    for (const key of ['x', 'y']) queue.add(key);
+    for (let i = 5; i < 7; i++) {
+      await settle();
+      calls[i]?.finish();
+    }
+    assert.deepEqual(calls.slice(5).map((c) => c.key), ['x', 'y']);
+  });
+
   it('drain finishes pending work, refuses new keys, and gives up at the timeout', async () => {
     const clock = new ManualClock();
     const { calls, reconcile } = controlledReconcile();
