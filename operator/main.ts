@@ -31,10 +31,12 @@ export interface StartOperatorOptions {
 
 /**
  * Shorter than client-go's 15/10/2 s: a leader that dies without releasing
- * its Lease is replaced within about 12 s (expiry plus a retry), so plans are
- * current again within 15 s; the standby's caches are already warm.
+ * its Lease is replaced within the lease plus about two retries (the standby
+ * times the lease from when it saw it renewed, and looks every retry), about
+ * 11 s, so plans are current again within 15 s; the standby's caches are warm.
+ * With 10/7/2 s the bench measured 12.4-13.5 s to a new leader.
  */
-const FAILOVER_TIMING: LeaderElectionTiming = { leaseDurationMs: 10_000, renewDeadlineMs: 7_000, retryPeriodMs: 2_000 };
+const FAILOVER_TIMING: LeaderElectionTiming = { leaseDurationMs: 8_000, renewDeadlineMs: 6_000, retryPeriodMs: 1_500 };
 
 /** Starts the operator; resolves once its caches are filled. Call stop() on the result to shut it down. */
 export async function startOperator(options: StartOperatorOptions): Promise<LoupeOperator> {
