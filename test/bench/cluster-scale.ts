@@ -4,9 +4,10 @@
 // container ids), 30 replicas per app, an app's replicas on 30 consecutive
 // nodes; PODS/300 TraceProfiles, each tracing one app (so 10% of the pods are
 // traced and every node runs about 3 of them) in PODS/3000 namespaces; two
-// operator replicas (child processes, leader election on); and one simulated
-// agent per node that writes its plan's status through the agent's own
-// reporting code (test/support/simulated-agents.ts). Prints, per size:
+// operator replicas (child processes running the compiled JavaScript as the
+// image does, V8 heap capped as in the Deployment, leader election on); and
+// one simulated agent per node that writes its plan's status through the
+// agent's own reporting code (test/support/simulated-agents.ts). Prints, per size:
 //   apply → plans   the last profile applied → every node's plan complete
 //   writes/s        every write the API server served (its own metrics:
 //                   POST/PUT/PATCH/DELETE/APPLY) over a steady-state window
@@ -154,6 +155,12 @@ function apiWrites(kubeconfig: string): number {
   return total;
 }
 
+/** CPU seconds a process has used (user + system), from /proc/PID/stat. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function rssMiB(pid: number): { rss: number; peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(/\s(\d+) kB/.exec(status.split('\n').find((l) => l.startsWith(field)) ?? '')?.[1] ?? NaN);
@@ -226,7 +233,7 @@ async function runSize(pods: number): Promise<Row> {
     await Promise.all([plans.waitForSync(), profileInformer.waitForSync()]);
 
     const startOperator = (identity: string) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cli', 'loupe.ts'), 'operator', '--health-port', '0', '--namespace', LOUPE_NS], {
+      const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli', 'loupe.js'), 'operator', '--health-port', '0', '--namespace', LOUPE_NS], {
         // The heap limit of config/operator/deployment.yaml.
         env: { ...process.env, KUBECONFIG: kubeconfig, POD_NAME: identity, LOUPE_LOG_LEVEL: process.env.LOUPE_LOG_LEVEL ?? 'warn', NODE_OPTIONS: '--max-old-space-size=768' },
         stdio: ['ignore', 'inherit', 'inherit'],
@@ -272,6 +279,8 @@ async function runSize(pods: number): Promise<Row> {
     };
     const allPlansCurrent = () => allNodes.every(planCurrent);
 
+    const leaderPid = operators.get(leaderName as string)?.pid as number;
+    const cpuBefore = { apiserver: cpuSeconds(controlPlane.pids.apiserver), etcd: cpuSeconds(controlPlane.pids.etcd), operator: cpuSeconds(leaderPid) };
     t0 = performance.now();
     await pool(Array.from({ length: profiles }, (_, k) => k), 16, async (k) => {
       await client.create(traceProfileResource, {
@@ -284,7 +293,9 @@ async function runSize(pods: number): Promise<Row> {
     const lastApply = performance.now();
     expect();
     const planMs = (await waitUntil('every plan', allPlansCurrent, 900_000)) - lastApply;
-    console.log(`apply → plans: ${expected.size} plans complete ${seconds(planMs)} after the last of ${profiles} profiles was applied (${seconds(lastApply - t0)} to apply them)`);
+    // Where the time went: on 2 cores the API server's CPU per plan write bounds this.
+    const cpu = (name: keyof typeof cpuBefore, pid: number) => (cpuSeconds(pid) - cpuBefore[name]).toFixed(1);
+    console.log(`apply → plans: ${expected.size} plans complete ${seconds(planMs)} after the last of ${profiles} profiles was applied (${seconds(lastApply - t0)} to apply them); CPU s meanwhile: kube-apiserver ${cpu('apiserver', controlPlane.pids.apiserver)}, etcd ${cpu('etcd', controlPlane.pids.etcd)}, leading operator ${cpu('operator', leaderPid)}`);
 
     agents = new SimulatedAgents({ client, plans, execsPerPodPerSecond: 1 });
     agents.start();
@@ -299,6 +310,7 @@ async function runSize(pods: number): Promise<Row> {
     await sleep(periodS * 1000);
     const windowMs = Math.max(60_000, 2 * periodS * 1000);
     const writesBefore = apiWrites(kubeconfig);
+    const windowCpu = [controlPlane.pids.apiserver, controlPlane.pids.etcd, leaderPid].map(cpuSeconds);
     const windowStart = performance.now();
     let nodeAgeMs = 0;
     let resultsLagMs = 0;
@@ -324,9 +336,9 @@ async function runSize(pods: number): Promise<Row> {
     }
     const windowS = (performance.now() - windowStart) / 1000;
     const writesPerS = (apiWrites(kubeconfig) - writesBefore) / windowS;
-    const operatorPid = operators.get(leaderName as string)?.pid as number;
-    const memory = rssMiB(operatorPid);
-    console.log(`steady state: ${writesPerS.toFixed(1)} writes/s over ${windowS.toFixed(0)} s (agents ${agents.writes} writes so far, ${agents.failures} failed); oldest node status ${seconds(nodeAgeMs)}; results lag ≤ ${seconds(resultsLagMs)}; leader RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB)`);
+    const [apiserverCpu, etcdCpu, operatorCpu] = [controlPlane.pids.apiserver, controlPlane.pids.etcd, leaderPid].map((pid, i) => `${((100 * (cpuSeconds(pid) - (windowCpu[i] as number))) / windowS).toFixed(0)}%`);
+    const memory = rssMiB(leaderPid);
+    console.log(`steady state: ${writesPerS.toFixed(1)} writes/s over ${windowS.toFixed(0)} s (agents ${agents.writes} writes so far, ${agents.failures} failed); oldest node status ${seconds(nodeAgeMs)}; results lag ≤ ${seconds(resultsLagMs)}; leader RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB); CPU (one core = 100%): kube-apiserver ${apiserverCpu}, etcd ${etcdCpu}, leading operator ${operatorCpu}`);
 
     // A pod moves from one profile to another by a label change.
     const relabel = async (i: number): Promise<number> => {
@@ -353,11 +365,16 @@ async function runSize(pods: number): Promise<Row> {
     operators.get(leaderName as string)?.kill('SIGKILL');
     await pool(Array.from({ length: 20 }, (_, s) => (s * 104_729 + 7) % (profiles * REPLICAS)), 20, async (i) => void (await relabel(i)));
     expect();
+    let newLeader = await leader();
+    while (newLeader === leaderName) {
+      await sleep(200);
+      newLeader = await leader();
+    }
+    const leaderMs = performance.now() - killedAt;
     const failoverMs = (await waitUntil('plans current after failover', allPlansCurrent, 300_000)) - killedAt;
-    const newLeader = await leader();
     const after = plans.list();
     const lost = [...planUids].filter(([name, uid]) => expected.has(name) && after.find((p) => p.metadata?.name === name)?.metadata?.uid !== uid).length;
-    console.log(`failover: ${leaderName} killed; ${newLeader} leads; every plan current ${seconds(failoverMs)} later; ${lost} plan(s) lost or recreated, ${after.length} plans for ${expected.size} nodes`);
+    console.log(`failover: ${leaderName} killed; ${newLeader} leads ${seconds(leaderMs)} later; every plan current ${seconds(failoverMs)} after the kill; ${lost} plan(s) lost or recreated, ${after.length} plans for ${expected.size} nodes`);
 
     return {
       pods, nodes, profiles, setupS,
@@ -391,6 +408,8 @@ if (blocker !== undefined) {
   console.error(`cannot run: ${blocker}`);
   process.exit(1);
 }
+// The operator runs as its image runs it: compiled JavaScript (as Dockerfile.operator and hack/build.sh compile it), not through tsx.
+execFileSync('npx', ['tsc', '-p', join(repoRoot, 'tsconfig.json')], { cwd: repoRoot, stdio: 'inherit' });
 const rows: Row[] = [];
 for (const pods of sizes) rows.push(await runSize(pods));
 
