@@ -113,6 +113,22 @@ async function cleanup(pods: LocalPod[], dir: string) {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** A server pod a and a client pod b, both traced, the server started; the pods and files are cleaned up after. */
+async function withServerAndClient(body: (env: { a: LocalPod; b: LocalPod; dir: string; probe: Parameters<Parameters<typeof withProbe>[0]>[0]; server: Awaited<ReturnType<typeof startServer>> }) => Promise<void>) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
+  const [a, b] = [new LocalPod(), new LocalPod()];
+  try {
+    await withProbe(async (probe) => {
+      probe.target(a);
+      probe.target(b);
+      const server = await startServer(a, dir);
+      await body({ a, b, dir, probe, server });
+    });
+  } finally {
+    await cleanup([a, b], dir);
+  }
+}
+
 test('http probe: known requests over keep-alive and fresh connections, both sides, exact', async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
@@ -215,81 +231,63 @@ const ROUTES: [target: string, route: string][] = [
 
 test('http probe: routes, case by case', async (t) => {
   if (!requireKernel(t)) return;
-  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
-  const [a, b] = [new LocalPod(), new LocalPod()];
-  try {
-    await withProbe(async (probe) => {
-      probe.target(a);
-      probe.target(b);
-      const server = await startServer(a, dir);
-      probe.collect();
-      const statuses = await runClient(b, dir, server.port, ROUTES.map(([target]) => ({ method: 'GET', path: target, fresh: false })));
-      assert.deepEqual(new Set(statuses), new Set([200]));
-      const results = probe.collect();
-      const expected: Record<string, number> = {};
-      for (const [, route] of ROUTES) expected[`GET 200 P ${route}`] = (expected[`GET 200 P ${route}`] ?? 0) + 1;
-      const sided = (side: string) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${side} ${k}`, v]));
-      assert.deepEqual(countsByKey(results.get(a.cgroupId), server.port), sided('server'));
-      assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), sided('client'));
-    });
-  } finally {
-    await cleanup([a, b], dir);
-  }
+  await withServerAndClient(async ({ a, b, dir, probe, server }) => {
+    probe.collect();
+    const statuses = await runClient(b, dir, server.port, ROUTES.map(([target]) => ({ method: 'GET', path: target, fresh: false })));
+    assert.deepEqual(new Set(statuses), new Set([200]));
+    const results = probe.collect();
+    const expected: Record<string, number> = {};
+    for (const [, route] of ROUTES) expected[`GET 200 P ${route}`] = (expected[`GET 200 P ${route}`] ?? 0) + 1;
+    const sided = (side: string) => Object.fromEntries(Object.entries(expected).map(([k, v]) => [`${side} ${k}`, v]));
+    assert.deepEqual(countsByKey(results.get(a.cgroupId), server.port), sided('server'));
+    assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), sided('client'));
+  });
 });
 
 test('http probe: bad input is not counted, and routes and maps stay bounded', async (t) => {
   if (!requireKernel(t)) return;
-  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
-  const [a, b] = [new LocalPod(), new LocalPod()];
-  try {
-    await withProbe(async (probe) => {
-      probe.target(a);
-      probe.target(b);
-      const server = await startServer(a, dir);
-      const rogue = await startServer(a, dir, 'raw.mjs', ['rogue', '0']);
-      probe.collect();
+  await withServerAndClient(async ({ a, b, dir, probe, server }) => {
+    const rogue = await startServer(a, dir, 'raw.mjs', ['rogue', '0']);
+    probe.collect();
 
-      // Not HTTP on an HTTP port: node answers 400 to a request it never saw start.
-      assert.equal(await raw(b, 'garbage', server.port), '400');
-      // A response without a request.
-      assert.equal(await raw(b, 'read', rogue.port), '200');
-      // A request line of 64 KiB: a request, answered (431), with its route cut. The
-      // server closes with bytes unread, so the client may be reset before it reads the answer.
-      const longStatus = await raw(b, 'long', server.port);
-      const clientGotIt = longStatus === 'closed' ? 0 : 1;
-      const afterBad = probe.collect();
-      const badA = afterBad.get(a.cgroupId);
-      const badB = afterBad.get(b.cgroupId);
-      assert.deepEqual([badA?.serverRequests, badB?.clientRequests ?? 0], [1, clientGotIt], 'only the long request is a request');
-      assert.deepEqual(
-        badA?.topSeries.map((e) => e.key),
-        [`server GET 431 ${server.port} /${'a'.repeat(62)}`],
-        'its route cut to 63 bytes',
-      );
-      if (clientGotIt) assert.equal(longStatus, '431');
-      // Unmatched: the 400 and the rogue response, each seen by the side that wrote it and by the side that read it.
-      assert.deepEqual([badA?.unmatchedResponses, badB?.unmatchedResponses], [2, 2]);
+    // Not HTTP on an HTTP port: node answers 400 to a request it never saw start.
+    assert.equal(await raw(b, 'garbage', server.port), '400');
+    // A response without a request.
+    assert.equal(await raw(b, 'read', rogue.port), '200');
+    // A request line of 64 KiB: a request, answered (431), with its route cut. The
+    // server closes with bytes unread, so the client may be reset before it reads the answer.
+    const longStatus = await raw(b, 'long', server.port);
+    const clientGotIt = longStatus === 'closed' ? 0 : 1;
+    const afterBad = probe.collect();
+    const badA = afterBad.get(a.cgroupId);
+    const badB = afterBad.get(b.cgroupId);
+    assert.deepEqual([badA?.serverRequests, badB?.clientRequests ?? 0], [1, clientGotIt], 'only the long request is a request');
+    assert.deepEqual(
+      badA?.topSeries.map((e) => e.key),
+      [`server GET 431 ${server.port} /${'a'.repeat(62)}`],
+      'its route cut to 63 bytes',
+    );
+    if (clientGotIt) assert.equal(longStatus, '431');
+    // Unmatched: the 400 and the rogue response, each seen by the side that wrote it and by the side that read it.
+    assert.deepEqual([badA?.unmatchedResponses, badB?.unmatchedResponses], [2, 2]);
 
-      // 10,000 distinct paths: 64 routes, the rest (other), every request counted.
-      // Letters g-z only: no digit, so no path segment folds to {id}.
-      const word = (i: number): string => String.fromCharCode(103 + (i % 20)) + (i >= 20 ? word(Math.floor(i / 20)) : '');
-      const statuses = await runClient(b, dir, server.port, times(10_000, (i) => ({ method: 'GET', path: `/r/x${word(i)}`, fresh: false })));
-      assert.equal(statuses.length, 10_000);
-      const results = probe.collect();
-      for (const [pod, side, r] of [
-        [a, 'server', results.get(a.cgroupId)],
-        [b, 'client', results.get(b.cgroupId)],
-      ] as const) {
-        assert.ok(r, `${side} in ${pod.containerId.slice(0, 8)}`);
-        assert.equal(r.requests, 10_000, `${side}: every request counted`);
-        const routes = new Set(r.topSeries.map((e) => parseSeriesKey(e.key)!.route));
-        assert.equal(routes.size, 65, `${side}: 64 routes and (other)`);
-        const other = r.topSeries.find((e) => parseSeriesKey(e.key)!.route === OTHER_TOP_KEY);
-        assert.equal(other?.count, 10_000 - 64, `${side}: the overflow counted under (other)`);
-        assert.equal(r.topSeries.reduce((s, e) => s + e.count, 0), 10_000, `${side}: series sum to the total`);
-      }
-    });
-  } finally {
-    await cleanup([a, b], dir);
-  }
+    // 10,000 distinct paths: 64 routes, the rest (other), every request counted.
+    // Letters g-z only: no digit, so no path segment folds to {id}.
+    const word = (i: number): string => String.fromCharCode(103 + (i % 20)) + (i >= 20 ? word(Math.floor(i / 20)) : '');
+    const statuses = await runClient(b, dir, server.port, times(10_000, (i) => ({ method: 'GET', path: `/r/x${word(i)}`, fresh: false })));
+    assert.equal(statuses.length, 10_000);
+    const results = probe.collect();
+    for (const [pod, side, r] of [
+      [a, 'server', results.get(a.cgroupId)],
+      [b, 'client', results.get(b.cgroupId)],
+    ] as const) {
+      assert.ok(r, `${side} in ${pod.containerId.slice(0, 8)}`);
+      assert.equal(r.requests, 10_000, `${side}: every request counted`);
+      const routes = new Set(r.topSeries.map((e) => parseSeriesKey(e.key)!.route));
+      assert.equal(routes.size, 65, `${side}: 64 routes and (other)`);
+      const other = r.topSeries.find((e) => parseSeriesKey(e.key)!.route === OTHER_TOP_KEY);
+      assert.equal(other?.count, 10_000 - 64, `${side}: the overflow counted under (other)`);
+      assert.equal(r.topSeries.reduce((s, e) => s + e.count, 0), 10_000, `${side}: series sum to the total`);
+    }
+  });
 });
