@@ -254,6 +254,8 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
           { verb: 'patch', resource: PROFILE, namespace: TENANT_NAMESPACE, subresource: 'status' },
           ...['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'].map((verb) => ({ verb, resource: PLAN })),
           ...['get', 'list', 'watch'].map((verb) => ({ verb, resource: 'pods', namespace: TENANT_NAMESPACE })),
+          // The node count that sizes the agents' report interval: a list of one, nothing cached.
+          { verb: 'list', resource: 'nodes' },
           { verb: 'create', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           { verb: 'patch', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           ...['get', 'create', 'update'].map((verb) => ({ verb, resource: 'leases.coordination.k8s.io', namespace: SYSTEM_NAMESPACE })),
@@ -271,7 +273,8 @@ describe('deploying config/default', { skip: await controlPlaneSuiteSkip() }, ()
           { verb: 'watch', resource: 'secrets', namespace: TENANT_NAMESPACE },
           { verb: 'create', resource: 'secrets', namespace: TENANT_NAMESPACE },
           { verb: 'delete', resource: 'secrets', namespace: TENANT_NAMESPACE },
-          { verb: 'list', resource: 'nodes' },
+          { verb: 'get', resource: 'nodes' },
+          { verb: 'watch', resource: 'nodes' },
           { verb: 'delete', resource: 'events.events.k8s.io', namespace: TENANT_NAMESPACE },
           { verb: 'get', resource: 'leases.coordination.k8s.io', namespace: 'kube-system' },
           { verb: 'delete', resource: 'leases.coordination.k8s.io', namespace: SYSTEM_NAMESPACE },
