@@ -7,9 +7,8 @@
 // which sets how often agents report and profile results are written
 // (write-budget.ts).
 import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
-import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeProfileStatus, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
-import { staleAfterMs } from './node-readiness.js';
-import { sameJson } from './same-json.js';
+import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import { onlyResultsMoved } from './node-readiness.js';
 import {
   decodedSecretData,
   otlpSecretCopyData,
@@ -22,14 +21,14 @@ import {
 import { TRACE_PROFILE_KIND, TRACE_PROFILE_PLURAL, type TraceProfileStatus } from '../api/traceprofile.js';
 import { profileSelectsPod, profileTargets, type Pod } from './pod-targets.js';
 import { NodePlanReconciler } from './reconcilers/node-plan-reconciler.js';
-import { PlanStore, type ParsedPlan, type PlanObject } from './reconcilers/plan-store.js';
+import { PlanStore, type PlanObject } from './reconcilers/plan-store.js';
 import { PodsByNode } from './reconcilers/pods-by-node.js';
 import { ProfileStatusReconciler, type ProfileObject } from './reconcilers/profile-status-reconciler.js';
 import { ProfileStore } from './reconcilers/profile-store.js';
 import { parseDuration } from '../api/duration.js';
 import { countNodes } from './node-count.js';
 import { trimPod } from './pod-cache.js';
-import { agentReportIntervalMs, MIN_REPORT_INTERVAL_MS, resultsWriteGapMs } from './write-budget.js';
+import { agentReportIntervalMs, MIN_REPORT_INTERVAL_MS, MIN_RESULTS_WRITE_GAP_MS, resultsWriteGapMs } from './write-budget.js';
 import { isConflict } from '../kube/api-error.js';
 import { systemClock, type Clock } from '../kube/clock.js';
 import type { InformerEvent } from '../kube/informer.js';
@@ -86,6 +85,8 @@ export class LoupeOperator extends Operator {
   private nodeCount = 0;
   private reportIntervalMs: number | undefined;
   private firstSizing: Promise<void> | undefined;
+  /** resultsWriteGapMs for the cluster as it is; set again when the node count or the profiles change, not per node report. */
+  private resultsGapMs = MIN_RESULTS_WRITE_GAP_MS;
 
   constructor(options: LoupeOperatorOptions = {}) {
     super({ ...options, name: OPERATOR_NAME });
@@ -124,9 +125,7 @@ export class LoupeOperator extends Operator {
       plans: this.plans,
       clock,
       logger,
-      // No agent writes more often than the report interval or the shortest profile interval.
-      resultsWriteGapMs: () =>
-        resultsWriteGapMs(this.nodeCount, Math.max(this.reportIntervalMs ?? MIN_REPORT_INTERVAL_MS, this.shortestProfileIntervalMs()), this.profileKeys.size),
+      resultsWriteGapMs: () => this.resultsGapMs,
       writer: {
         applyStatus: (profile, status) => this.applyProfileStatus(profile, status),
         recordEvent: (profile, type, reason, note) => this.recordEvent(profile, type, reason, note),
@@ -167,13 +166,17 @@ export class LoupeOperator extends Operator {
     this.nodeCount = counted ?? this.plans.all().length;
     const previous = this.reportIntervalMs;
     this.reportIntervalMs = agentReportIntervalMs(this.nodeCount, previous);
+    this.sizeResultsGap();
     if (previous === undefined || previous === this.reportIntervalMs) return;
     this.logger.info({ nodes: this.nodeCount, reportIntervalMs: this.reportIntervalMs, was: previous }, 'cluster size changed the agents\' report interval');
     for (const plan of this.plans.all()) this.nodeQueue.add(plan.name);
   }
 
-  private shortestProfileIntervalMs(): number {
-    return Math.min(...this.profiles.list().map((profile) => parseDuration(profile.spec.interval) ?? MIN_REPORT_INTERVAL_MS), Infinity);
+  /** No agent writes more often than the report interval or the shortest profile interval; the profiles share what the agents leave. */
+  private sizeResultsGap(): void {
+    const shortestIntervalMs = Math.min(...this.profiles.list().map((profile) => parseDuration(profile.spec.interval) ?? MIN_REPORT_INTERVAL_MS), Infinity);
+    const agentPeriodMs = Math.max(this.reportIntervalMs ?? MIN_REPORT_INTERVAL_MS, shortestIntervalMs);
+    this.resultsGapMs = resultsWriteGapMs(this.nodeCount, agentPeriodMs, this.profileKeys.size);
   }
 
   private async reconcileProfile(key: string): Promise<void> {
@@ -262,6 +265,8 @@ export class LoupeOperator extends Operator {
       this.profileKeys.delete(uid);
       this.profileStatus.forget(uid);
     } else this.profileKeys.set(uid, key);
+    // A profile added, removed or respecified (its interval) moves every profile's share of the budget.
+    if (event.type === 'deleted' || (event.type !== 'resync' && event.object.metadata?.generation !== event.previous?.metadata?.generation)) this.sizeResultsGap();
     this.profileQueue.add(key);
     if (event.type === 'resync' || !changesPlans(event)) return;
     for (const node of this.nodesOfProfile(event.object)) this.nodeQueue.add(node);
@@ -342,22 +347,6 @@ export class LoupeOperator extends Operator {
       { subresource: 'status' },
     );
   }
-}
-
-/**
- * A node's new report says nothing new about a profile but its results: the
- * entry is the same apart from them, and the node was not about to be judged
- * silent (a report that revives a silent node is news).
- */
-function onlyResultsMoved(previous: ParsedPlan | undefined, current: ParsedPlan, uid: string, nowMs: number): boolean {
-  const before = previous?.status?.profiles?.find((entry) => entry.uid === uid);
-  const after = current.status?.profiles?.find((entry) => entry.uid === uid);
-  const heartbeat = previous?.status?.heartbeat;
-  const planned = current.spec?.profiles.find((entry) => entry.uid === uid);
-  if (before === undefined || after === undefined || heartbeat === undefined || planned === undefined) return false;
-  const withoutResults = ({ results: _results, pods: _pods, cost: _cost, ...rest }: NodeProfileStatus) => rest;
-  if (!sameJson(withoutResults(before), withoutResults(after))) return false;
-  return nowMs - Date.parse(heartbeat) < staleAfterMs(planned.interval, current.spec?.reportIntervalSeconds);
 }
 
 /** Profile changes that can change some plan: new, gone, spec edited, being deleted, or its session moved. */

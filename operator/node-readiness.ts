@@ -4,7 +4,8 @@
 // reason reported: the node traces with the rest). Anything the agent reports going wrong becomes an error
 // for the profile's status (and its Degraded condition).
 import { parseDuration } from '../api/duration.js';
-import type { NodeProfileStatus } from '../api/nodetraceplan.js';
+import type { NodeProfileStatus, NodeTracePlanSpec, NodeTracePlanStatus } from '../api/nodetraceplan.js';
+import { sameJsonExcept } from './same-json.js';
 import type { ProbeName } from '../probes/registry.js';
 
 /** What one node's plan status says about one profile. */
@@ -83,4 +84,25 @@ export function nodeReadiness(
   if (failedProbes.length > 0) readiness.failedProbes = failedProbes;
   if (ready && staleAtMs !== undefined) readiness.staleAtMs = staleAtMs;
   return readiness;
+}
+
+/** A node's plan as far as its reports go: the spec it was given and the status its agent wrote. */
+interface PlanReport {
+  spec?: NodeTracePlanSpec;
+  status?: NodeTracePlanStatus;
+}
+
+/**
+ * A node's new report says nothing new about a profile but its results: the
+ * entry is the same apart from them, and the node was not about to be judged
+ * silent (a report that revives a silent node is news).
+ */
+export function onlyResultsMoved(previous: PlanReport | undefined, current: PlanReport, uid: string, nowMs: number): boolean {
+  const before = previous?.status?.profiles?.find((entry) => entry.uid === uid);
+  const after = current.status?.profiles?.find((entry) => entry.uid === uid);
+  const heartbeat = previous?.status?.heartbeat;
+  const planned = current.spec?.profiles.find((entry) => entry.uid === uid);
+  if (before === undefined || after === undefined || heartbeat === undefined || planned === undefined) return false;
+  if (!sameJsonExcept(before, after, ['results', 'pods', 'cost'])) return false;
+  return nowMs - Date.parse(heartbeat) < staleAfterMs(planned.interval, current.spec?.reportIntervalSeconds);
 }

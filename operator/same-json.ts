@@ -10,3 +10,13 @@ function asJson(value: unknown): unknown {
 export function sameJson(a: unknown, b: unknown): boolean {
   return isDeepStrictEqual(asJson(a), asJson(b));
 }
+
+/** sameJson on two objects with the given top-level fields left out of both. */
+export function sameJsonExcept<T extends object>(a: T, b: T, fields: readonly (keyof T)[]): boolean {
+  const without = (value: T): Record<string, unknown> => {
+    const rest: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+    for (const field of fields) delete rest[field as string];
+    return rest;
+  };
+  return sameJson(without(a), without(b));
+}

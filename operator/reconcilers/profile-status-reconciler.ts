@@ -9,7 +9,7 @@ import type { TraceProfileStatus } from '../../api/traceprofile.js';
 import { profileTargets, type Pod } from '../pod-targets.js';
 import { computeProfileStatus, invalidProfileStatus } from '../profile-status.js';
 import { isProfileActive } from '../profile-session.js';
-import { sameJson } from '../same-json.js';
+import { sameJson, sameJsonExcept } from '../same-json.js';
 import type { Clock } from '../../kube/clock.js';
 import type { EventType } from '../../kube/event-recorder.js';
 import type { KubeObject } from '../../kube/kube-object.js';
@@ -51,15 +51,6 @@ const PHASE_EVENTS: Record<string, { type: EventType; reason: string }> = {
 
 /** The status fields that move with every node report; the rest change only when something happens. */
 const RESULT_FIELDS = ['results', 'pods', 'timeline', 'truncated', 'cost', 'costSummary', 'headline'] as const;
-
-function onlyResultsDiffer(previous: TraceProfileStatus, next: TraceProfileStatus): boolean {
-  const withoutResults = (status: TraceProfileStatus) => {
-    const rest: Record<string, unknown> = { ...status };
-    for (const field of RESULT_FIELDS) delete rest[field];
-    return rest;
-  };
-  return sameJson(withoutResults(previous), withoutResults(next));
-}
 
 export class ProfileStatusReconciler {
   /** Profile uid → when this replica last wrote its status. */
@@ -109,7 +100,7 @@ export class ProfileStatusReconciler {
     if (sameJson(previous, status)) return { written: false };
     const uid = raw.metadata?.uid ?? '';
     const notBeforeMs = this.resultsDueAtMs(uid);
-    if (previous !== undefined && nowMs < notBeforeMs && onlyResultsDiffer(previous, status)) return { written: false, recheckAtMs: notBeforeMs };
+    if (previous !== undefined && nowMs < notBeforeMs && sameJsonExcept(previous, status, RESULT_FIELDS)) return { written: false, recheckAtMs: notBeforeMs };
     await this.deps.writer.applyStatus(raw, status);
     this.lastWriteMs.set(uid, nowMs);
     this.deps.logger?.debug({ profile: `${raw.metadata?.namespace}/${raw.metadata?.name}`, phase: status.phase }, 'wrote status');
