@@ -20,8 +20,8 @@ export const MIN_REPORT_INTERVAL_MS = 5_000;
 const REPORT_INTERVAL_STEP_MS = 5_000;
 /** An interval shrinks only once the cluster needs 20% less, so a node count on a step's edge cannot flap every plan. */
 const SHRINK_BELOW = 0.8;
-/** Left for the leader's Lease renewals (one per 2 s) and Events. */
-const RESERVED_WRITES_PER_SECOND = 1;
+/** Left for the leader's Lease renewals (one per 1.5 s) and Events. */
+const RESERVED_WRITES_PER_SECOND = 2;
 /** A profile status with only new results is written at most this often when the budget allows more. */
 export const MIN_RESULTS_WRITE_GAP_MS = 1_000;
 

@@ -143,16 +143,24 @@ function podStatus(containerId: string, index: number) {
   };
 }
 
-/** Writes the API server has served so far, from its own metrics. */
-function apiWrites(kubeconfig: string): number {
+/** Writes the API server has served so far, from its own metrics, by resource (status writes as resource/status). */
+function apiWrites(kubeconfig: string): Map<string, number> {
   const metrics = execFileSync('kubectl', ['--kubeconfig', kubeconfig, 'get', '--raw', '/metrics'], { maxBuffer: 256 << 20 }).toString();
-  let total = 0;
+  const byResource = new Map<string, number>();
   for (const line of metrics.split('\n')) {
     if (!line.startsWith('apiserver_request_total{')) continue;
     if (!/verb="(POST|PUT|PATCH|DELETE|APPLY)"/.test(line)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    const label = (name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? '';
+    const key = label('subresource') === '' ? label('resource') : `${label('resource')}/${label('subresource')}`;
+    byResource.set(key, (byResource.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
   }
-  return total;
+  return byResource;
+}
+
+function writesSince(before: Map<string, number>, after: Map<string, number>): { total: number; byResource: Map<string, number> } {
+  const byResource = new Map<string, number>();
+  for (const [key, n] of after) if (n - (before.get(key) ?? 0) > 0) byResource.set(key, n - (before.get(key) ?? 0));
+  return { total: [...byResource.values()].reduce((a, b) => a + b, 0), byResource };
 }
 
 /** CPU seconds a process has used (user + system), from /proc/PID/stat. */
@@ -280,6 +288,7 @@ async function runSize(pods: number): Promise<Row> {
     const allPlansCurrent = () => allNodes.every(planCurrent);
 
     const leaderPid = operators.get(leaderName as string)?.pid as number;
+    const applyWritesBefore = apiWrites(kubeconfig);
     const cpuBefore = { apiserver: cpuSeconds(controlPlane.pids.apiserver), etcd: cpuSeconds(controlPlane.pids.etcd), operator: cpuSeconds(leaderPid) };
     t0 = performance.now();
     await pool(Array.from({ length: profiles }, (_, k) => k), 16, async (k) => {
@@ -296,6 +305,8 @@ async function runSize(pods: number): Promise<Row> {
     // Where the time went: on 2 cores the API server's CPU per plan write bounds this.
     const cpu = (name: keyof typeof cpuBefore, pid: number) => (cpuSeconds(pid) - cpuBefore[name]).toFixed(1);
     console.log(`apply → plans: ${expected.size} plans complete ${seconds(planMs)} after the last of ${profiles} profiles was applied (${seconds(lastApply - t0)} to apply them); CPU s meanwhile: kube-apiserver ${cpu('apiserver', controlPlane.pids.apiserver)}, etcd ${cpu('etcd', controlPlane.pids.etcd)}, leading operator ${cpu('operator', leaderPid)}`);
+    const applyWrites = writesSince(applyWritesBefore, apiWrites(kubeconfig));
+    console.log(`  writes meanwhile: ${[...applyWrites.byResource].sort((a, b) => b[1] - a[1]).map(([resource, n]) => `${resource} ${n}`).join(', ')}`);
 
     agents = new SimulatedAgents({ client, plans, execsPerPodPerSecond: 1 });
     agents.start();
@@ -335,10 +346,12 @@ async function runSize(pods: number): Promise<Row> {
       await sleep(2_000);
     }
     const windowS = (performance.now() - windowStart) / 1000;
-    const writesPerS = (apiWrites(kubeconfig) - writesBefore) / windowS;
+    const windowWrites = writesSince(writesBefore, apiWrites(kubeconfig));
+    const writesPerS = windowWrites.total / windowS;
     const [apiserverCpu, etcdCpu, operatorCpu] = [controlPlane.pids.apiserver, controlPlane.pids.etcd, leaderPid].map((pid, i) => `${((100 * (cpuSeconds(pid) - (windowCpu[i] as number))) / windowS).toFixed(0)}%`);
     const memory = rssMiB(leaderPid);
     console.log(`steady state: ${writesPerS.toFixed(1)} writes/s over ${windowS.toFixed(0)} s (agents ${agents.writes} writes so far, ${agents.failures} failed); oldest node status ${seconds(nodeAgeMs)}; results lag ≤ ${seconds(resultsLagMs)}; leader RSS ${memory.rss.toFixed(0)} MiB (peak ${memory.peak.toFixed(0)} MiB); CPU (one core = 100%): kube-apiserver ${apiserverCpu}, etcd ${etcdCpu}, leading operator ${operatorCpu}`);
+    console.log(`  writes/s by resource: ${[...windowWrites.byResource].sort((a, b) => b[1] - a[1]).map(([resource, n]) => `${resource} ${(n / windowS).toFixed(2)}`).join(', ')}`);
 
     // A pod moves from one profile to another by a label change.
     const relabel = async (i: number): Promise<number> => {
