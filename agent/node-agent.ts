@@ -8,9 +8,8 @@
 // the results the old process last reported (result-baseline.ts).
 import type { Logger } from 'pino';
 import type { NodeCost, ProfileCost } from '../api/cost.js';
-import { LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
 import {
-  NODE_TRACE_PLAN_PLURAL,
+  nodeTracePlanResource,
   parseNodeTracePlan,
   type NodeProfilePlan,
   type NodeTracePlan,
@@ -23,7 +22,7 @@ import { Informer, type InformerEvent } from '../kube/informer.js';
 import type { KubeObject } from '../kube/kube-object.js';
 import { kubeListWatch } from '../kube/list-watch.js';
 import type { ResourceClient } from '../kube/resource-client.js';
-import type { ResourceType } from '../kube/resource-type.js';
+import { secretResource } from '../kube/resource-type.js';
 import { budgetLimits, budgetStateFor, stepBudget, type BudgetState, type DroppedProbe } from './budget.js';
 import type { CostMeter } from '../engine/cost/cost-meter.js';
 import { eventsByProbe } from '../engine/cost/probe-events.js';
@@ -46,8 +45,6 @@ import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
 
-export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
-const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
 
 export type ProbeEventHandler = (event: ProbeEvent, profileIds: string[]) => void;
 

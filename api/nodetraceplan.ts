@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { withCelRules } from './cel.js';
 import { BudgetSchema, NodeCostSchema, ProfileCostSchema } from './cost.js';
-import { LOUPE_API_VERSION } from './group.js';
+import type { ResourceType } from '../kube/resource-type.js';
+import { LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from './group.js';
 import { DnsLabelSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
 import { OtlpOutputSchema } from './otlp.js';
 import { parseWith, type ParseResult } from './parse.js';
@@ -16,6 +17,7 @@ import { MAX_STATUS_PODS, TruncationSchema } from './traceprofile.js';
 
 export const NODE_TRACE_PLAN_KIND = 'NodeTracePlan';
 export const NODE_TRACE_PLAN_PLURAL = 'nodetraceplans';
+export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
 
 /** Profiles that can target one node at once. */
 export const MAX_NODE_PROFILES = 64;

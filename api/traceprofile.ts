@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import { BudgetSchema, ProfileCostTotalSchema } from './cost.js';
 import { durationSchema } from './duration.js';
-import { LOUPE_API_VERSION } from './group.js';
+import type { ResourceType } from '../kube/resource-type.js';
+import { LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from './group.js';
 import { ConditionListSchema, DnsLabelSchema, LabelSelectorSchema, ObjectMetaSchema, TimestampSchema } from './meta.js';
 import { OtlpOutputSchema } from './otlp.js';
 import { parseWith, type ParseResult } from './parse.js';
@@ -16,6 +17,7 @@ import { PROBE_NAMES } from '../probes/registry.js';
 
 export const TRACE_PROFILE_KIND = 'TraceProfile';
 export const TRACE_PROFILE_PLURAL = 'traceprofiles';
+export const traceProfileResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: TRACE_PROFILE_PLURAL };
 
 /** Longest session: tracing is meant to be temporary; suspend and resume to go on. */
 export const MAX_PROFILE_DURATION = '168h';

@@ -11,7 +11,7 @@ import { loadKubeConfig } from '../kube/kube-config.js';
 import { z } from 'zod';
 import { KubeHttp } from '../kube/kube-http.js';
 import { ResourceClient } from '../kube/resource-client.js';
-import { traceProfileResource } from '../operator/loupe-operator.js';
+import { traceProfileResource } from '../api/traceprofile.js';
 import { reportHtml } from '../report/report-html.js';
 import { reportFromTraceDocument, reportFromTraceProfile, ReportInputError, type ReportData } from '../report/report-source.js';
 import { reportView } from '../report/report-view.js';

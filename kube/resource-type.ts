@@ -8,6 +8,10 @@ export interface ResourceType {
   plural: string;
 }
 
+export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+export const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
+export const nodeResource: ResourceType = { group: '', version: 'v1', plural: 'nodes' };
+
 export interface ObjectKey {
   name: string;
   /** Absent for cluster-scoped objects. */

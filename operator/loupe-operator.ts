@@ -6,8 +6,8 @@
 // within a reconcile or two. A third queue sizes the cluster every minute,
 // which sets how often agents report and profile results are written
 // (write-budget.ts).
-import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION, LOUPE_GROUP, LOUPE_VERSION } from '../api/group.js';
-import { NODE_TRACE_PLAN_KIND, NODE_TRACE_PLAN_PLURAL, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
+import { DEFAULT_LOUPE_NAMESPACE, LOUPE_API_VERSION } from '../api/group.js';
+import { NODE_TRACE_PLAN_KIND, nodeTracePlanResource, type NodeTracePlanSpec } from '../api/nodetraceplan.js';
 import { onlyResultsMoved } from './node-readiness.js';
 import {
   decodedSecretData,
@@ -18,7 +18,7 @@ import {
   referencesSecrets,
   type OtlpSecrets,
 } from '../api/otlp-secrets.js';
-import { TRACE_PROFILE_KIND, TRACE_PROFILE_PLURAL, type TraceProfileStatus } from '../api/traceprofile.js';
+import { TRACE_PROFILE_KIND, traceProfileResource, type TraceProfileStatus } from '../api/traceprofile.js';
 import { profileSelectsPod, profileTargets, type Pod } from './pod-targets.js';
 import { NodePlanReconciler } from './reconcilers/node-plan-reconciler.js';
 import { PlanStore, type PlanObject } from './reconcilers/plan-store.js';
@@ -35,7 +35,7 @@ import type { InformerEvent } from '../kube/informer.js';
 import type { KubeObject } from '../kube/kube-object.js';
 import { keyOf, type ObjectReader } from '../kube/object-cache.js';
 import { Operator, resourceMeta, type OperatorOptions } from '../kube/operator.js';
-import type { ResourceType } from '../kube/resource-type.js';
+import { podResource, secretResource } from '../kube/resource-type.js';
 import type { WorkQueue } from '../kube/work-queue.js';
 
 export const OPERATOR_NAME = 'loupe-operator';
@@ -43,10 +43,6 @@ export const OPERATOR_NAME = 'loupe-operator';
 export const CLEANUP_FINALIZER = 'loupe.dev/cleanup';
 export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': OPERATOR_NAME };
 
-export const traceProfileResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: TRACE_PROFILE_PLURAL };
-export const nodeTracePlanResource: ResourceType = { group: LOUPE_GROUP, version: LOUPE_VERSION, plural: NODE_TRACE_PLAN_PLURAL };
-export const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
-export const secretResource: ResourceType = { group: '', version: 'v1', plural: 'secrets' };
 /** How often a profile's OTLP Secrets are copied again while its spec stays the same (rotated credentials). */
 const SECRET_COPY_REFRESH_MS = 5 * 60_000;
 /** How often the cluster's node count is read again. */

@@ -4,9 +4,7 @@
 // the cluster is, and the operator keeps no Node objects in memory.
 import type { Logger } from 'pino';
 import type { ResourceClient } from '../kube/resource-client.js';
-import type { ResourceType } from '../kube/resource-type.js';
-
-export const nodeResource: ResourceType = { group: '', version: 'v1', plural: 'nodes' };
+import { nodeResource } from '../kube/resource-type.js';
 
 /** Nodes in the cluster, or undefined when the API cannot say (then callers fall back on what they know). */
 export async function countNodes(client: ResourceClient, logger?: Logger): Promise<number | undefined> {

@@ -3,9 +3,7 @@
 // container ids a node agent resolves to cgroups; a LocalPod (local-pod.ts)
 // gives such an id a real cgroup. Used by the demo and the cluster tests.
 import type { ResourceClient } from '../../kube/resource-client.js';
-import { resourcePath, type ResourceType } from '../../kube/resource-type.js';
-
-const podResource: ResourceType = { group: '', version: 'v1', plural: 'pods' };
+import { podResource, resourcePath } from '../../kube/resource-type.js';
 
 export interface RunningPod {
   namespace: string;

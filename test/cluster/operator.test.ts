@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import type { NodeProfileStatus, NodeTracePlanSpec } from '../../api/nodetraceplan.js';
-import type { TraceProfileSpecInput, TraceProfileStatus } from '../../api/traceprofile.js';
-import { CLEANUP_FINALIZER, nodeTracePlanResource, podResource, secretResource, traceProfileResource, type LoupeOperator } from '../../operator/loupe-operator.js';
+import { type NodeProfileStatus, nodeTracePlanResource, type NodeTracePlanSpec } from '../../api/nodetraceplan.js';
+import { traceProfileResource, type TraceProfileSpecInput, type TraceProfileStatus } from '../../api/traceprofile.js';
+import { CLEANUP_FINALIZER, type LoupeOperator } from '../../operator/loupe-operator.js';
 import { startOperator } from '../../operator/main.js';
 import { KubeHttp } from '../../kube/kube-http.js';
 import { leaseResource } from '../../kube/lease-store.js';
@@ -26,9 +26,8 @@ import * as kubelet from '../../hack/local-cluster/pod-lifecycle.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
 import { decodedSecretData, otlpSecretCopyName } from '../../api/otlp-secrets.js';
-import type { ResourceType } from '../../kube/resource-type.js';
-
-const eventResource: ResourceType = { group: 'events.k8s.io', version: 'v1', plural: 'events' };
+import { podResource, secretResource } from '../../kube/resource-type.js';
+import { eventResource } from '../../kube/event-recorder.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');

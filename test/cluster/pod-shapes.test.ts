@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import type { NodeTracePlanSpec, NodeTraceTarget } from '../../api/nodetraceplan.js';
-import { nodeTracePlanResource, podResource, traceProfileResource, type LoupeOperator } from '../../operator/loupe-operator.js';
+import { nodeTracePlanResource, type NodeTracePlanSpec, type NodeTraceTarget } from '../../api/nodetraceplan.js';
+import type { LoupeOperator } from '../../operator/loupe-operator.js';
 import { startOperator } from '../../operator/main.js';
 import { KubeHttp } from '../../kube/kube-http.js';
 import type { KubeObject } from '../../kube/kube-object.js';
@@ -23,6 +23,8 @@ import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/c
 import { controlPlaneSuiteSkip } from '../support/control-plane-blocker.js';
 import { waitFor } from '../support/wait-for.js';
 import { waitForCrdsEstablished } from '../../hack/local-cluster/crds-established.js';
+import { podResource } from '../../kube/resource-type.js';
+import { traceProfileResource } from '../../api/traceprofile.js';
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, '..', '..');

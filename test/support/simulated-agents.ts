@@ -7,11 +7,10 @@
 import { buildNodeStatus, buildProfileStatus } from '../../agent/node-status.js';
 import { statusPeriodMs } from '../../agent/plan-interval.js';
 import { StatusReporter } from '../../agent/status-reporter.js';
-import type { NodePodResult, NodeProfilePlan, NodeTracePlanSpec } from '../../api/nodetraceplan.js';
+import { type NodePodResult, type NodeProfilePlan, nodeTracePlanResource, type NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import type { ResourceClient } from '../../kube/resource-client.js';
-import { nodeTracePlanResource } from '../../operator/loupe-operator.js';
 
 export type PlanObject = KubeObject & { spec?: NodeTracePlanSpec };
 
