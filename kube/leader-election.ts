@@ -3,6 +3,7 @@
 // version, judge expiry by when *we* last saw the record change (so clock skew
 // between replicas does not matter), and give up leadership when renewals
 // have failed for the renew deadline, before the lease can expire for others.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { sleep, systemClock, type Clock } from './clock.js';
 
@@ -137,17 +138,27 @@ export class LeaderElector {
   /** Returns when the lease could not be renewed within the renew deadline, or on stop. */
   private async renewUntilLost(signal: AbortSignal): Promise<void> {
     let lastRenewMs = this.clock.now();
-    while (!signal.aborted) {
-      await sleep(this.clock, this.retryPeriodMs, signal);
-      if (signal.aborted) return;
-      const deadlineMs = lastRenewMs + this.renewDeadlineMs - this.clock.now();
-      const renewed = await this.withDeadline(this.tryAcquireOrRenew(), deadlineMs);
-      if (renewed) {
-        lastRenewMs = this.clock.now();
-      } else if (this.clock.now() - lastRenewMs >= this.renewDeadlineMs) {
-        this.logger?.warn({ lease: this.store.description }, 'failed to renew lease within the renew deadline');
-        return;
+    // A renewal can miss its deadline because the API server is slow or because this process
+    // kept its own event loop busy; the warning says which.
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
+    try {
+      while (!signal.aborted) {
+        await sleep(this.clock, this.retryPeriodMs, signal);
+        if (signal.aborted) return;
+        const deadlineMs = lastRenewMs + this.renewDeadlineMs - this.clock.now();
+        const renewed = await this.withDeadline(this.tryAcquireOrRenew(), deadlineMs);
+        if (renewed) {
+          lastRenewMs = this.clock.now();
+          loopDelay.reset();
+        } else if (this.clock.now() - lastRenewMs >= this.renewDeadlineMs) {
+          const eventLoopDelayMaxMs = Math.round(loopDelay.max / 1e6);
+          this.logger?.warn({ lease: this.store.description, eventLoopDelayMaxMs }, 'failed to renew lease within the renew deadline');
+          return;
+        }
       }
+    } finally {
+      loopDelay.disable();
     }
   }
 
