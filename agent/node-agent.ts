@@ -29,7 +29,7 @@ import { eventsByProbe } from '../engine/cost/probe-events.js';
 import { buildNodeStatus, buildProfileStatus, type ProfileError } from './node-status.js';
 import { diffPlan, managerSpec, type PlanAction } from './plan-diff.js';
 import { agentTickMs, profileIntervalMs, statusPeriodMs } from './plan-interval.js';
-import { StatusReporter } from './status-reporter.js';
+import { newsSpreadMs, StatusReporter } from './status-reporter.js';
 import {
   resolvePlanTargets,
   retryUnresolved,
@@ -161,7 +161,7 @@ export class NodeAgent {
     }
     this.options.costMeter?.close();
     await Promise.all([...this.profiles.values()].map((p) => this.closeSink(p)));
-    await this.writeStatus(true, true);
+    await this.writeStatus(true);
     await this.informer.stop();
     this.log.info('agent stopped: every probe detached');
   }
@@ -220,6 +220,7 @@ export class NodeAgent {
       const generation = this.plan?.metadata.generation;
       await this.followPlan(nowMs);
       this.appliedGeneration = generation;
+      this.reporter.planChanged(nowMs, newsSpreadMs(this.plan?.spec.reportIntervalSeconds));
     } else {
       for (const profile of this.profiles.values()) profile.targets = retryUnresolved(profile.targets, this.options.resolveContainer);
       await this.driveManager();
@@ -234,7 +235,7 @@ export class NodeAgent {
     }
     this.exportResults(due, nowMs);
     this.pruneTargets();
-    await this.writeStatus(false, planChanged);
+    await this.writeStatus(false);
   }
 
   private statusPeriodMs(): number {
@@ -378,8 +379,8 @@ export class NodeAgent {
     for (const id of [...this.targetsByCgroup.keys()]) if (!kept.has(id)) this.targetsByCgroup.delete(id);
   }
 
-  /** Offers the status to the reporter, which writes it if due; `immediate` (plan changed, stopping) writes any news at once. */
-  private async writeStatus(shuttingDown: boolean, immediate: boolean): Promise<void> {
+  /** Offers the status to the reporter, which writes it if due; a stopping agent writes any news at once. */
+  private async writeStatus(shuttingDown: boolean): Promise<void> {
     if (this.plan === undefined) return; // no object to write to
     const nowMs = Date.now();
     const status = buildNodeStatus({
@@ -402,7 +403,7 @@ export class NodeAgent {
       cost: shuttingDown ? undefined : this.nodeCost,
     });
     try {
-      await this.reporter.offer(status, nowMs, this.statusPeriodMs(), immediate);
+      await this.reporter.offer(status, nowMs, this.statusPeriodMs(), shuttingDown);
     } catch (err) {
       if (isNotFound(err)) return; // the plan was deleted meanwhile; its watch event follows
       this.log.warn({ err }, 'writing NodeTracePlan status failed; retrying on the next tick');

@@ -68,6 +68,13 @@ export const NodeProfilePlanSchema = z.object({
 });
 export type NodeProfilePlan = z.infer<typeof NodeProfilePlanSchema>;
 
+/**
+ * The operator's shortest report interval, the shortest a TraceProfile may ask
+ * for: a plan at it is in a cluster small enough (up to 210 nodes) that every
+ * agent may write at once when a change reaches them all.
+ */
+export const MIN_REPORT_INTERVAL_SECONDS = 5;
+
 export const NodeTracePlanSpecSchema = z.object({
   nodeName: z.string().min(1).max(253),
   profiles: z
@@ -81,8 +88,10 @@ export const NodeTracePlanSpecSchema = z.object({
     .max(3600)
     .optional()
     .describe(
-      'The least time between two status writes of this node\'s agent, unless its plan changes; ' +
-        "set by the operator from the cluster's size so that all agents together stay within the API write budget.",
+      "The least time between two status writes of this node's agent, set by the operator from the cluster's size " +
+        'so that all agents together stay within the API write budget. A plan change is reported at once at 5 seconds; ' +
+        'above, at a point of the next (interval - 5) seconds drawn from the node name, so a change that reaches every node ' +
+        'does not bring every agent at once.',
     ),
 });
 export type NodeTracePlanSpec = z.infer<typeof NodeTracePlanSpecSchema>;

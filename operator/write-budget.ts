@@ -6,16 +6,17 @@
 // results are the news), so their interval grows with the node count instead.
 //
 // Agents get most of the budget: one write per node per report interval,
-// spread over the interval (agent/report-schedule.ts). The operator gets the
+// spread over the interval (agent/status-reporter.ts). The operator gets the
 // rest for profile statuses whose results moved; phase, readiness and
 // condition changes are news and never wait for it.
+import { MIN_REPORT_INTERVAL_SECONDS } from '../api/nodetraceplan.js';
 
 /** Every write from Loupe (agents + operator) per second, cluster-wide, at steady state. */
 export const WRITE_BUDGET_PER_SECOND = 50;
 /** The agents' share: at 5,000 nodes this is one status write per node every 119 s. */
 export const AGENT_WRITES_PER_SECOND = 42;
-/** Small clusters leave it to each profile's interval: the shortest a TraceProfile may ask for. */
-export const MIN_REPORT_INTERVAL_MS = 5_000;
+/** Small clusters leave it to each profile's interval. */
+export const MIN_REPORT_INTERVAL_MS = MIN_REPORT_INTERVAL_SECONDS * 1000;
 /** Report intervals are whole multiples of this, so a node joining or leaving rarely changes them. */
 const REPORT_INTERVAL_STEP_MS = 5_000;
 /** An interval shrinks only once the cluster needs 20% less, so a node count on a step's edge cannot flap every plan. */

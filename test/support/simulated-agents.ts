@@ -6,7 +6,7 @@
 // shared informer over every plan stands in for each agent's own watch.
 import { buildNodeStatus, buildProfileStatus } from '../../agent/node-status.js';
 import { statusPeriodMs } from '../../agent/plan-interval.js';
-import { StatusReporter } from '../../agent/status-reporter.js';
+import { newsSpreadMs, StatusReporter } from '../../agent/status-reporter.js';
 import { type NodePodResult, type NodeProfilePlan, nodeTracePlanResource, type NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { Informer } from '../../kube/informer.js';
 import type { KubeObject } from '../../kube/kube-object.js';
@@ -40,7 +40,7 @@ class SimulatedAgent {
     });
   }
 
-  /** A new plan: report at once, as a real agent does after following it. */
+  /** A new plan: report its news as a real agent does after following it. */
   follow(plan: PlanObject): void {
     if (JSON.stringify(plan.spec) === JSON.stringify(this.plan?.spec)) return;
     this.plan = plan;
@@ -50,7 +50,8 @@ class SimulatedAgent {
       this.since.set(entry.uid, pods);
       for (const target of entry.targets) if (!pods.has(target.podUid)) pods.set(target.podUid, now);
     }
-    this.step(true);
+    this.reporter.planChanged(now, newsSpreadMs(plan.spec?.reportIntervalSeconds));
+    this.step();
   }
 
   stop(): Promise<void> {
@@ -75,19 +76,19 @@ class SimulatedAgent {
     return statusPeriodMs((spec?.profiles ?? []).map((p) => p.interval), spec?.reportIntervalSeconds);
   }
 
-  private step(immediate: boolean): void {
+  private step(): void {
     clearTimeout(this.timer);
     this.chain = this.chain.then(async () => {
       if (this.stopped || this.plan === undefined) return;
       const now = Date.now();
       try {
-        await this.reporter.offer(this.status(now), now, this.periodMs(), immediate);
+        await this.reporter.offer(this.status(now), now, this.periodMs(), false);
       } catch {
         this.agents.failures++;
       }
       if (this.stopped) return;
       const next = Date.now();
-      this.timer = setTimeout(() => this.step(false), Math.max(0, this.reporter.nextDueMs(next, this.periodMs()) - next));
+      this.timer = setTimeout(() => this.step(), Math.max(0, this.reporter.nextDueMs(next, this.periodMs()) - next));
     });
   }
 
