@@ -26,9 +26,10 @@ char LICENSE[] SEC("license") = "GPL";
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define http_cast(ptr, type) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
 
-/* The TCP socket behind a file descriptor of the task, or NULL. One probe
- * read (the fd array's slot, at a variable index); the rest are loads. */
-static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, long fd)
+/* The TCP socket behind a file descriptor of the task, or NULL, and its
+ * inode number in *ino. One probe read (the fd array's slot, at a variable
+ * index); the rest are loads. */
+static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, long fd, __u64 *ino)
 {
 	struct fdtable *fdt = task->files->fdt;
 	struct file *slot = NULL, *file;
@@ -49,7 +50,10 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 	if (!sk || sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
 		return NULL;
 	family = sk->__sk_common.skc_family;
-	return family == AF_INET || family == AF_INET6 ? sk : NULL;
+	if (family != AF_INET && family != AF_INET6)
+		return NULL;
+	*ino = file->f_inode->i_ino;
+	return sk;
 }
 
 /* The first buffer of an iovec array (readv/writev, and msghdr's). */
@@ -70,40 +74,22 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
 }
 
 /*
- * The raw syscall tracepoints run on every syscall of the node, so each
+ * The raw syscall tracepoint runs on every syscall of the node, so the
  * program first compares the syscall number, then checks the cgroup (one
  * load where cgroup storage holds the targets): untraced cgroups pay those
  * two and nothing else. Reads and writes are seen at their return only: the
  * syscall's arguments are still in its pt_regs, and only there is the
  * message in the buffer (a read's bytes have just arrived).
+ *
+ * A connection is named by its socket's inode number, which no later socket
+ * reuses (the struct sock's address is reused as soon as it is freed), so no
+ * hook on close is needed: a closed connection's entry ages out of the LRU.
  */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(loupe_http_enter, struct pt_regs *regs, long id)
-{
-	struct task_struct *task;
-	struct sock *sk;
-
-	if (id != LOUPE_NR_close)
-		return 0;
-	task = bpf_get_current_task_btf();
-	if (!loupe_task_target(task) || loupe_task_compat(task))
-		return 0;
-	/* A closed socket's address may be reused by the next one. */
-	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs));
-	if (sk) {
-		struct http_conn_id conn = { .tgid = task->tgid, .conn = (__u64)sk };
-
-		bpf_map_delete_elem(&http_conns, &conn);
-	}
-	return 0;
-}
-
 SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 {
 	long id = loupe_syscall_nr(regs);
 	struct task_struct *task;
-	struct http_scratch *w;
 	struct http_conn_id conn;
 	const void *buf;
 	struct sock *sk;
@@ -115,11 +101,8 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 	task = bpf_get_current_task_btf();
 	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
-	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs));
+	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs), &conn.conn);
 	if (!sk)
-		return 0;
-	w = http_scratch_of(task, true);
-	if (!w)
 		return 0;
 	buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
 	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
@@ -129,10 +112,9 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 	if (!buf)
 		return 0;
 	conn.tgid = task->tgid;
-	conn.conn = (__u64)sk;
 	inbound = http_syscall_inbound(id);
 	/* A server reads requests on its own port, a client writes them to the peer's. */
 	port = inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
-	http_observe(w, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
+	http_observe(task, NULL, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
 	return 0;
 }

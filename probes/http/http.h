@@ -33,7 +33,7 @@ enum http_role {
 };
 
 /* A connection, as the parser's callers name it: a stable per-connection id
- * (struct sock * for sockets, SSL * for TLS) and the owning tgid. */
+ * (the socket's inode number for sockets, SSL * for TLS) and the owning tgid. */
 struct http_conn_id {
 	__u64 tgid;
 	__u64 conn;
@@ -97,6 +97,9 @@ struct http_anomalies {
 /* Bytes of a message the parser reads: the request line's method and route,
  * or the status line (and, after a 1xx, the next status line). */
 #define HTTP_PEEK 160
+/* Bytes read of a message that can only be its request's response: enough
+ * for "HTTP/1.1 200 ". */
+#define HTTP_STATUS_PEEK 16
 
 /* Per thread (task storage, never read by user space): the tls probe's call
  * in flight between its entry and its return, and the parser's scratch: a

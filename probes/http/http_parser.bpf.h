@@ -448,76 +448,91 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
 }
 
 /*
- * The parser, given the thread's scratch w. conn: a stable per-connection id
- * (struct sock * for sockets, SSL * for TLS) and the tgid; buf: user memory
- * holding len bytes just read (inbound) or about to be written (outbound).
- * server_port: the server's port as seen from this side (the local port for
- * an inbound message, the peer's for an outbound one), 0 when unknown; it is
- * kept from the request that starts an exchange.
+ * The parser. task: the current task; w: its scratch if the caller has it,
+ * else NULL (it is fetched only for a request). id: a stable per-connection
+ * id and the tgid; buf: user memory holding len bytes just read (inbound) or
+ * about to be written (outbound). server_port: the server's port as seen
+ * from this side (the local port for an inbound message, the peer's for an
+ * outbound one), 0 when unknown; it is kept from the request that starts an
+ * exchange.
  *
  * A request starts only when none is pending on the connection (so bodies
  * and pipelined requests never start one) and in the connection's direction:
  * read by a server, written by a client. A final (non-1xx) response in the
  * other direction completes it; interim 1xx responses do not. Everything
- * else is a continuation and costs one peek.
+ * else is a continuation. The connection is looked up before the message is
+ * read, so a continuation in the request's direction is not read at all, a
+ * message that can only be the response costs HTTP_STATUS_PEEK bytes, and
+ * messages are read to the stack: each user read is a helper call, the
+ * largest single cost here, and one to the stack skips the hardened-usercopy
+ * check of a heap destination.
  */
-static __always_inline void http_observe(struct http_scratch *w, const struct http_conn_id *id,
-					      __u64 cgroup_id, const void *buf, __u64 len, bool inbound,
-					      __u16 server_port, bool tls)
+static __always_inline void http_observe(struct task_struct *task, struct http_scratch *w,
+					      const struct http_conn_id *id, __u64 cgroup_id, const void *buf,
+					      __u64 len, bool inbound, __u16 server_port, bool tls)
 {
-	struct http_conn_state *state;
+	struct http_conn_state *state = bpf_map_lookup_elem(&http_conns, id);
 	__u32 n = len < HTTP_PEEK ? len : HTTP_PEEK;
+	__u32 head = n < HTTP_STATUS_PEEK ? n : HTTP_STATUS_PEEK;
 	__u32 target = 0, next;
+	char peek[HTTP_PEEK];
 	__u8 method, role;
 	__u16 status;
 
-	/* One read per message: its size hardly matters, the call does. */
-	if (n == 0 || bpf_probe_read_user(w->peek, n & (256 - 1), buf))
-		return;
-	state = bpf_map_lookup_elem(&http_conns, id);
-
-	method = http_request_method(w->peek, n, &target);
-	if (method != HTTP_METHOD_NONE) {
-		role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
-		if (!state) {
-			bpf_map_update_elem(&http_conns, id, &http_zero_conn, BPF_NOEXIST);
-			state = bpf_map_lookup_elem(&http_conns, id);
-			if (!state)
+	if (state && state->method != HTTP_METHOD_NONE) {
+		/* A server writes responses, a client reads them. */
+		if (inbound != (state->role == HTTP_ROLE_CLIENT))
+			return;
+		if (bpf_probe_read_user(peek, head, buf))
+			return;
+		status = http_response_status(peek, head, 0);
+		if (status == 0)
+			return;
+		if (status < 200) {
+			/* Interim; the final response may follow in the same buffer. */
+			if (bpf_probe_read_user(peek, n, buf))
+				return;
+			next = http_after_head(peek, n);
+			status = next ? http_response_status(peek, n, next) : 0;
+			if (status < 200)
 				return;
 		}
-		if ((state->role != HTTP_ROLE_UNKNOWN && state->role != role) || state->method != HTTP_METHOD_NONE)
-			return;
-		state->role = role;
-		state->port = server_port;
-		state->tls = tls;
-		w->n = n;
-		http_route_of(w, target);
-		__builtin_memcpy(state->route, w->route, HTTP_ROUTE_LEN);
-		state->start_ns = bpf_ktime_get_ns();
-		/* Last: a method marks the request pending. */
-		state->method = method;
+		http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
+		state->method = HTTP_METHOD_NONE;
 		return;
 	}
 
-	status = http_response_status(w->peek, n, 0);
-	if (status == 0)
+	if (bpf_probe_read_user(peek, n, buf))
 		return;
-	if (!state || state->method == HTTP_METHOD_NONE) {
-		http_count_unmatched(cgroup_id);
+	method = http_request_method(peek, n, &target);
+	if (method == HTTP_METHOD_NONE) {
+		if (http_response_status(peek, n, 0))
+			http_count_unmatched(cgroup_id);
 		return;
 	}
-	/* A server writes responses, a client reads them. */
-	if (inbound != (state->role == HTTP_ROLE_CLIENT))
-		return;
-	if (status < 200) {
-		/* Interim; the final response may follow in the same buffer. */
-		next = http_after_head(w->peek, n);
-		status = next ? http_response_status(w->peek, n, next) : 0;
-		if (status < 200)
+	role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
+	if (!state) {
+		bpf_map_update_elem(&http_conns, id, &http_zero_conn, BPF_NOEXIST);
+		state = bpf_map_lookup_elem(&http_conns, id);
+		if (!state)
 			return;
 	}
-	http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
-	state->method = HTTP_METHOD_NONE;
+	if ((state->role != HTTP_ROLE_UNKNOWN && state->role != role) || state->method != HTTP_METHOD_NONE)
+		return;
+	if (!w)
+		w = http_scratch_of(task, true);
+	if (!w)
+		return;
+	state->role = role;
+	state->port = server_port;
+	state->tls = tls;
+	__builtin_memcpy(w->peek, peek, HTTP_PEEK);
+	w->n = n;
+	http_route_of(w, target);
+	__builtin_memcpy(state->route, w->route, HTTP_ROUTE_LEN);
+	state->start_ns = bpf_ktime_get_ns();
+	/* Last: a method marks the request pending. */
+	state->method = method;
 }
 
 #endif /* __HTTP_PARSER_BPF_H */

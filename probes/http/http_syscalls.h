@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0) */
-/* The socket read/write syscalls the http probe watches, and close, per
- * architecture. Include after syscall_arch.h. */
+/* The socket read/write syscalls the http probe watches, per architecture.
+ * Include after syscall_arch.h. */
 #ifndef __HTTP_SYSCALLS_H
 #define __HTTP_SYSCALLS_H
 
@@ -8,7 +8,6 @@
 /* arch/x86/entry/syscalls/syscall_64.tbl */
 #define LOUPE_NR_read 0
 #define LOUPE_NR_write 1
-#define LOUPE_NR_close 3
 #define LOUPE_NR_readv 19
 #define LOUPE_NR_writev 20
 #define LOUPE_NR_sendto 44
@@ -17,7 +16,6 @@
 #define LOUPE_NR_recvmsg 47
 #elif defined(__TARGET_ARCH_arm64)
 /* include/uapi/asm-generic/unistd.h */
-#define LOUPE_NR_close 57
 #define LOUPE_NR_read 63
 #define LOUPE_NR_write 64
 #define LOUPE_NR_readv 65

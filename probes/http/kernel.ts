@@ -40,7 +40,7 @@ export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
   forProfile: (spec, delta) => (spec.ports === undefined ? delta : httpForPorts(spec.ports, delta)),
 
   attach(obj) {
-    return attachPrograms(obj, ['loupe_http_enter', 'loupe_http_exit']);
+    return attachPrograms(obj, ['loupe_http_exit']);
   },
 
   reader: httpParserReader,
