@@ -27,22 +27,22 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define http_cast(ptr, type) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
 
 /* The TCP socket behind a file descriptor of the task, or NULL, and its
- * inode number in *ino. One probe read (the fd array's slot, at a variable
- * index); the rest are loads. */
+ * inode number in *ino. All loads, no helper call: the fd array's slot, at
+ * a variable index, is read as the first member of a struct kiocb (a
+ * struct file *), as the verifier types no pointer to a pointer. */
 static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, long fd, __u64 *ino)
 {
 	struct fdtable *fdt = task->files->fdt;
-	struct file *slot = NULL, *file;
+	struct file *file;
 	struct socket *sock;
 	struct sock *sk;
 	__u16 family;
 
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	bpf_probe_read_kernel(&slot, sizeof(slot), &fdt->fd[fd]);
-	if (!slot)
+	file = http_cast(&fdt->fd[fd], kiocb)->ki_filp;
+	if (!file)
 		return NULL;
-	file = http_cast(slot, file);
 	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK || !file->private_data)
 		return NULL;
 	sock = http_cast(file->private_data, socket);
