@@ -1,54 +1,97 @@
 // `npm run bench:profile`: what the profile probe costs a CPU-bound workload
-// and the process that runs it, at 19 Hz and 99 Hz, against the same work
+// and the node agent that runs it, at 19 Hz and 99 Hz, against the same work
 // untraced, measured in one run as interleaved rounds (the order rotates
 // every round, so a shared machine's drift falls on every mode alike).
 //
 //   npm run bench:profile -- [rounds] [seconds of work per run]     (root; default 5 and 12)
 //
-// The workload (test/bench/spin-work.c) does a fixed amount of work in one
-// function, calibrated to about the given seconds untraced, in a
-// kubelet-shaped pod. The tracer is `loupe trace --probes profile
-// --profile-frequency HZ --interval 1s --cgroup <pod>`, a real process with
-// the engine the agent runs: sampling in the kernel, then every second
-// reading the stacks, symbolizing them (ELF symbols of every new module) and
-// folding them. Its CPU (utime + stime of /proc/<pid>/stat) is counted from
-// 2.5 s after the line that says it is attached (Node's start-up and the
-// first symbolization of the workload's binary, which the agent does once
-// per process, are not in it) to the end of the workload's run; the agent
-// reports every 10 s, so collecting every second is the costlier case.
+// The agent is the real one, run as users run it: a real kube-apiserver and
+// etcd with Loupe's CRDs, one `loupe agent` process for this machine's node,
+// and its work given through the node's NodeTracePlan, written here in the
+// operator's place with what the operator would write for a one-node cluster
+// (the TraceProfile defaults: 10 s interval, top 10; the report interval a
+// one-node cluster gets). The workload (test/bench/spin-work.c) does a fixed
+// amount of work in one function, calibrated to about the given seconds
+// untraced, in a kubelet-shaped pod that the plan's target resolves to.
 //
-// Rows per mode: the workload's time (median), its slowdown against the
-// untraced run of the same round (median over rounds); the tracer process's
-// CPU and its probe programs' CPU in the kernel (BPF run-time statistics, as
-// `loupe trace` measures its cost), both in % of one CPU while the workload
-// ran, and their sum, the tracing's added CPU; the samples counted per run.
-// The programs' CPU is spent on the workload's CPU, inside its time: on a
-// VM whose speed drifts by more than that between runs, it is the precise
-// part of the slowdown.
+// Modes: untraced (the plan has no profile; the agent idles), the agent with
+// a profile whose only probe sees nothing of this workload (oomkill: the
+// agent's own presence), and `profile` at 19 and 99 Hz (the probe's
+// `frequency`). One agent serves every run: a mode is switched by rewriting
+// the plan's spec and waiting until the agent reports the profile's probes
+// attached (or none) in the plan status, as a user's change reaches a node.
+// Each traced run is a new profile, so its probe is loaded afresh with an
+// empty symbol cache; before the measured run a short run of the same binary
+// and a plan rewrite that changes only the profile's generation (as the
+// operator writes when a user edits the profile) make the agent collect and
+// symbolize once, so the workload's binary, its libraries and the kernel's
+// symbols are read before the measurement, as on a node the agent has been
+// profiling for a while.
+//
+// Measured over the workload's run, once the switch has settled: the agent
+// process's CPU (utime + stime of /proc/<pid>/stat, all its threads), and its
+// probe programs' CPU in the kernel (BPF run-time statistics, which the agent
+// turns on to report each profile's cost: run_time_ns of the programs it
+// holds, read before and after); their sum is the added CPU. The agent
+// collects, symbolizes, summarizes and writes its status on its own 10 s tick
+// during the run, as on a node, so a run of about 12 s holds one tick or
+// two: the CPU columns are a mode's CPU over all its runs divided by their
+// time, in % of one CPU, not a median (which would pick runs of one kind).
+// The workload's time and slowdown are medians, the slowdown against the
+// untraced run of the same round. Samples: the profile's samples in the plan
+// status over the measured run (after it the profile is made inactive, which
+// makes the agent collect its last samples and report them).
+// The programs' CPU is spent on the workload's CPU, inside its time: on a VM
+// whose speed drifts by more than that between runs, it is the precise part
+// of the slowdown.
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { TraceDocumentSchema } from '../../api/trace-document.js';
+import { nodeTracePlanResource, parseNodeTracePlan, type NodeProfilePlan, type NodeProfileStatus, type NodeTracePlanStatus } from '../../api/nodetraceplan.js';
+import type { ProbeSpec } from '../../api/probes.js';
+import { DEFAULT_INTERVAL, DEFAULT_TOP_N } from '../../api/traceprofile.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
-import { startTrace } from '../support/trace-process.js';
+import { freeLoopbackPorts } from '../../hack/local-cluster/loopback-ports.js';
+import type { KubeObject } from '../../kube/kube-object.js';
+import type { ResourceClient } from '../../kube/resource-client.js';
+import { agentReportIntervalMs } from '../../operator/write-budget.js';
+import { bpfHandlesOf, kernelPrograms } from '../support/bpf-handles.js';
+import { startLoupeControlPlane, type LoupeControlPlane } from '../support/loupe-control-plane.js';
+import { LoupeProcess } from '../support/loupe-process.js';
+import { waitFor } from '../support/wait-for.js';
 import { fmt, median, printTable } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 12);
-/** No tracer; a tracer with a probe that sees nothing of this workload (oomkill), for the tracer process's own presence; profile at 19 and 99 Hz. */
+/** No profile; a profile with a probe that sees nothing of this workload (oomkill), for the agent's own presence; profile at 19 and 99 Hz. */
 const MODES = [undefined, 'idle', 19, 99] as const;
 type Mode = (typeof MODES)[number];
+const NAMESPACE = 'bench';
+/** Kubernetes names are lower case; the agent stands for this machine's node. */
+const NODE = hostname().toLowerCase();
 const CLOCK_TICKS_PER_SECOND = 100;
-const WARM_UP_MS = 2500;
+/** After the agent reported a switch: its last work for it (a loader thread ending, its own status write coming back) stays out of the run. */
+const SETTLE_MS = 1000;
+/** The short run before a measured one that gives the agent stacks to symbolize. */
+const PRIMING_SECONDS = 1;
 
-/** utime + stime of a process, in seconds. */
+/** utime + stime of a process and all its threads, in seconds. */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** Nanoseconds the BPF programs a process holds have run, while BPF run-time statistics are on (bpftool leaves out a zero). */
+function programRunTimeNs(pid: number): number {
+  const ids = new Set(bpfHandlesOf(pid).progIds);
+  return kernelPrograms()
+    .filter((p) => ids.has(p.id))
+    .reduce((sum, p) => sum + (p.run_time_ns ?? 0), 0);
 }
 
 function buildWorkload(dir: string): string {
@@ -62,36 +105,121 @@ async function work(pod: LocalPod, binary: string, units: number): Promise<numbe
   return Number((await pod.exec([binary, String(units)])).trim()) / 1e9;
 }
 
+/** The node's agent and its plan, which the bench writes in the operator's place. */
+class NodeUnderTest {
+  private constructor(
+    private readonly client: ResourceClient,
+    readonly agent: LoupeProcess,
+    private readonly pod: LocalPod,
+    /** The plan's metadata.generation as last written. */
+    private generation: number,
+  ) {}
+
+  /** Creates the node's plan with no profile, starts its agent and waits for the agent's first status. */
+  static async start(cluster: LoupeControlPlane, pod: LocalPod): Promise<NodeUnderTest> {
+    const plan = await cluster.client.create(nodeTracePlanResource, {
+      apiVersion: 'loupe.dev/v1alpha1',
+      kind: 'NodeTracePlan',
+      metadata: { name: NODE },
+      spec: { nodeName: NODE, profiles: [], reportIntervalSeconds: agentReportIntervalMs(1) / 1000 },
+    });
+    // The profile downloads served as the DaemonSet serves them, on a port free here.
+    const [profilePort] = await freeLoopbackPorts(1);
+    const args = ['agent', '--node-name', NODE, '--kubeconfig', cluster.controlPlane.kubeconfigPath, '--profile-port', String(profilePort)];
+    const node = new NodeUnderTest(cluster.client, new LoupeProcess(`agent ${NODE}`, args), pod, plan.metadata?.generation ?? 0);
+    await node.reported('its first status', () => true);
+    // It logs this before it reports: without statistics the programs' CPU would read as zero.
+    if (!node.agent.log.includes('BPF run-time statistics on')) throw new Error(`the agent does not measure its probes' CPU:\n${node.agent.log}`);
+    return node;
+  }
+
+  /** A profile as the operator plans one from a TraceProfile with its defaults, targeting the workload's pod. */
+  profile(probes: ProbeSpec[]): NodeProfilePlan {
+    const uid = randomUUID();
+    const target = { podUid: this.pod.podUid, namespace: NAMESPACE, pod: 'spin-work', container: 'app', containerId: this.pod.containerRef };
+    const name = `bench-${uid.slice(0, 8)}`;
+    return { uid, namespace: NAMESPACE, name, generation: 1, probes, interval: DEFAULT_INTERVAL, topN: DEFAULT_TOP_N, active: true, targets: [target] };
+  }
+
+  /** Rewrites the plan's profiles. */
+  async write(profiles: NodeProfilePlan[]): Promise<void> {
+    const written = await this.client.mergePatch(nodeTracePlanResource, { name: NODE }, { spec: { profiles } });
+    this.generation = written.metadata?.generation ?? 0;
+  }
+
+  /** Waits until the agent has applied the last write and reports what `accept` wants of the plan status. */
+  async reported<T>(what: string, accept: (status: NodeTracePlanStatus) => T | undefined): Promise<T> {
+    return waitFor(
+      `the agent to report ${what}`,
+      async () => {
+        const parsed = parseNodeTracePlan(await this.client.get<KubeObject>(nodeTracePlanResource, { name: NODE }));
+        const status = parsed.ok ? parsed.value.status : undefined;
+        return status?.observedGeneration === this.generation ? accept(status) : undefined;
+      },
+      { timeoutMs: 60_000, diagnostics: () => `--- agent:\n${this.agent.log.split('\n').slice(-15).join('\n')}` },
+    );
+  }
+
+  /** Waits until the agent reports the profile running with exactly these probes attached; resolves with its entry. */
+  running(plan: NodeProfilePlan): Promise<NodeProfileStatus> {
+    const probes = JSON.stringify(plan.probes.map((p) => p.name));
+    return this.reported(`${probes} attached`, (status) =>
+      status.profiles?.find((p) => p.uid === plan.uid && p.observedGeneration === plan.generation && p.state === 'Running' && JSON.stringify(p.probesLoaded) === probes),
+    );
+  }
+}
+
 interface Run {
+  /** The workload's own time. */
   seconds: number;
-  tracerCpuPercent?: number;
-  /** The probe programs' CPU in the kernel (BPF run-time statistics), % of one CPU: time the workload's CPU spent sampling it. */
-  programCpuPercent?: number;
+  /** The measurement's wall time, around the workload's run. */
+  wallSeconds: number;
+  agentCpuSeconds: number;
+  /** The probe programs' CPU in the kernel (BPF run-time statistics): time the workload's CPU spent sampling it. */
+  programCpuSeconds: number;
   samples?: number;
 }
 
-async function runMode(mode: Mode, pod: LocalPod, binary: string, units: number): Promise<Run> {
-  if (mode === undefined) return { seconds: await work(pod, binary, units) };
-  const probes = mode === 'idle' ? ['--probes', 'oomkill'] : ['--probes', 'profile', '--profile-frequency', String(mode)];
-  const trace = await startTrace(['--cgroup', pod.dir, ...probes, '--interval', '1s', '--output', 'json']);
-  const running = work(pod, binary, units);
-  // From the second interval on: the first one loads the workload's symbols, once per process as in the agent.
-  await sleep(WARM_UP_MS);
-  const cpuBefore = cpuSeconds(trace.pid);
+const samplesOf = (entry: NodeProfileStatus) => entry.results?.profile?.samples ?? 0;
+
+async function runMode(mode: Mode, node: NodeUnderTest, pod: LocalPod, binary: string, units: number): Promise<Run> {
+  let profile: NodeProfilePlan | undefined;
+  let samplesBefore = 0;
+  if (mode === undefined) {
+    await node.write([]);
+    await node.reported('no profile', (status) => (status.profiles ?? []).length === 0 || undefined);
+  } else {
+    profile = node.profile(mode === 'idle' ? [{ name: 'oomkill' }] : [{ name: 'profile', frequency: mode }]);
+    await node.write([profile]);
+    await node.running(profile);
+    if (mode !== 'idle') {
+      await work(pod, binary, Math.round((units * PRIMING_SECONDS) / seconds));
+      profile = { ...profile, generation: 2 };
+      await node.write([profile]);
+      samplesBefore = samplesOf(await node.running(profile));
+    }
+  }
+  await sleep(SETTLE_MS);
+  const cpuBefore = cpuSeconds(node.agent.pid);
+  const programNsBefore = programRunTimeNs(node.agent.pid);
   const startedAt = performance.now();
-  const elapsed = await running;
-  const tracerCpu = cpuSeconds(trace.pid) - cpuBefore;
+  const elapsed = await work(pod, binary, units);
   const wallSeconds = (performance.now() - startedAt) / 1000;
-  trace.signal('SIGINT');
-  const ended = await trace.exited;
-  if (ended.status !== 0) throw new Error(`loupe trace exited with ${ended.status}: ${ended.stderr}`);
-  const doc = TraceDocumentSchema.parse(JSON.parse(ended.stdout));
-  return {
+  const run: Run = {
     seconds: elapsed,
-    tracerCpuPercent: (100 * tracerCpu) / wallSeconds,
-    ...(doc.cost !== undefined && doc.cost.unmeasured === undefined && { programCpuPercent: 100 * doc.cost.cpuCores }),
-    ...(doc.totals.profile !== undefined && { samples: doc.totals.profile.samples }),
+    wallSeconds,
+    agentCpuSeconds: cpuSeconds(node.agent.pid) - cpuBefore,
+    programCpuSeconds: (programRunTimeNs(node.agent.pid) - programNsBefore) / 1e9,
   };
+  if (profile !== undefined && mode !== 'idle') {
+    const stopped = { ...profile, generation: 3, active: false };
+    await node.write([stopped]);
+    const last = await node.reported('the profile stopped', (status) =>
+      status.profiles?.find((p) => p.uid === stopped.uid && p.observedGeneration === stopped.generation && p.state === 'Stopped'),
+    );
+    run.samples = samplesOf(last) - samplesBefore;
+  }
+  return run;
 }
 
 async function main(): Promise<void> {
@@ -99,18 +227,22 @@ async function main(): Promise<void> {
   if (!Number.isInteger(rounds) || rounds < 1 || !(seconds >= 5)) throw new Error('usage: profile-overhead.ts [rounds >= 1] [seconds >= 5]');
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-profile-'));
   const pod = new LocalPod();
+  let cluster: LoupeControlPlane | undefined;
+  let node: NodeUnderTest | undefined;
   try {
     const binary = buildWorkload(dir);
-    // Calibrate: units of work that take about `seconds` untraced.
-    const probe = await work(pod, binary, 100);
-    const units = Math.max(100, Math.round((100 * seconds) / probe));
-    console.log(`workload: ${units} units (~${seconds} s untraced) per run, ${rounds} rounds, ${MODES.length} modes interleaved`);
+    cluster = await startLoupeControlPlane(NAMESPACE);
+    node = await NodeUnderTest.start(cluster, pod);
+    // Calibrate on half a second or so, not a few milliseconds in which this VM's speed varies most: units of work that take about `seconds` untraced.
+    const probe = await work(pod, binary, 1000);
+    const units = Math.max(1000, Math.round((1000 * seconds) / probe));
+    console.log(`workload: ${units} units (~${seconds} s untraced) per run, ${rounds} rounds, ${MODES.length} modes interleaved; agent for node ${NODE}`);
     const runs = new Map<Mode, Run[]>(MODES.map((m) => [m, []]));
     const slowdowns = new Map<Mode, number[]>(MODES.map((m) => [m, []]));
     for (let r = 0; r < rounds; r++) {
       const order = MODES.map((_, i) => MODES[(i + r) % MODES.length]!);
       const round = new Map<Mode, Run>();
-      for (const mode of order) round.set(mode, await runMode(mode, pod, binary, units));
+      for (const mode of order) round.set(mode, await runMode(mode, node, pod, binary, units));
       const bare = round.get(undefined)!.seconds;
       process.stderr.write(`round ${r + 1}: ${order.map((m) => `${m ?? 'untraced'} ${round.get(m)!.seconds.toFixed(3)} s`).join(', ')}\n`);
       for (const [mode, run] of round) {
@@ -122,24 +254,30 @@ async function main(): Promise<void> {
       const values = runs.get(mode)!.flatMap((r) => (pick(r) === undefined ? [] : [pick(r)!]));
       return values.length === 0 ? undefined : median(values);
     };
+    /** % of one CPU over every run of the mode together: a run holds one or two of the agent's 10 s ticks, and a median would pick one kind. */
+    const cpuPercent = (mode: Mode, pick: (r: Run) => number) => {
+      const modeRuns = runs.get(mode)!;
+      return (100 * modeRuns.reduce((sum, r) => sum + pick(r), 0)) / modeRuns.reduce((sum, r) => sum + r.wallSeconds, 0);
+    };
+    const added = (mode: Mode) => cpuPercent(mode, (r) => r.agentCpuSeconds + r.programCpuSeconds);
     printTable(
-      ['mode', 'workload s', 'slowdown %', 'tracer process CPU %', 'probe programs CPU %', 'added CPU %', 'samples'],
-      MODES.map((mode) => {
-        const tracer = medianOf(mode, (r) => r.tracerCpuPercent);
-        const programs = medianOf(mode, (r) => r.programCpuPercent);
-        return [
-          mode === undefined ? 'untraced' : mode === 'idle' ? 'tracer, oomkill only' : `profile ${mode} Hz`,
-          fmt(medianOf(mode, (r) => r.seconds), 3),
-          mode === undefined ? '-' : fmt(median(slowdowns.get(mode)!), 2),
-          fmt(tracer, 2),
-          fmt(programs, 3),
-          tracer === undefined ? '-' : fmt(tracer + (programs ?? 0), 2),
-          fmt(medianOf(mode, (r) => r.samples), 0),
-        ];
-      }),
+      ['mode', 'workload s', 'slowdown %', 'agent CPU %', 'probe programs CPU %', 'added CPU %', 'samples'],
+      MODES.map((mode) => [
+        mode === undefined ? 'untraced (agent, no profile)' : mode === 'idle' ? 'agent, oomkill only' : `profile ${mode} Hz`,
+        fmt(medianOf(mode, (r) => r.seconds), 3),
+        mode === undefined ? '-' : fmt(median(slowdowns.get(mode)!), 2),
+        fmt(cpuPercent(mode, (r) => r.agentCpuSeconds), 2),
+        fmt(cpuPercent(mode, (r) => r.programCpuSeconds), 3),
+        fmt(added(mode), 2),
+        fmt(medianOf(mode, (r) => r.samples), 0),
+      ]),
     );
-    console.log('medians over rounds; CPU in % of one CPU while the workload ran; slowdown: against the untraced run of the same round');
+    console.log('workload s, slowdown, samples: medians over rounds, slowdown against the untraced run of the same round; CPU: % of one CPU over all the runs of a mode');
+    const at19 = added(19);
+    console.log(`${at19 < 1 ? 'MET' : 'MISSED'}: added CPU at 19 Hz ${fmt(at19, 2)}% of a CPU (goal: under 1%)`);
   } finally {
+    await node?.agent.stop();
+    await cluster?.controlPlane.stop();
     await pod.killAll().catch(() => {});
     pod.remove();
     rmSync(dir, { recursive: true, force: true });

@@ -44,6 +44,8 @@ export function bpfHandlesOf(pid: number): BpfHandles {
 export interface KernelProgram {
   id: number;
   name: string;
+  /** Nanoseconds the program has run, while BPF run-time statistics are on (absent while they are off). */
+  run_time_ns?: number;
 }
 
 /** `bpftool -j prog show`: every program loaded in the kernel. */
