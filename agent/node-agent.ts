@@ -45,7 +45,6 @@ import { decodedSecretData, readOtlpSecretCopy, type SecretReader } from '../api
 import { createOtlpSink, type OtlpSink, type OtlpTargetResults } from './otlp/sink.js';
 import type { OtlpTarget } from './otlp/resource.js';
 
-
 export type ProbeEventHandler = (event: ProbeEvent, profileIds: string[]) => void;
 
 export interface NodeAgentOptions {

@@ -69,8 +69,8 @@ export class StatusReporter {
   /**
    * Writes status now if it is due: the news of a plan change once its time
    * has come, any news at once when `immediate` (the agent stops), and
-   * otherwise only at a slot, news or a heartbeat. A failed write throws and
-   * is due again at the next call.
+   * otherwise only at a slot, news or a heartbeat. A failed write throws; the
+   * status is due again at the next slot (a stopping agent's at the next call).
    */
   async offer(status: NodeTracePlanStatus, nowMs: number, periodMs: number, immediate: boolean): Promise<ReportOutcome> {
     const news = !sameReport(this.lastWritten, status);
