@@ -21,29 +21,29 @@
 // the plan's spec and waiting until the agent reports the profile's probes
 // attached (or none) in the plan status, as a user's change reaches a node.
 // Each traced run is a new profile, so its probe is loaded afresh with an
-// empty symbol cache; before the measured run a short run of the same binary
-// and a plan rewrite that changes only the profile's generation (as the
-// operator writes when a user edits the profile) make the agent collect and
-// symbolize once, so the workload's binary, its libraries and the kernel's
-// symbols are read before the measurement, as on a node the agent has been
-// profiling for a while.
+// empty symbol cache: a short run of the same binary right after the switch
+// gives the agent's first collection stacks to symbolize, so the workload's
+// binary, its libraries and the kernel's symbols are read before the
+// measurement, as on a node the agent has been profiling for a while.
 //
-// Measured over the workload's run, once the switch has settled: the agent
-// process's CPU (utime + stime of /proc/<pid>/stat, all its threads), and its
-// probe programs' CPU in the kernel (BPF run-time statistics, which the agent
-// turns on to report each profile's cost: run_time_ns of the programs it
-// holds, read before and after); their sum is the added CPU. The agent
-// collects, symbolizes, summarizes and writes its status on its own 10 s tick
-// during the run, as on a node, so a run of about 12 s holds one tick or
-// two: the CPU columns are a mode's CPU over all its runs divided by their
-// time, in % of one CPU, not a median (which would pick runs of one kind).
-// The workload's time and slowdown are medians, the slowdown against the
-// untraced run of the same round. Samples: the profile's samples in the plan
-// status over the measured run (after it the profile is made inactive, which
-// makes the agent collect its last samples and report them).
-// The programs' CPU is spent on the workload's CPU, inside its time: on a VM
-// whose speed drifts by more than that between runs, it is the precise part
-// of the slowdown.
+// Measured over the workload's run, from the agent's first regular report
+// after the switch (the switch is reported from a step of its own, which
+// restarts the profile's interval; from then on the agent collects,
+// symbolizes, summarizes and writes its status every 10 s, as on a node):
+// the agent process's CPU (utime + stime of /proc/<pid>/stat, all its
+// threads), and its probe programs' CPU in the kernel (BPF run-time
+// statistics, which the agent turns on to report each profile's cost:
+// run_time_ns of the programs it holds, read before and after); their sum is
+// the added CPU. A run of about 12 s holds one of the agent's ticks or two,
+// so round r of R starts its run r/R of a tick later than the first: the CPU
+// columns are a mode's CPU over all its runs divided by their time, in % of
+// one CPU, not a median (which would pick runs of one kind). The workload's
+// time and slowdown are medians, the slowdown against the untraced run of
+// the same round. Samples: the profile's samples in the plan status over the
+// measured run (after it the profile is made inactive, which makes the agent
+// collect its last samples and report them). The programs' CPU is spent on
+// the workload's CPU, inside its time: on a VM whose speed drifts by more
+// than that between runs, it is the precise part of the slowdown.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -58,6 +58,7 @@ import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { freeLoopbackPorts } from '../../hack/local-cluster/loopback-ports.js';
 import type { KubeObject } from '../../kube/kube-object.js';
 import type { ResourceClient } from '../../kube/resource-client.js';
+import { profileIntervalMs } from '../../agent/plan-interval.js';
 import { agentReportIntervalMs } from '../../operator/write-budget.js';
 import { bpfHandlesOf, kernelPrograms } from '../support/bpf-handles.js';
 import { startLoupeControlPlane, type LoupeControlPlane } from '../support/loupe-control-plane.js';
@@ -74,10 +75,12 @@ const NAMESPACE = 'bench';
 /** Kubernetes names are lower case; the agent stands for this machine's node. */
 const NODE = hostname().toLowerCase();
 const CLOCK_TICKS_PER_SECOND = 100;
-/** After the agent reported a switch: its last work for it (a loader thread ending, its own status write coming back) stays out of the run. */
+/** After a report the agent is waited on: the rest of that step (its own status write coming back through its watch) stays out of the run. */
 const SETTLE_MS = 1000;
 /** The short run before a measured one that gives the agent stacks to symbolize. */
 const PRIMING_SECONDS = 1;
+/** The agent's tick at the TraceProfile's default interval: it collects, summarizes and reports this often. */
+const TICK_MS = profileIntervalMs(DEFAULT_INTERVAL);
 
 /** utime + stime of a process and all its threads, in seconds. */
 function cpuSeconds(pid: number): number {
@@ -160,12 +163,12 @@ class NodeUnderTest {
     );
   }
 
-  /** Waits until the agent reports the profile running with exactly these probes attached; resolves with its entry. */
-  running(plan: NodeProfilePlan): Promise<NodeProfileStatus> {
+  /** Waits until the agent reports the profile running with exactly these probes attached; resolves with that status. */
+  running(plan: NodeProfilePlan): Promise<NodeTracePlanStatus> {
     const probes = JSON.stringify(plan.probes.map((p) => p.name));
-    return this.reported(`${probes} attached`, (status) =>
-      status.profiles?.find((p) => p.uid === plan.uid && p.observedGeneration === plan.generation && p.state === 'Running' && JSON.stringify(p.probesLoaded) === probes),
-    );
+    const attached = (p: NodeProfileStatus) =>
+      p.uid === plan.uid && p.observedGeneration === plan.generation && p.state === 'Running' && JSON.stringify(p.probesLoaded) === probes;
+    return this.reported(`${probes} attached`, (status) => (status.profiles?.some(attached) ? status : undefined));
   }
 }
 
@@ -180,26 +183,25 @@ interface Run {
   samples?: number;
 }
 
-const samplesOf = (entry: NodeProfileStatus) => entry.results?.profile?.samples ?? 0;
+const samplesOf = (entry: NodeProfileStatus | undefined) => entry?.results?.profile?.samples ?? 0;
 
-async function runMode(mode: Mode, node: NodeUnderTest, pod: LocalPod, binary: string, units: number): Promise<Run> {
-  let profile: NodeProfilePlan | undefined;
-  let samplesBefore = 0;
-  if (mode === undefined) {
-    await node.write([]);
-    await node.reported('no profile', (status) => (status.profiles ?? []).length === 0 || undefined);
-  } else {
-    profile = node.profile(mode === 'idle' ? [{ name: 'oomkill' }] : [{ name: 'profile', frequency: mode }]);
-    await node.write([profile]);
-    await node.running(profile);
-    if (mode !== 'idle') {
-      await work(pod, binary, Math.round((units * PRIMING_SECONDS) / seconds));
-      profile = { ...profile, generation: 2 };
-      await node.write([profile]);
-      samplesBefore = samplesOf(await node.running(profile));
-    }
-  }
-  await sleep(SETTLE_MS);
+async function runMode(mode: Mode, round: number, node: NodeUnderTest, pod: LocalPod, binary: string, units: number): Promise<Run> {
+  const profile = mode === undefined ? undefined : node.profile(mode === 'idle' ? [{ name: 'oomkill' }] : [{ name: 'profile', frequency: mode }]);
+  await node.write(profile === undefined ? [] : [profile]);
+  const switched =
+    profile === undefined
+      ? await node.reported('no profile', (status) => ((status.profiles ?? []).length === 0 ? status : undefined))
+      : await node.running(profile);
+  // Stacks for the agent's first collection, which reads the symbols of the workload's binary, its libraries and the kernel.
+  if (mode !== undefined && mode !== 'idle') await work(pod, binary, Math.round((units * PRIMING_SECONDS) / seconds));
+  // The switch was reported from a step of its own, which restarts the profile's interval: from the agent's next
+  // regular report on it ticks as on a node (a collect, a summary and a status write every 10 s).
+  const steady = await node.reported('a regular report after the switch', (status) =>
+    status.heartbeat !== undefined && status.heartbeat !== switched.heartbeat ? status : undefined,
+  );
+  const samplesBefore = profile === undefined ? 0 : samplesOf(steady.profiles?.find((p) => p.uid === profile.uid));
+  // Each round starts its run at another point of the agent's period, so the rounds together weigh every point alike.
+  await sleep(SETTLE_MS + (TICK_MS * round) / rounds);
   const cpuBefore = cpuSeconds(node.agent.pid);
   const programNsBefore = programRunTimeNs(node.agent.pid);
   const startedAt = performance.now();
@@ -212,7 +214,7 @@ async function runMode(mode: Mode, node: NodeUnderTest, pod: LocalPod, binary: s
     programCpuSeconds: (programRunTimeNs(node.agent.pid) - programNsBefore) / 1e9,
   };
   if (profile !== undefined && mode !== 'idle') {
-    const stopped = { ...profile, generation: 3, active: false };
+    const stopped = { ...profile, generation: 2, active: false };
     await node.write([stopped]);
     const last = await node.reported('the profile stopped', (status) =>
       status.profiles?.find((p) => p.uid === stopped.uid && p.observedGeneration === stopped.generation && p.state === 'Stopped'),
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       const order = MODES.map((_, i) => MODES[(i + r) % MODES.length]!);
       const round = new Map<Mode, Run>();
-      for (const mode of order) round.set(mode, await runMode(mode, node, pod, binary, units));
+      for (const mode of order) round.set(mode, await runMode(mode, r, node, pod, binary, units));
       const bare = round.get(undefined)!.seconds;
       process.stderr.write(`round ${r + 1}: ${order.map((m) => `${m ?? 'untraced'} ${round.get(m)!.seconds.toFixed(3)} s`).join(', ')}\n`);
       for (const [mode, run] of round) {
