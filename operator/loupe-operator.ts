@@ -76,7 +76,7 @@ export class LoupeOperator extends Operator {
   /** Profile uid → cache key, to route node reports (which name profiles by uid) to the profile queue. */
   private readonly profileKeys = new Map<string, string>();
   /** Profile uid → the generation its OTLP Secrets were last copied for, and when. */
-  private readonly secretCopies = new Map<string, { generation: number; atMs: number }>();
+  private readonly secretCopies = new Map<string, { generation: number; atMs: number; copied: boolean }>();
   /** Nodes in the cluster at the last count, and the agents' report interval it sets; undefined until counted. */
   private nodeCount = 0;
   private reportIntervalMs: number | undefined;
@@ -211,13 +211,15 @@ export class LoupeOperator extends Operator {
     const generation = profile.metadata.generation ?? 0;
     const last = this.secretCopies.get(uid);
     const now = this.loupeClock.now();
-    if (last !== undefined && last.generation === generation && now - last.atMs < SECRET_COPY_REFRESH_MS) return;
-    // Recorded once done, so a failed API call is retried with the next reconcile.
-    const done = () => void this.secretCopies.set(uid, { generation, atMs: now });
     const otlp = profile.spec.output.otlp;
-    if (otlp === undefined || !referencesSecrets(otlp)) {
-      if (last !== undefined) await this.deleteOtlpSecretCopy(uid);
-      return done();
+    const wanted = otlp !== undefined && referencesSecrets(otlp);
+    // Only a profile that names Secrets has credentials to refresh: the others would cost a write each time for nothing.
+    if (last !== undefined && last.generation === generation && (!wanted || now - last.atMs < SECRET_COPY_REFRESH_MS)) return;
+    // Recorded once done, so a failed API call is retried with the next reconcile.
+    const done = (copied: boolean) => void this.secretCopies.set(uid, { generation, atMs: now, copied });
+    if (!wanted) {
+      if (last?.copied) await this.deleteOtlpSecretCopy(uid);
+      return done(false);
     }
     const namespace = profile.metadata.namespace ?? '';
     let secrets: OtlpSecrets;
@@ -227,7 +229,7 @@ export class LoupeOperator extends Operator {
       if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
       await this.deleteOtlpSecretCopy(uid);
       await this.recordEvent(raw, 'Warning', 'OtlpSecretMissing', `OTLP output disabled: ${(err as Error).message}`);
-      return done();
+      return done(false);
     }
     const data = Object.fromEntries(Object.entries(otlpSecretCopyData(secrets)).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
     await this.apply({
@@ -242,7 +244,7 @@ export class LoupeOperator extends Operator {
       type: 'Opaque',
       data,
     });
-    done();
+    done(true);
   }
 
   private async deleteOtlpSecretCopy(uid: string): Promise<void> {
