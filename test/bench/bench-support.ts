@@ -1,5 +1,5 @@
-// What the kernel benchmarks share: the checks before a fair run, the median
-// they report, and their tables.
+// What the benchmarks share: the checks before a fair run, the median they
+// report, their tables, a process's CPU time and a bounded pool of requests.
 import { readFileSync } from 'node:fs';
 
 export function median(xs: readonly number[]): number {
@@ -17,6 +17,23 @@ export function requireFairBpfBenchmark(): void {
 }
 
 export const fmt = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
+
+/** utime + stime of a process and all its threads, in seconds (/proc/PID/stat, in 10 ms clock ticks). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Runs work on every item, at most `concurrency` at a time. */
+export async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
 
 /** Prints rows under a header, the first column left-aligned, the others right-aligned. */
 export function printTable(header: string[], rows: string[][]): void {

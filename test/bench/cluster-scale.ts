@@ -38,6 +38,7 @@ import { nodeResource, podResource } from '../../kube/resource-type.js';
 import { startControlPlane, type ControlPlane } from '../../hack/local-cluster/control-plane.js';
 import { SimulatedAgents, type PlanObject } from '../support/simulated-agents.js';
 import { controlPlaneBlocker } from '../support/control-plane-blocker.js';
+import { cpuSeconds, pool } from './bench-support.js';
 
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
 if (sizes.length === 0) sizes.push(1000, 10_000);
@@ -54,13 +55,6 @@ type Plan = PlanObject & { status?: { heartbeat?: string } };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
-}
 
 function percentile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -159,12 +153,6 @@ function writesSince(before: Map<string, number>, after: Map<string, number>): {
   const byResource = new Map<string, number>();
   for (const [key, n] of after) if (n - (before.get(key) ?? 0) > 0) byResource.set(key, n - (before.get(key) ?? 0));
   return { total: [...byResource.values()].reduce((a, b) => a + b, 0), byResource };
-}
-
-/** CPU seconds a process has used (user + system), from /proc/PID/stat. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function rssMiB(pid: number): { rss: number; peak: number } {

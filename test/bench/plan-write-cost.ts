@@ -9,27 +9,14 @@
 // target each), 16 at a time as the operator does, by server-side apply
 // (create, then update), by create, and by read-then-update, and reads them
 // once; it prints the API server's and etcd's CPU (utime + stime) per request.
-import { readFileSync } from 'node:fs';
 import { nodeTracePlanResource, type NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { KubeManifest } from '../../kube/kube-object.js';
 import { startLoupeControlPlane } from '../support/loupe-control-plane.js';
-import { printTable } from './bench-support.js';
+import { cpuSeconds, pool, printTable } from './bench-support.js';
 
 const plans = Number(process.argv[2] ?? 1000);
 const rounds = Number(process.argv[3] ?? 2);
 const FIELD_MANAGER = 'loupe-operator';
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  }));
-}
 
 const nodeName = (n: number) => `node-${String(n).padStart(5, '0')}`;
 const pad = (n: number) => String(n).padStart(12, '0');

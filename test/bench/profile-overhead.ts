@@ -46,7 +46,7 @@
 // than that between runs, it is the precise part of the slowdown.
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,7 +64,7 @@ import { bpfHandlesOf, kernelPrograms } from '../support/bpf-handles.js';
 import { startLoupeControlPlane, type LoupeControlPlane } from '../support/loupe-control-plane.js';
 import { LoupeProcess } from '../support/loupe-process.js';
 import { waitFor } from '../support/wait-for.js';
-import { fmt, median, printTable } from './bench-support.js';
+import { cpuSeconds, fmt, median, printTable } from './bench-support.js';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 12);
@@ -74,20 +74,12 @@ type Mode = (typeof MODES)[number];
 const NAMESPACE = 'bench';
 /** Kubernetes names are lower case; the agent stands for this machine's node. */
 const NODE = hostname().toLowerCase();
-const CLOCK_TICKS_PER_SECOND = 100;
 /** After a report the agent is waited on: the rest of that step (its own status write coming back through its watch) stays out of the run. */
 const SETTLE_MS = 1000;
 /** The short run before a measured one that gives the agent stacks to symbolize. */
 const PRIMING_SECONDS = 1;
 /** The agent's tick at the TraceProfile's default interval: it collects, summarizes and reports this often. */
 const TICK_MS = profileIntervalMs(DEFAULT_INTERVAL);
-
-/** utime + stime of a process and all its threads, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
 
 /** Nanoseconds the BPF programs a process holds have run, while BPF run-time statistics are on (bpftool leaves out a zero). */
 function programRunTimeNs(pid: number): number {
