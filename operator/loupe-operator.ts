@@ -37,14 +37,13 @@ import { keyOf, type ObjectReader } from '../kube/object-cache.js';
 import { Operator, resourceMeta, type OperatorOptions } from '../kube/operator.js';
 import { podResource, secretResource } from '../kube/resource-type.js';
 import type { WorkQueue } from '../kube/work-queue.js';
+import { OtlpSecretCopies } from './otlp-secret-copies.js';
 
 export const OPERATOR_NAME = 'loupe-operator';
 /** Held by every live TraceProfile so that deleting it first removes it from every node's plan. */
 export const CLEANUP_FINALIZER = 'loupe.dev/cleanup';
 export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': OPERATOR_NAME };
 
-/** How often a profile's OTLP Secrets are copied again while its spec stays the same (rotated credentials). */
-const SECRET_COPY_REFRESH_MS = 5 * 60_000;
 /** How often the cluster's node count is read again. */
 const CLUSTER_SIZING_PERIOD_MS = 60_000;
 const CLUSTER_SIZING_KEY = 'nodes';
@@ -75,8 +74,7 @@ export class LoupeOperator extends Operator {
   private profileStatus!: ProfileStatusReconciler;
   /** Profile uid → cache key, to route node reports (which name profiles by uid) to the profile queue. */
   private readonly profileKeys = new Map<string, string>();
-  /** Profile uid → the generation its OTLP Secrets were last copied for, and when. */
-  private readonly secretCopies = new Map<string, { generation: number; atMs: number; copied: boolean }>();
+  private readonly secretCopies = new OtlpSecretCopies();
   /** Nodes in the cluster at the last count, and the agents' report interval it sets; undefined until counted. */
   private nodeCount = 0;
   private reportIntervalMs: number | undefined;
@@ -209,16 +207,13 @@ export class LoupeOperator extends Operator {
     const { profile } = parsed;
     const uid = profile.metadata.uid ?? '';
     const generation = profile.metadata.generation ?? 0;
-    const last = this.secretCopies.get(uid);
     const now = this.loupeClock.now();
     const otlp = profile.spec.output.otlp;
-    const wanted = otlp !== undefined && referencesSecrets(otlp);
-    // Only a profile that names Secrets has credentials to refresh: the others would cost a write each time for nothing.
-    if (last !== undefined && last.generation === generation && (!wanted || now - last.atMs < SECRET_COPY_REFRESH_MS)) return;
-    // Recorded once done, so a failed API call is retried with the next reconcile.
-    const done = (copied: boolean) => void this.secretCopies.set(uid, { generation, atMs: now, copied });
-    if (!wanted) {
-      if (last?.copied) await this.deleteOtlpSecretCopy(uid);
+    const action = this.secretCopies.next(uid, generation, otlp !== undefined && referencesSecrets(otlp), now);
+    if (action === 'none') return;
+    const done = (copied: boolean) => this.secretCopies.done(uid, generation, now, copied);
+    if (action !== 'copy' || otlp === undefined) {
+      if (action === 'delete copy') await this.deleteOtlpSecretCopy(uid);
       return done(false);
     }
     const namespace = profile.metadata.namespace ?? '';
@@ -227,7 +222,7 @@ export class LoupeOperator extends Operator {
       secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: ns, name })));
     } catch (err) {
       if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
-      await this.deleteOtlpSecretCopy(uid);
+      if (this.secretCopies.mayExist(uid)) await this.deleteOtlpSecretCopy(uid);
       await this.recordEvent(raw, 'Warning', 'OtlpSecretMissing', `OTLP output disabled: ${(err as Error).message}`);
       return done(false);
     }
