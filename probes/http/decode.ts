@@ -1,6 +1,8 @@
-// http.h's map entries (struct http_series_key → struct http_stats, struct
-// http_overflow_key → struct http_stats for requests that found the series
-// map full, and cgroup id → struct http_anomalies) → per-cgroup HttpResults.
+// http.h's map entries (struct http_series_key → struct http_series_stats,
+// whose route the key names by its hash; struct http_overflow_key → struct
+// http_stats for requests that found the series map full or whose route's
+// hash collided with another's; and cgroup id → struct http_anomalies) →
+// per-cgroup HttpResults.
 // The tls probe's maps have the same layouts and decode here too.
 import { z } from 'zod';
 import { histogramFromCounts, mergeHistograms, summarizeLatency, type Log2Histogram } from '../../api/histogram.js';
@@ -9,8 +11,6 @@ import { decodeCgroupId, decodeStruct } from '../../engine/probes/kernel-decode.
 import { HTTP_METHODS, HTTP_ROLES, isError, seriesKey, type HttpResult, type HttpRole } from './http-result.js';
 import { layouts } from './layout.generated.js';
 
-export const HTTP_SERIES_KEY_SIZE = layouts.http_series_key.size;
-export const HTTP_STATS_SIZE = layouts.http_stats.size;
 /** What a route reads as when the target had none before its query (e.g. `GET ?x`). */
 export const EMPTY_ROUTE = '(none)';
 
@@ -30,7 +30,7 @@ export const HttpSeriesKeySchema = z.object({
     .max(HTTP_METHODS.length - 1)
     .transform((m) => HTTP_METHODS[m]!),
   tls: z.number().int().min(0).max(1).transform(Boolean),
-  route: z.string().transform((r) => (r === '' ? EMPTY_ROUTE : r)),
+  routeHash: z.bigint(),
 });
 export type HttpSeriesKey = z.output<typeof HttpSeriesKeySchema>;
 
@@ -40,15 +40,24 @@ export const HttpOverflowKeySchema = z.object({
   tls: z.number().int().min(0).max(1).transform(Boolean),
 });
 
+const statsFields = { count: bigCount, errors: bigCount, zero: bigCount, latency: z.array(bigCount) };
+
 export const HttpStatsSchema = z
-  .object({ count: bigCount, errors: bigCount, zero: bigCount, latency: z.array(bigCount) })
+  .object(statsFields)
   .transform((s) => ({ count: s.count, errors: s.errors, latencyNs: histogramFromCounts(s.zero, s.latency) }))
   .refine((s) => s.errors <= s.count, 'a series cannot fail more often than it completes');
 export type HttpStats = z.output<typeof HttpStatsSchema>;
 
+/** A series' value: its counts and the route its key names by hash. */
+export const HttpSeriesStatsSchema = z
+  .object({ ...statsFields, route: z.string() })
+  .transform((s) => ({ count: s.count, latencyNs: histogramFromCounts(s.zero, s.latency), route: s.route === '' ? EMPTY_ROUTE : s.route }));
+export type HttpSeriesStats = z.output<typeof HttpSeriesStatsSchema>;
+
 export const HttpAnomaliesSchema = z.object({ unmatchedResponses: bigCount });
 
 export const decodeSeriesKey = (buf: Buffer): HttpSeriesKey => HttpSeriesKeySchema.parse(decodeStruct(buf, layouts.http_series_key));
+export const decodeSeriesStats = (buf: Buffer): HttpSeriesStats => HttpSeriesStatsSchema.parse(decodeStruct(buf, layouts.http_series_stats));
 export const decodeStats = (buf: Buffer): HttpStats => HttpStatsSchema.parse(decodeStruct(buf, layouts.http_stats));
 
 interface Tally {
@@ -60,9 +69,11 @@ interface Tally {
 }
 
 /**
- * One drain of the maps. Overflowed requests are in the totals (and so in
- * the OTLP (other) point) but in no series, so totals stay exact however
- * many series there are. Errors of a series follow from its status.
+ * One drain of the maps. Overflowed requests (the series map full, or a
+ * route whose hash another route's series holds) are in the totals (and so
+ * in the OTLP (other) point) but in no series, so totals stay exact however
+ * many series there are. Errors of a series follow from its status; its
+ * route is the value's, which the kernel wrote with the series.
  */
 export function httpResults(
   series: Iterable<readonly [Buffer, Buffer]>,
@@ -85,11 +96,11 @@ export function httpResults(
   };
   for (const [k, v] of series) {
     const key = decodeSeriesKey(k);
-    const stats = decodeStats(v);
+    const stats = decodeSeriesStats(v);
     const t = tallyOf(key.cgroupId);
     const errors = isError(key.role, key.status) ? stats.count : 0;
     add(t, key.role, stats.count, errors, stats.latencyNs);
-    t.series.push({ key: seriesKey(key), count: stats.count, errors, latencyNs: stats.latencyNs });
+    t.series.push({ key: seriesKey({ ...key, route: stats.route }), count: stats.count, errors, latencyNs: stats.latencyNs });
   }
   for (const [k, v] of overflow) {
     const key = HttpOverflowKeySchema.parse(decodeStruct(k, layouts.http_overflow_key));

@@ -6,7 +6,7 @@
 #define __HTTP_H
 
 /* A normalized route: path without query or fragment, ids folded to {id},
- * NUL-padded so equal routes hash equal. */
+ * NUL-padded so equal routes hash equal (http_route_hash, over its 8 words). */
 #define HTTP_ROUTE_LEN 64
 /* Distinct routes per cgroup between two drains; the rest count as "(other)". */
 #define HTTP_MAX_ROUTES 64
@@ -42,6 +42,7 @@ struct http_conn_id {
 /* Per connection: its role and the request awaiting its response. */
 struct http_conn_state {
 	__u64 start_ns;   /* when the pending request was read (server) or written (client) */
+	__u64 route_hash; /* http_route_hash of route */
 	__u16 port;       /* the server's TCP port, 0 when unknown */
 	__u8 role;        /* enum http_role */
 	__u8 method;      /* enum http_method of the pending request; NONE: none pending */
@@ -50,7 +51,9 @@ struct http_conn_state {
 	char route[HTTP_ROUTE_LEN];
 };
 
-/* Key of http_series: one series of completed requests. */
+/* Key of http_series: one series of completed requests. The route is in
+ * the key as its hash (24 bytes to hash and compare per request, not 80);
+ * its text is in the value, written once when the series is made. */
 struct http_series_key {
 	__u64 cgroup_id;
 	__u16 status;     /* final (non-1xx) status code */
@@ -59,17 +62,30 @@ struct http_series_key {
 	__u8 method;      /* enum http_method */
 	__u8 tls;
 	__u8 pad;
-	char route[HTTP_ROUTE_LEN];
+	__u64 route_hash; /* http_route_hash of the value's route */
 };
 
-/* Value of http_series, and of http_overflow (per cgroup, role and tls) for
- * requests that found http_series full. Latency in nanoseconds, log2 slots as
- * in loupe.h. */
+/* Value of http_overflow (per cgroup, role and tls): requests that found
+ * http_series full, or whose route's hash names another route's series.
+ * Latency in nanoseconds, log2 slots as in loupe.h. */
 struct http_stats {
 	__u64 count;
 	__u64 errors;     /* server: 5xx; client: status >= 400 (only overflow uses it) */
 	__u64 zero;       /* latencies of 0 ns */
 	__u64 latency[64];
+};
+
+/* Value of http_series: struct http_stats's members (in the same places),
+ * then the route the series counts. A request counts here only when its
+ * route equals this one: one with the same hash and another route (a
+ * collision) counts in http_overflow instead, never in another route's
+ * series. */
+struct http_series_stats {
+	__u64 count;
+	__u64 errors;     /* unused: a series' errors follow from its status */
+	__u64 zero;
+	__u64 latency[64];
+	char route[HTTP_ROUTE_LEN];
 };
 
 /* Key of http_overflow. */

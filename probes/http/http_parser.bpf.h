@@ -36,11 +36,12 @@ struct {
 	__uint(max_entries, HTTP_MAX_SERIES);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct http_series_key);
-	__type(value, struct http_stats);
+	__type(value, struct http_series_stats);
 } http_series SEC(".maps");
 
-/* Completed requests that found http_series full: still counted, per cgroup,
- * role and tls, so totals stay exact. */
+/* Completed requests that found http_series full, or whose route's hash
+ * names another route's series: still counted, per cgroup, role and tls, so
+ * totals stay exact. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LOUPE_MAX_TARGETS * 4);
@@ -73,7 +74,7 @@ static const struct http_route_set http_zero_route_set;
 
 /* The route every route beyond a cgroup's HTTP_MAX_ROUTES counts under
  * (api/top-list.ts: OTHER_TOP_KEY). */
-static const char http_other_route[HTTP_ROUTE_LEN] = "(other)";
+static const char http_other_route[HTTP_ROUTE_LEN] __attribute__((aligned(8))) = "(other)";
 
 static __always_inline bool http_has(const char *b, __u32 n, __u32 at, const char *token, __u32 len)
 {
@@ -335,25 +336,38 @@ static __always_inline void http_route_of(struct http_scratch *w, __u32 target)
 	}
 }
 
-/* FNV-1a of a route, for the route cap. */
+/*
+ * The 64-bit hash of a route (NUL-padded, so its 8 words say all of it):
+ * multiply and xor-shift per word, a final mix. Two routes may share a hash:
+ * http_count compares the route itself before it counts under a series.
+ */
 static __always_inline __u64 http_route_hash(const char *route)
 {
 	__u64 h = 0xcbf29ce484222325ULL;
 
-	for (__u32 i = 0; i < HTTP_ROUTE_LEN; i++) {
-		if (!route[i])
-			break;
-		h = (h ^ (__u8)route[i]) * 0x100000001b3ULL;
+	for (__u32 i = 0; i < HTTP_ROUTE_LEN; i += 8) {
+		h = (h ^ *(const __u64 *)&route[i]) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 32;
 	}
-	return h;
+	h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
+	return h ^ (h >> 32);
+}
+
+/* Whether two routes are equal: 8 word compares. */
+static __always_inline bool http_route_eq(const char *a, const char *b)
+{
+	for (__u32 i = 0; i < HTTP_ROUTE_LEN; i += 8) {
+		if (*(const __u64 *)&a[i] != *(const __u64 *)&b[i])
+			return false;
+	}
+	return true;
 }
 
 /* Whether the cgroup may count under this route: it already has it since the
  * last drain, or claims one of its HTTP_MAX_ROUTES. */
-static __always_inline bool http_route_admitted(__u64 cgroup_id, const char *route)
+static __always_inline bool http_route_admitted(__u64 cgroup_id, __u64 h)
 {
 	struct http_route_set *set = bpf_map_lookup_elem(&http_route_sets, &cgroup_id);
-	__u64 h = http_route_hash(route);
 	__u32 used, claim;
 
 	if (!set) {
@@ -380,6 +394,33 @@ static __always_inline bool http_route_admitted(__u64 cgroup_id, const char *rou
 	return true;
 }
 
+/*
+ * A new series' first value, made in task storage (it is too big for the
+ * stack) and deleted once copied: created zeroed, given its route, then
+ * inserted whole, so no reader ever sees a series without its route.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_series_stats);
+} http_fresh_series SEC(".maps");
+
+/* The series of key, made with this route if it is new; NULL when the map
+ * is full (or the thread's fresh value could not be made). */
+static __always_inline struct http_series_stats *http_series_make(struct task_struct *task, const struct http_series_key *key,
+								   const char *route)
+{
+	struct http_series_stats *fresh = bpf_task_storage_get(&http_fresh_series, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!fresh)
+		return NULL;
+	__builtin_memcpy(fresh->route, route, HTTP_ROUTE_LEN);
+	bpf_map_update_elem(&http_series, key, fresh, BPF_NOEXIST);
+	bpf_task_storage_delete(&http_fresh_series, task);
+	return bpf_map_lookup_elem(&http_series, key);
+}
+
 static __always_inline void http_stats_add(struct http_stats *s, __u64 latency_ns, bool error)
 {
 	__sync_fetch_and_add(&s->count, 1);
@@ -391,13 +432,23 @@ static __always_inline void http_stats_add(struct http_stats *s, __u64 latency_n
 		__sync_fetch_and_add(&s->latency[loupe_log2_slot(latency_ns) & (LOUPE_HIST_SLOTS - 1)], 1);
 }
 
-/* Counts a completed request under its series, or under its cgroup's
- * overflow entry when http_series is full. */
-static __always_inline void http_count(const struct http_conn_state *state, __u64 cgroup_id, __u16 status, __u64 latency_ns)
+/* A series' value counts as a struct http_stats: its members lead it. */
+_Static_assert(__builtin_offsetof(struct http_series_stats, route) == sizeof(struct http_stats),
+	       "struct http_series_stats starts with struct http_stats's members");
+
+/*
+ * Counts a completed request under its series; under its cgroup's overflow
+ * entry when http_series is full or the series its key names counts another
+ * route (the two routes' hashes collide: the first one seen keeps the
+ * series, the other is counted, but in no series).
+ */
+static __always_inline void http_count(struct task_struct *task, const struct http_conn_state *state, __u64 cgroup_id,
+				       __u16 status, __u64 latency_ns)
 {
 	struct http_series_key key = {};
 	struct http_overflow_key okey = {};
 	bool error = state->role == HTTP_ROLE_SERVER ? status >= 500 : status >= 400;
+	struct http_series_stats *series;
 	struct http_stats *s;
 
 	key.cgroup_id = cgroup_id;
@@ -406,21 +457,27 @@ static __always_inline void http_count(const struct http_conn_state *state, __u6
 	key.role = state->role;
 	key.method = state->method;
 	key.tls = state->tls;
-	__builtin_memcpy(key.route, state->route, HTTP_ROUTE_LEN);
+	key.route_hash = state->route_hash;
 
 	/* A series exists only for an admitted route (user space drains the
 	 * route sets before the series), so only a new one asks the route cap. */
-	s = bpf_map_lookup_elem(&http_series, &key);
-	if (!s) {
-		if (!http_route_admitted(cgroup_id, key.route)) {
-			__builtin_memcpy(key.route, http_other_route, HTTP_ROUTE_LEN);
-			s = bpf_map_lookup_elem(&http_series, &key);
-		}
-		if (!s) {
-			bpf_map_update_elem(&http_series, &key, &http_zero_stats, BPF_NOEXIST);
-			s = bpf_map_lookup_elem(&http_series, &key);
-		}
+	series = bpf_map_lookup_elem(&http_series, &key);
+	if (series) {
+		if (!http_route_eq(series->route, state->route))
+			series = NULL;
+	} else if (http_route_admitted(cgroup_id, key.route_hash)) {
+		series = http_series_make(task, &key, state->route);
+		if (series && !http_route_eq(series->route, state->route))
+			series = NULL;
+	} else {
+		key.route_hash = http_route_hash(http_other_route);
+		series = bpf_map_lookup_elem(&http_series, &key);
+		if (!series)
+			series = http_series_make(task, &key, http_other_route);
+		if (series && !http_route_eq(series->route, http_other_route))
+			series = NULL;
 	}
+	s = (struct http_stats *)series;
 	if (!s) {
 		okey.cgroup_id = cgroup_id;
 		okey.role = state->role;
@@ -497,7 +554,7 @@ static __always_inline void http_observe(struct task_struct *task, struct http_s
 			if (status < 200)
 				return;
 		}
-		http_count(state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
+		http_count(task, state, cgroup_id, status, bpf_ktime_get_ns() - state->start_ns);
 		state->method = HTTP_METHOD_NONE;
 		return;
 	}
@@ -530,6 +587,7 @@ static __always_inline void http_observe(struct task_struct *task, struct http_s
 	w->n = n;
 	http_route_of(w, target);
 	__builtin_memcpy(state->route, w->route, HTTP_ROUTE_LEN);
+	state->route_hash = http_route_hash(w->route);
 	state->start_ns = bpf_ktime_get_ns();
 	/* Last: a method marks the request pending. */
 	state->method = method;

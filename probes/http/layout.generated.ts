@@ -20,15 +20,16 @@ export const layouts = {
   },
   http_conn_state: {
     name: 'http_conn_state',
-    size: 80,
+    size: 88,
     fields: {
       start_ns: { offset: 0, size: 8, type: 'u64' },
-      port: { offset: 8, size: 2, type: 'u16' },
-      role: { offset: 10, size: 1, type: 'u8' },
-      method: { offset: 11, size: 1, type: 'u8' },
-      tls: { offset: 12, size: 1, type: 'u8' },
-      pad: { offset: 13, size: 3, type: 'bytes' },
-      route: { offset: 16, size: 64, type: 'chars' },
+      route_hash: { offset: 8, size: 8, type: 'u64' },
+      port: { offset: 16, size: 2, type: 'u16' },
+      role: { offset: 18, size: 1, type: 'u8' },
+      method: { offset: 19, size: 1, type: 'u8' },
+      tls: { offset: 20, size: 1, type: 'u8' },
+      pad: { offset: 21, size: 3, type: 'bytes' },
+      route: { offset: 24, size: 64, type: 'chars' },
     },
   },
   http_overflow_key: {
@@ -75,7 +76,7 @@ export const layouts = {
   },
   http_series_key: {
     name: 'http_series_key',
-    size: 80,
+    size: 24,
     fields: {
       cgroup_id: { offset: 0, size: 8, type: 'u64' },
       status: { offset: 8, size: 2, type: 'u16' },
@@ -84,7 +85,18 @@ export const layouts = {
       method: { offset: 13, size: 1, type: 'u8' },
       tls: { offset: 14, size: 1, type: 'u8' },
       pad: { offset: 15, size: 1, type: 'u8' },
-      route: { offset: 16, size: 64, type: 'chars' },
+      route_hash: { offset: 16, size: 8, type: 'u64' },
+    },
+  },
+  http_series_stats: {
+    name: 'http_series_stats',
+    size: 600,
+    fields: {
+      count: { offset: 0, size: 8, type: 'u64' },
+      errors: { offset: 8, size: 8, type: 'u64' },
+      zero: { offset: 16, size: 8, type: 'u64' },
+      latency: { offset: 24, size: 512, type: 'u64[]' },
+      route: { offset: 536, size: 64, type: 'chars' },
     },
   },
   http_stats: {

@@ -10,6 +10,7 @@ import { http } from '../../probes/http/http.js';
 import { httpHeadline, httpInstruments, parseSeriesKey, seriesKey, type HttpResult } from '../../probes/http/http-result.js';
 import { layouts } from '../../probes/http/layout.generated.js';
 import { httpForPorts } from '../../probes/http/ports.js';
+import { httpRouteHash } from '../../probes/http/route-hash.js';
 
 const slotsOf = (values: Record<number, number>): bigint[] => Array.from({ length: 64 }, (_, i) => BigInt(values[i] ?? 0));
 const histOf = (values: number[]): Log2Histogram => {
@@ -36,8 +37,8 @@ function record(layout: { size: number; fields: Record<string, { offset: number;
 
 function seriesEntry(cgroupId: bigint, role: 1 | 2, method: number, status: number, port: number, route: string, count: number, slot: number): [Buffer, Buffer] {
   return [
-    record(layouts.http_series_key, { cgroup_id: cgroupId, status, port, role, method, route }),
-    record(layouts.http_stats, { count: BigInt(count), latency: slotsOf({ [slot]: count }) }),
+    record(layouts.http_series_key, { cgroup_id: cgroupId, status, port, role, method, route_hash: httpRouteHash(route) }),
+    record(layouts.http_series_stats, { count: BigInt(count), latency: slotsOf({ [slot]: count }), route }),
   ];
 }
 
@@ -70,7 +71,7 @@ describe('http results from the kernel maps', () => {
     assert.deepEqual([b.requests, b.clientRequests, b.clientErrors, b.unmatchedResponses], [8, 8, 7, 2]);
   });
 
-  it('keys series `<role> <METHOD> <status> <port> <route>`, each with its latency, overflow in no series', () => {
+  it('keys series `<role> <METHOD> <status> <port> <route>`, the route from the value (the key has its hash), each with its latency, overflow in no series', () => {
     assert.deepEqual(
       results.get(A)!.topSeries.map((e) => [e.key, e.count, e.errors, histogramCount(e.latencyNs!)]),
       [
@@ -85,6 +86,17 @@ describe('http results from the kernel maps', () => {
     assert.throws(() => httpResults([seriesEntry(A, 1, 0, 200, 80, '/', 1, 1)], [], []), /method|Too small/i);
     assert.throws(() => httpResults([seriesEntry(A, 1, 1, 42, 80, '/', 1, 1)], [], []));
     assert.throws(() => httpResults([[Buffer.alloc(8), Buffer.alloc(8)]], [], []), /bytes/);
+    // A series' value carries its route: an overflow value (no route) is not one.
+    const [key] = seriesEntry(A, 1, 1, 200, 80, '/', 1, 1);
+    assert.throws(() => httpResults([[key, record(layouts.http_stats, { count: 1n })]], [], []), /bytes/);
+  });
+
+  it('hashes a route as the kernel pads it: every byte counts, up to the 63 kept', () => {
+    assert.equal(httpRouteHash('/items/{id}'), httpRouteHash('/items/{id}'));
+    assert.notEqual(httpRouteHash('/items/{id}'), httpRouteHash('/items/{id}/'));
+    assert.notEqual(httpRouteHash(''), httpRouteHash('/'));
+    assert.equal(httpRouteHash('/'.repeat(63)), httpRouteHash('/'.repeat(80)));
+    assert.ok(httpRouteHash('/a') < 1n << 64n && httpRouteHash('/a') >= 0n);
   });
 
   it('parses the keys it makes, and nothing else', () => {
