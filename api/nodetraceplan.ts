@@ -70,7 +70,7 @@ export type NodeProfilePlan = z.infer<typeof NodeProfilePlanSchema>;
 
 /**
  * The operator's shortest report interval, the shortest a TraceProfile may ask
- * for: a plan at it is in a cluster small enough (up to 210 nodes) that every
+ * for: a plan at it is in a cluster small enough (up to 230 nodes) that every
  * agent may write at once when a change reaches them all.
  */
 export const MIN_REPORT_INTERVAL_SECONDS = 5;
