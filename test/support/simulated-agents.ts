@@ -27,6 +27,8 @@ class SimulatedAgent {
   /** Profile uid → pod uid → when this agent started counting the pod. */
   private readonly since = new Map<string, Map<string, number>>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer was set to wake this agent, to measure how late it woke. */
+  private wakeAtMs: number | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -48,7 +50,11 @@ class SimulatedAgent {
     for (const entry of plan.spec?.profiles ?? []) {
       const pods = this.since.get(entry.uid) ?? new Map<string, number>();
       this.since.set(entry.uid, pods);
-      for (const target of entry.targets) if (!pods.has(target.podUid)) pods.set(target.podUid, now);
+      for (const target of entry.targets) {
+        if (pods.has(target.podUid)) continue;
+        pods.set(target.podUid, now);
+        this.agents.podCounting(entry.uid, now);
+      }
     }
     this.reporter.planChanged(now, newsSpreadMs(plan.spec?.reportIntervalSeconds));
     this.step();
@@ -60,15 +66,8 @@ class SimulatedAgent {
     return this.chain;
   }
 
-  /** What this node has counted for a profile by tMs. */
-  countedBy(profileUid: string, tMs: number): number {
-    let total = 0;
-    for (const startMs of this.since.get(profileUid)?.values() ?? []) total += this.execs(startMs, tMs);
-    return total;
-  }
-
   private execs(startMs: number, tMs: number): number {
-    return Math.max(0, Math.floor(((tMs - startMs) / 1000) * this.agents.options.execsPerPodPerSecond));
+    return this.agents.execs(startMs, tMs);
   }
 
   private periodMs(): number {
@@ -81,14 +80,19 @@ class SimulatedAgent {
     this.chain = this.chain.then(async () => {
       if (this.stopped || this.plan === undefined) return;
       const now = Date.now();
+      if (this.wakeAtMs !== undefined) this.agents.maxWakeLateMs = Math.max(this.agents.maxWakeLateMs, now - this.wakeAtMs);
+      this.wakeAtMs = undefined;
       try {
-        await this.reporter.offer(this.status(now), now, this.periodMs(), false);
+        if ((await this.reporter.offer(this.status(now), now, this.periodMs(), false)) === 'written') {
+          this.agents.maxWriteMs = Math.max(this.agents.maxWriteMs, Date.now() - now);
+        }
       } catch {
         this.agents.failures++;
       }
       if (this.stopped) return;
       const next = Date.now();
-      this.timer = setTimeout(() => this.step(), Math.max(0, this.reporter.nextDueMs(next, this.periodMs()) - next));
+      this.wakeAtMs = Math.max(next, this.reporter.nextDueMs(next, this.periodMs()));
+      this.timer = setTimeout(() => this.step(), this.wakeAtMs - next);
     });
   }
 
@@ -122,6 +126,15 @@ export class SimulatedAgents {
   /** Status writes that succeeded, and that failed. */
   writes = 0;
   failures = 0;
+  /**
+   * The latest an agent woke after its timer's time, and the longest status
+   * write: a status older than its interval is late from one or the other
+   * (this process's event loop, or the API server).
+   */
+  maxWakeLateMs = 0;
+  maxWriteMs = 0;
+  /** Profile uid → when each of its pods began counting, on any node. */
+  private readonly podStarts = new Map<string, number[]>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(readonly options: SimulatedAgentsOptions) {}
@@ -142,8 +155,19 @@ export class SimulatedAgents {
   /** What every node has counted for a profile by tMs: the truth its status should catch up with. */
   countedBy(profileUid: string, tMs: number): number {
     let total = 0;
-    for (const agent of this.agents.values()) total += agent.countedBy(profileUid, tMs);
+    for (const startMs of this.podStarts.get(profileUid) ?? []) total += this.execs(startMs, tMs);
     return total;
+  }
+
+  /** Execs one pod has counted by tMs since startMs. */
+  execs(startMs: number, tMs: number): number {
+    return Math.max(0, Math.floor(((tMs - startMs) / 1000) * this.options.execsPerPodPerSecond));
+  }
+
+  podCounting(profileUid: string, startMs: number): void {
+    const starts = this.podStarts.get(profileUid) ?? [];
+    this.podStarts.set(profileUid, starts);
+    starts.push(startMs);
   }
 
   private agentOf(plan: PlanObject): SimulatedAgent {
