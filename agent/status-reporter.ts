@@ -11,23 +11,9 @@
 // 5,000 agents answering at once would stall the API server (and with it the
 // operator's Lease).
 import { MIN_REPORT_INTERVAL_SECONDS, type NodeTracePlanStatus } from '../api/nodetraceplan.js';
+import { nextSlotMs, slotPhase } from '../api/write-slot.js';
 import { sameReport } from './node-status.js';
 import { HEARTBEAT_FLOOR_MS } from './plan-interval.js';
-
-/** Where in each period this node writes: a hash of its name (FNV-1a, then murmur3's finalizer so similar names spread), as a fraction of the period. */
-export function reportPhase(nodeName: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < nodeName.length; i++) hash = Math.imul(hash ^ nodeName.charCodeAt(i), 0x01000193);
-  hash = Math.imul(hash ^ (hash >>> 16), 0x85ebca6b);
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35);
-  return ((hash ^ (hash >>> 16)) >>> 0) / 0x1_0000_0000;
-}
-
-/** The first slot at or after nowMs: slots fall at phase × period past every multiple of the period. */
-export function nextSlotMs(nowMs: number, periodMs: number, phase: number): number {
-  const offset = phase * periodMs;
-  return Math.ceil((nowMs - offset) / periodMs) * periodMs + offset;
-}
 
 /**
  * Over how long the agents' reports of one plan change spread: none at the
@@ -53,7 +39,7 @@ export class StatusReporter {
     nodeName: string,
     private readonly write: (status: NodeTracePlanStatus) => Promise<void>,
   ) {
-    this.phase = reportPhase(nodeName);
+    this.phase = slotPhase(nodeName);
   }
 
   /** When the agent should wake to write next (it may have other work sooner). */

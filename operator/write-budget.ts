@@ -10,6 +10,7 @@
 // rest for profile statuses whose results moved; phase, readiness and
 // condition changes are news and never wait for it.
 import { MIN_REPORT_INTERVAL_SECONDS } from '../api/nodetraceplan.js';
+import { nextSlotMs, slotPhase } from '../api/write-slot.js';
 
 /** Every write from Loupe (agents + operator) per second, cluster-wide, at steady state. */
 export const WRITE_BUDGET_PER_SECOND = 50;
@@ -55,4 +56,15 @@ export function resultsWriteGapMs(nodes: number, reportIntervalMs: number, profi
   const agentWrites = Math.max(0, nodes) / (reportIntervalMs / 1000);
   const left = Math.max(1, WRITE_BUDGET_PER_SECOND - RESERVED_WRITES_PER_SECOND - agentWrites);
   return Math.max(MIN_RESULTS_WRITE_GAP_MS, Math.ceil((Math.max(0, profiles) / left) * 1000));
+}
+
+/**
+ * When a profile's new results may next be written, given its last status
+ * write (undefined: never, so at once): at its slot of the gap after that
+ * write. Slots, not "last write + gap": profiles that turned Running in the
+ * same second would otherwise write their results together ever after, all
+ * of them once a gap.
+ */
+export function resultsWriteDueMs(profileUid: string, lastWriteMs: number | undefined, gapMs: number): number {
+  return lastWriteMs === undefined ? -Infinity : nextSlotMs(lastWriteMs + 1, gapMs, slotPhase(profileUid));
 }

@@ -10,6 +10,7 @@ import { profileTargets, type Pod } from '../pod-targets.js';
 import { computeProfileStatus, invalidProfileStatus } from '../profile-status.js';
 import { isProfileActive } from '../profile-session.js';
 import { sameJson, sameJsonExcept } from '../same-json.js';
+import { resultsWriteDueMs } from '../write-budget.js';
 import type { Clock } from '../../kube/clock.js';
 import type { EventType } from '../../kube/event-recorder.js';
 import type { KubeObject } from '../../kube/kube-object.js';
@@ -60,7 +61,7 @@ export class ProfileStatusReconciler {
 
   /** When new results of the profile may next be written (now or earlier: at once). */
   resultsDueAtMs(uid: string): number {
-    return (this.lastWriteMs.get(uid) ?? -Infinity) + this.deps.resultsWriteGapMs();
+    return resultsWriteDueMs(uid, this.lastWriteMs.get(uid), this.deps.resultsWriteGapMs());
   }
 
   /** Drops what is kept about a deleted profile. */

@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import type { NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import type { TraceProfile, TraceProfileStatus } from '../../api/traceprofile.js';
+import { nextSlotMs, slotPhase } from '../../api/write-slot.js';
 import type { Pod } from '../../operator/pod-targets.js';
 import { NodePlanReconciler } from '../../operator/reconcilers/node-plan-reconciler.js';
 import { PlanStore, type PlanObject } from '../../operator/reconcilers/plan-store.js';
@@ -180,14 +181,17 @@ describe('ProfileStatusReconciler', () => {
     assert.equal((await h.profileStatus.reconcile(raw())).written, true);
     assert.equal(raw().status?.results?.exec?.execs, 7);
 
-    // More execs only: they wait for the gap, and the reconciler asks to come back then.
+    // More execs only: they wait for the profile's slot in the gap after that write, and the reconciler asks to come back then.
+    const lastWriteMs = h.clock.now();
+    const slotMs = nextSlotMs(lastWriteMs + 1, 60_000, slotPhase('uid-t'));
+    assert.ok(slotMs > lastWriteMs && slotMs <= lastWriteMs + 60_000);
     h.reportOn('node-a', { heartbeat: '2026-11-26T07:00:25Z', profiles: [execReport('uid-t', 9, [['/bin/true', 9]])] });
-    await h.clock.advance(20_000);
+    await h.clock.advance(Math.min(1_000, slotMs - lastWriteMs - 1));
     const held = await h.profileStatus.reconcile(raw());
     assert.equal(held.written, false);
-    assert.equal(held.recheckAtMs, Date.parse('2026-11-26T07:01:05Z'));
+    assert.equal(held.recheckAtMs, slotMs);
     assert.equal(raw().status?.results?.exec?.execs, 7);
-    await h.clock.advance(40_000);
+    await h.clock.advance(slotMs - h.clock.now());
     assert.equal((await h.profileStatus.reconcile(raw())).written, true);
     assert.equal(raw().status?.results?.exec?.execs, 9);
 

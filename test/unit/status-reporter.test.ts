@@ -4,17 +4,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NodeTracePlanStatus } from '../../api/nodetraceplan.js';
-import { newsSpreadMs, nextSlotMs, reportPhase, StatusReporter } from '../../agent/status-reporter.js';
+import { newsSpreadMs, StatusReporter } from '../../agent/status-reporter.js';
+import { nextSlotMs, slotPhase } from '../../api/write-slot.js';
 
 const status = (execs: number, atMs: number): NodeTracePlanStatus => ({
   heartbeat: new Date(atMs).toISOString(),
   profiles: [{ uid: 'p', state: 'Running', probesLoaded: ['exec'], targets: { resolved: 1 }, results: { exec: { execs, exits: execs, topCommands: [] } } }],
 });
 
-describe('reportPhase and nextSlotMs', () => {
+describe('slotPhase and nextSlotMs', () => {
   it('spreads 5,000 nodes evenly over the period', () => {
     const buckets = new Array<number>(10).fill(0);
-    for (let i = 0; i < 5_000; i++) buckets[Math.floor(reportPhase(`node-${String(i).padStart(4, '0')}`) * 10)]! += 1;
+    for (let i = 0; i < 5_000; i++) buckets[Math.floor(slotPhase(`node-${String(i).padStart(4, '0')}`) * 10)]! += 1;
     for (const count of buckets) assert.ok(count > 400 && count < 600, `a tenth of the period holds ${count} of 5,000 nodes`);
   });
 
@@ -31,7 +32,7 @@ describe('StatusReporter', () => {
     let now = 0;
     const reporter = new StatusReporter('node-a', async () => void writes.push(now));
     const period = 120_000;
-    const slot = nextSlotMs(0, period, reportPhase('node-a'));
+    const slot = nextSlotMs(0, period, slotPhase('node-a'));
 
     // Its first plan: written at once.
     reporter.planChanged(now, newsSpreadMs(5));
@@ -61,8 +62,8 @@ describe('StatusReporter', () => {
     const period = 120_000;
     const spread = newsSpreadMs(120);
     assert.equal(spread, 115_000);
-    const newsAt = reportPhase('node-a') * spread;
-    assert.ok(newsAt < nextSlotMs(0, period, reportPhase('node-a')), 'the window comes before the slot here');
+    const newsAt = slotPhase('node-a') * spread;
+    assert.ok(newsAt < nextSlotMs(0, period, slotPhase('node-a')), 'the window comes before the slot here');
 
     reporter.planChanged(now, spread);
     assert.equal(reporter.nextDueMs(now, period), newsAt);
@@ -73,7 +74,7 @@ describe('StatusReporter', () => {
     // Its news is out: the next is the slot, not the window again.
     now += 1;
     assert.equal(await reporter.offer(status(2, now), now, period, false), 'not due');
-    assert.equal(reporter.nextDueMs(now, period), nextSlotMs(0, period, reportPhase('node-a')));
+    assert.equal(reporter.nextDueMs(now, period), nextSlotMs(0, period, slotPhase('node-a')));
     // Stopping writes at once whatever the window.
     reporter.planChanged(now, spread);
     assert.equal(await reporter.offer(status(3, now), now, period, true), 'written');
@@ -100,7 +101,7 @@ describe('StatusReporter', () => {
     reporter.planChanged(0, 0);
     await assert.rejects(reporter.offer(status(1, 0), 0, 120_000, false));
     fail = false;
-    const slot = nextSlotMs(0, 120_000, reportPhase('node-d'));
+    const slot = nextSlotMs(0, 120_000, slotPhase('node-d'));
     assert.equal(reporter.nextDueMs(1, 120_000), slot);
     assert.equal(await reporter.offer(status(1, 1), 1, 120_000, false), 'not due');
   });

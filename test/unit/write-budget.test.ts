@@ -2,7 +2,7 @@
 // hysteresis, and the operator's share for results-only profile writes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentReportIntervalMs, AGENT_WRITES_PER_SECOND, resultsWriteGapMs, WRITE_BUDGET_PER_SECOND } from '../../operator/write-budget.js';
+import { agentReportIntervalMs, AGENT_WRITES_PER_SECOND, resultsWriteDueMs, resultsWriteGapMs, WRITE_BUDGET_PER_SECOND } from '../../operator/write-budget.js';
 
 describe('agentReportIntervalMs', () => {
   it('leaves small clusters to the profiles\' intervals (5 s at least) and grows in 5 s steps', () => {
@@ -40,5 +40,27 @@ describe('resultsWriteGapMs', () => {
     // 200 agents at the 5 s floor would write 40/s: 50 profiles share the other 8.5/s.
     assert.equal(resultsWriteGapMs(200, agentReportIntervalMs(200), 50), 5_883);
     assert.equal(resultsWriteGapMs(3, 5_000, 1), 1_000);
+  });
+});
+
+describe('resultsWriteDueMs', () => {
+  it('writes a profile never written at once', () => {
+    assert.equal(resultsWriteDueMs('uid-a', undefined, 164_000), -Infinity);
+  });
+
+  it('spreads the next results writes of profiles written in the same second over the gap', () => {
+    const tenths = new Array<number>(10).fill(0);
+    for (let i = 0; i < 500; i++) {
+      const dueMs = resultsWriteDueMs(`${String(i).padStart(8, '0')}-aaaa-bbbb-cccc-000000000000`, 1_000_000, 164_000);
+      assert.ok(dueMs > 1_000_000 && dueMs <= 1_000_000 + 164_000, `due ${dueMs - 1_000_000} ms after the write`);
+      tenths[Math.floor(((dueMs - 1_000_001) / 164_000) * 10)]! += 1;
+    }
+    for (const count of tenths) assert.ok(count > 25 && count < 75, `a tenth of the gap holds ${count} of 500 profiles' next writes`);
+  });
+
+  it('keeps one profile to one results write per gap, at the same point of each', () => {
+    const first = resultsWriteDueMs('uid-a', 0, 60_000);
+    const second = resultsWriteDueMs('uid-a', first, 60_000);
+    assert.equal(second - first, 60_000);
   });
 });
