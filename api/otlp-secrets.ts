@@ -31,8 +31,15 @@ const HEADER_KEY_PREFIX = 'header.';
 const CA_KEY = 'ca.crt';
 
 /** The name of a profile's copy in the operator's namespace. */
+const SECRET_COPY_PREFIX = 'loupe-otlp-';
+
 export function otlpSecretCopyName(profileUid: string): string {
-  return `loupe-otlp-${profileUid}`;
+  return `${SECRET_COPY_PREFIX}${profileUid}`;
+}
+
+/** The uid of the profile whose copy this Secret is, or undefined for another Secret. */
+export function profileUidOfSecretCopy(secretName: string): string | undefined {
+  return secretName.startsWith(SECRET_COPY_PREFIX) && secretName.length > SECRET_COPY_PREFIX.length ? secretName.slice(SECRET_COPY_PREFIX.length) : undefined;
 }
 
 /** Whether the block refers to any Secret (and so has a copy). */

@@ -107,7 +107,10 @@ export abstract class Operator {
         retryPeriodMs: election.retryPeriodMs,
         clock: this.clock,
         logger: this.logger,
-        onStartedLeading: () => this.queues.forEach((queue) => queue.start()),
+        onStartedLeading: () => {
+          this.startedLeading();
+          this.queues.forEach((queue) => queue.start());
+        },
         onStoppedLeading: () => this.queues.forEach((queue) => queue.pause()),
       });
     }
@@ -115,6 +118,9 @@ export abstract class Operator {
 
   /** Registers watches and queues (watchResource, informer, workQueue). Called once by start(). */
   protected abstract init(): Promise<void>;
+
+  /** Called as this replica takes the Lease, before its queues run: what it remembers of an earlier term may be stale. */
+  protected startedLeading(): void {}
 
   /** Runs init(), fills the caches, then reconciles (once leading, if leader election is on). */
   async start(): Promise<void> {

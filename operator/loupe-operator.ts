@@ -15,6 +15,7 @@ import {
   otlpSecretCopyName,
   OtlpSecretMissingError,
   readOtlpSecrets,
+  profileUidOfSecretCopy,
   referencesSecrets,
   type OtlpSecrets,
 } from '../api/otlp-secrets.js';
@@ -74,7 +75,8 @@ export class LoupeOperator extends Operator {
   private profileStatus!: ProfileStatusReconciler;
   /** Profile uid → cache key, to route node reports (which name profiles by uid) to the profile queue. */
   private readonly profileKeys = new Map<string, string>();
-  private readonly secretCopies = new OtlpSecretCopies();
+  /** This leadership term's record of OTLP Secret copies, begun by one list of the copies in Loupe's namespace. */
+  private secretCopies: Promise<OtlpSecretCopies> | undefined;
   /** Nodes in the cluster at the last count, and the agents' report interval it sets; undefined until counted. */
   private nodeCount = 0;
   private reportIntervalMs: number | undefined;
@@ -209,9 +211,10 @@ export class LoupeOperator extends Operator {
     const generation = profile.metadata.generation ?? 0;
     const now = this.loupeClock.now();
     const otlp = profile.spec.output.otlp;
-    const action = this.secretCopies.next(uid, generation, otlp !== undefined && referencesSecrets(otlp), now);
+    const copies = await this.otlpSecretCopies();
+    const action = copies.next(uid, generation, otlp !== undefined && referencesSecrets(otlp), now);
     if (action === 'none') return;
-    const done = (copied: boolean) => this.secretCopies.done(uid, generation, now, copied);
+    const done = (copied: boolean) => copies.done(uid, generation, now, copied);
     if (action !== 'copy' || otlp === undefined) {
       if (action === 'delete copy') await this.deleteOtlpSecretCopy(uid);
       return done(false);
@@ -222,7 +225,7 @@ export class LoupeOperator extends Operator {
       secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: ns, name })));
     } catch (err) {
       if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
-      if (this.secretCopies.mayExist(uid)) await this.deleteOtlpSecretCopy(uid);
+      if (copies.mayExist(uid)) await this.deleteOtlpSecretCopy(uid);
       await this.recordEvent(raw, 'Warning', 'OtlpSecretMissing', `OTLP output disabled: ${(err as Error).message}`);
       return done(false);
     }
@@ -243,8 +246,24 @@ export class LoupeOperator extends Operator {
   }
 
   private async deleteOtlpSecretCopy(uid: string): Promise<void> {
-    this.secretCopies.delete(uid);
+    (await this.otlpSecretCopies()).delete(uid);
     await this.client.delete(secretResource, { namespace: this.secretsNamespace(), name: otlpSecretCopyName(uid) });
+  }
+
+  private otlpSecretCopies(): Promise<OtlpSecretCopies> {
+    this.secretCopies ??= this.client
+      .list(secretResource, { namespace: this.secretsNamespace(), labelSelector: `app.kubernetes.io/managed-by=${OPERATOR_NAME}` })
+      .then((list) => new OtlpSecretCopies(new Set(list.items.flatMap((secret) => profileUidOfSecretCopy(secret.metadata?.name ?? '') ?? []))))
+      .catch((err: unknown) => {
+        this.secretCopies = undefined; // listed again by the next visit
+        throw err;
+      });
+    return this.secretCopies;
+  }
+
+  /** A new term: the other replica may have copied or deleted Secrets since this one last led. */
+  protected override startedLeading(): void {
+    this.secretCopies = undefined;
   }
 
   private secretsNamespace(): string {

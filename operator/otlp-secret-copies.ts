@@ -20,6 +20,9 @@ interface SecretCopyRecord {
 export class OtlpSecretCopies {
   private readonly records = new Map<string, SecretCopyRecord>();
 
+  /** `existing`: the uids of the profiles whose copies were in Loupe's namespace when this record began (one list, not a delete per profile). */
+  constructor(private readonly existing: ReadonlySet<string>) {}
+
   /**
    * What a visit at nowMs must do for the profile `uid` at `generation`,
    * whose otlp block names Secrets (`wanted`) or not: copy them when the
@@ -33,9 +36,9 @@ export class OtlpSecretCopies {
     return this.mayExist(uid) ? 'delete copy' : 'forget';
   }
 
-  /** Whether a copy may exist: one was written, or this operator has not visited the profile yet (a copy from before it started). */
+  /** Whether a copy may exist: one was written since the record began, or was there when it began. */
   mayExist(uid: string): boolean {
-    return this.records.get(uid)?.copied ?? true;
+    return this.records.get(uid)?.copied ?? this.existing.has(uid);
   }
 
   /** Records a visit once its API calls succeeded, so a failed one is retried with the next reconcile. */
