@@ -56,6 +56,84 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 	return sk;
 }
 
+/*
+ * Per CPU, the last task that made a read or write here: its pt_regs (the
+ * top of its kernel stack, one task's while it lives) and its cgroup2
+ * cgroup. The same task's next read or write on this CPU then learns its
+ * cgroup with no call to bpf_get_current_task_btf: that helper call, not
+ * inlined on x86 before later kernels, is about 20 ns on this workplace's
+ * VMs and was all an untargeted read or write paid over an empty program.
+ * The cgroup's storage is still read each time, so target changes are seen
+ * at once.
+ */
+struct http_memo {
+	__u64 regs; /* 0: none */
+	__u64 gen;  /* http_memo_gen when cgrp was read */
+	__u64 cgrp; /* struct cgroup * */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_memo);
+} http_memos SEC(".maps");
+
+/* Moves on whenever a memo may have gone stale: a task changed cgroup, or a
+ * new task may have the stack (so the pt_regs address) of one that exited. */
+__u64 http_memo_gen = 0;
+
+#define HTTP_READ_ONCE(x) (*(volatile __u64 *)&(x))
+
+/*
+ * The memoized cgroup of the task whose pt_regs are regs, or NULL. A task
+ * that preempts a memo's writer on this CPU writes all of it; regs is read
+ * before and after the rest, so a memo read half-overwritten is not used
+ * (only the task itself ever writes its own regs there).
+ */
+static __always_inline struct cgroup *http_memo_cgroup(struct http_memo *m, __u64 regs, __u64 gen)
+{
+	__u64 seen_gen, cgrp;
+
+	if (HTTP_READ_ONCE(m->regs) != regs)
+		return NULL;
+	seen_gen = HTTP_READ_ONCE(m->gen);
+	cgrp = HTTP_READ_ONCE(m->cgrp);
+	if (HTTP_READ_ONCE(m->regs) != regs || seen_gen != gen || !cgrp)
+		return NULL;
+	return http_cast((void *)cgrp, cgroup);
+}
+
+/* gen: http_memo_gen read before the task's cgroup was. */
+static __always_inline void http_memo_set(struct http_memo *m, __u64 regs, __u64 gen, __u64 cgrp)
+{
+	HTTP_READ_ONCE(m->regs) = 0;
+	HTTP_READ_ONCE(m->cgrp) = cgrp;
+	HTTP_READ_ONCE(m->gen) = gen;
+	HTTP_READ_ONCE(m->regs) = regs;
+	/* Another task preempted these stores and left its own: forget it. */
+	if (HTTP_READ_ONCE(m->cgrp) != cgrp || HTTP_READ_ONCE(m->gen) != gen)
+		HTTP_READ_ONCE(m->regs) = 0;
+}
+
+/* A new task may get the kernel stack a task that exited had. Fires before
+ * the child first runs. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(loupe_http_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__sync_fetch_and_add(&http_memo_gen, 1);
+	return 0;
+}
+
+/* A task changed cgroup (fires once the move is done: a read or write in
+ * the few microseconds between may still be judged by the old cgroup). */
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(loupe_http_migrate, struct cgroup *dst_cgrp, const char *path, struct task_struct *task, bool threadgroup)
+{
+	__sync_fetch_and_add(&http_memo_gen, 1);
+	return 0;
+}
+
 /* The first buffer of an iovec array (readv/writev, and msghdr's). */
 static __always_inline const void *first_iov_base(const struct iovec *iov)
 {
@@ -76,8 +154,9 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
 /*
  * The raw syscall tracepoint runs on every syscall of the node, so the
  * program first compares the syscall number, then checks the cgroup (one
- * load where cgroup storage holds the targets): untraced cgroups pay those
- * two and nothing else. Reads and writes are seen at their return only: the
+ * load where cgroup storage holds the targets, found through this CPU's
+ * memo when the same task made the last read or write here): untraced
+ * cgroups pay those and nothing else. Reads and writes are seen at their return only: the
  * syscall's arguments are still in its pt_regs, and only there is the
  * message in the buffer (a read's bytes have just arrived).
  *
@@ -89,16 +168,36 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 {
 	long id = loupe_syscall_nr(regs);
+	struct http_memo *m = NULL;
 	struct task_struct *task;
 	struct http_conn_id conn;
+	struct cgroup *cgrp;
 	const void *buf;
 	struct sock *sk;
+	__u32 zero = 0;
 	bool inbound;
+	__u64 gen;
 	__u16 port;
 
 	if (ret <= 0 || !http_syscall_rw(id))
 		return 0;
+	/* The memo answers only for cgroup storage (the targets hash needs the
+	 * cgroup's id, another load through the task's). */
+	if (use_target_storage) {
+		gen = HTTP_READ_ONCE(http_memo_gen);
+		m = bpf_map_lookup_elem(&http_memos, &zero);
+		if (m) {
+			cgrp = http_memo_cgroup(m, (__u64)regs, gen);
+			if (cgrp) {
+				if (!cgrp->bpf_cgrp_storage)
+					return 0;
+				m = NULL; /* a targeted cgroup: the memo is right as it is */
+			}
+		}
+	}
 	task = bpf_get_current_task_btf();
+	if (m)
+		http_memo_set(m, (__u64)regs, gen, (__u64)task->cgroups->dfl_cgrp);
 	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
 	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs), &conn.conn);

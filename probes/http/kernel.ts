@@ -39,8 +39,9 @@ export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
 
   forProfile: (spec, delta) => (spec.ports === undefined ? delta : httpForPorts(spec.ports, delta)),
 
+  // The memo's invalidations first: no memo may outlive a cgroup change unseen.
   attach(obj) {
-    return attachPrograms(obj, ['loupe_http_exit']);
+    return attachPrograms(obj, ['loupe_http_fork', 'loupe_http_migrate', 'loupe_http_exit']);
   },
 
   reader: httpParserReader,

@@ -10,7 +10,8 @@
 // before it answers: the same tracing cost against a server that does some
 // work. A third table measures the read/write syscalls of an untargeted pod:
 // what the probe's hooks cost pods it does not trace, against the floor of
-// empty programs on the same hooks (sys_exit: the probe has no other). Its
+// empty programs on the same hook (sys_exit; the probe's fork and cgroup-move
+// hooks do not fire in the loop). Its
 // differences are a few ns on a ~900 ns syscall, so it takes RW_REPS
 // interleaved triples (bare, floor, untargeted, the order rotating) per
 // round, each against the bare run of its own triple, and prints the spread
@@ -76,7 +77,11 @@ interface LoadSample {
  */
 const TRACED_REQUESTS_PER_ROUND_TRIP = 2;
 
-/** Empty programs on the hooks the probe attaches (http.kernel.attach: sys_exit only). */
+/**
+ * Empty programs on the hooks the probe attaches that the measured loops
+ * reach: sys_exit. (Its other two, a fork and a cgroup move, invalidate the
+ * sys_exit program's memo; no run forks or moves while it is measured.)
+ */
 const FLOOR_PROGRAMS = ['loupe_floor_sys_exit'];
 
 function preflight(): void {

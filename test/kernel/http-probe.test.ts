@@ -5,7 +5,7 @@
 // measured itself, an untargeted pod invisible, and bad input harmless.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { log2Bucket } from '../../api/histogram.js';
 import { OTHER_TOP_KEY } from '../../api/top-list.js';
 import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { TARGETS_MAP } from '../../engine/probes/probe.js';
+import { configureTargetStorage, usesTargetStorage } from '../../engine/probes/target-storage.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { BpfObject } from '../../native/index.js';
 import { http } from '../../probes/http/http.js';
@@ -38,11 +39,18 @@ interface Probe {
   putSeries(key: Buffer, value: Buffer): void;
 }
 
-/** The http probe loaded once; `target` puts a pod in its targets map. */
-async function withProbe(body: (probe: Probe) => Promise<void>) {
+/**
+ * The http probe loaded once; `target` puts a pod in its targets map and, as
+ * the agent does, in the cgroup's storage: the filter the programs read where
+ * the kernel has cgroup storage (targetStorage false: the targets hash alone,
+ * the fallback for older kernels).
+ */
+async function withProbe(body: (probe: Probe) => Promise<void>, targetStorage = true) {
   const obj = BpfObject.open(path.join(probeObjectDirectory(), http.kernel.objectFile));
   try {
+    configureTargetStorage(obj, { targetStorage });
     await obj.loadAsync();
+    assert.equal(usesTargetStorage(obj), targetStorage, 'the filter asked for');
     const targets = obj.map(TARGETS_MAP);
     const links = http.kernel.attach(obj);
     const reader = http.kernel.reader(obj, () => {});
@@ -56,6 +64,7 @@ async function withProbe(body: (probe: Probe) => Promise<void>) {
           value.writeBigUInt64LE(1n << BigInt(slot), 0);
           value.writeUInt32LE(slot++, 8);
           targets.update(key, value);
+          http.kernel.syncTarget?.(obj, pod.cgroupId, value);
         },
         collect: () => reader.collect(),
         putSeries: (key, value) => obj.map('http_series').update(key, value),
@@ -69,13 +78,14 @@ async function withProbe(body: (probe: Probe) => Promise<void>) {
   }
 }
 
-/** A server running in `pod` until the pod is killed: its port, and what it logged serving. */
-async function startServer(pod: LocalPod, dir: string, script = 'server.mjs', args: string[] = []) {
+/** A server running in `pod` until the pod is killed (on `cpus` when given, as taskset takes them): its port, and what it logged serving. */
+async function startServer(pod: LocalPod, dir: string, script = 'server.mjs', args: string[] = [], cpus?: string) {
   const log = path.join(dir, `served-${pod.containerId.slice(0, 8)}.jsonl`);
   writeFileSync(log, '');
   let resolvePort: (port: number) => void;
   const port = new Promise<number>((resolve) => (resolvePort = resolve));
-  const exited = pod.exec([NODE, path.join(FIXTURES, script), ...(script === 'server.mjs' ? [log] : args)], (chunk) => {
+  const pinned = cpus === undefined ? [] : ['taskset', '-c', cpus];
+  const exited = pod.exec([...pinned, NODE, path.join(FIXTURES, script), ...(script === 'server.mjs' ? [log] : args)], (chunk) => {
     const n = Number.parseInt(chunk, 10);
     if (Number.isInteger(n)) resolvePort(n);
   });
@@ -139,7 +149,8 @@ async function withServerAndClient(body: (env: { a: LocalPod; b: LocalPod; dir: 
   }
 }
 
-test('http probe: known requests over keep-alive and fresh connections, both sides, exact', async (t) => {
+for (const targetStorage of [true, false]) {
+test(`http probe: known requests over keep-alive and fresh connections, both sides, exact (${targetStorage ? 'cgroup storage' : 'targets hash'})`, async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
   const [a, b, c] = [new LocalPod(), new LocalPod(), new LocalPod()];
@@ -210,11 +221,12 @@ test('http probe: known requests over keep-alive and fresh connections, both sid
       // A client waits at least as long as its server worked.
       assert.ok(log2Bucket(rb.clientLatencyNs.p50!) >= log2Bucket(quantile(own, 0.5)) - 1);
       assert.match(http.headline(ra), /^54 req, 5\.6% 5xx, p99 \d/);
-    });
+    }, targetStorage);
   } finally {
     await cleanup([a, b, c], dir);
   }
 });
+}
 
 /** Request targets and the routes the probe must make of them. */
 const ROUTES: [target: string, route: string][] = [
@@ -352,4 +364,60 @@ test('http probe: a route whose hash names another route\'s series is counted, b
       assert.equal((side === 'server' ? r?.serverLatencyNs : r?.clientLatencyNs)?.count, 10, `${side}: every latency`);
     }
   });
+});
+
+/** A keep-alive client that makes `before` requests, moves itself into the cgroup2 directory `to`, then makes `after` more. */
+const MOVER = `
+const http = require('node:http');
+const fs = require('node:fs');
+const [port, to, before, after] = process.argv.slice(1);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const get = (p) => new Promise((resolve, reject) =>
+  http.get({ host: '127.0.0.1', port: Number(port), path: p, agent }, (r) => { r.resume(); r.on('end', () => resolve(r.statusCode)); }).on('error', reject));
+(async () => {
+  const statuses = [];
+  for (let i = 0; i < Number(before); i++) statuses.push(await get('/before'));
+  fs.writeFileSync(to + '/cgroup.procs', String(process.pid));
+  for (let i = 0; i < Number(after); i++) statuses.push(await get('/after'));
+  agent.destroy();
+  console.log(JSON.stringify(statuses));
+})();
+`;
+
+test('http probe: a process running before its pod is targeted, and one that moves into a targeted pod, are counted from then on', async (t) => {
+  if (!requireKernel(t)) return;
+  const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
+  const [a, b, c] = [new LocalPod(), new LocalPod(), new LocalPod()];
+  try {
+    await withProbe(async (probe) => {
+      // The server runs and serves while its pod is untargeted: the programs
+      // have seen its reads and writes, and judged it untraced. It runs on
+      // the first CPU, the moving client below on the last, so that CPU's
+      // memo of the last reader or writer stays the client's across its move.
+      const server = await startServer(a, dir, 'server.mjs', [], '0');
+      await runClient(b, dir, server.port, times(10, () => ({ method: 'GET', path: '/early', fresh: false })));
+      assert.equal(probe.collect().size, 0, 'nothing targeted, nothing counted');
+
+      probe.target(a);
+      probe.target(b);
+      await runClient(b, dir, server.port, times(5, () => ({ method: 'GET', path: '/now', fresh: false })));
+      // A client in untargeted pod c moves itself into targeted pod b halfway, on one keep-alive connection.
+      const last = String(availableParallelism() - 1);
+      const statuses = JSON.parse(await c.exec(['taskset', '-c', last, NODE, '-e', MOVER, String(server.port), b.dir, '3', '4'])) as number[];
+      assert.deepEqual(statuses, [200, 200, 200, 200, 200, 200, 200]);
+      const results = probe.collect();
+      assert.deepEqual(countsByKey(results.get(a.cgroupId), server.port), {
+        'server GET 200 P /now': 5,
+        'server GET 200 P /before': 3,
+        'server GET 200 P /after': 4,
+      }, 'the server, running since before it was targeted, counted from then on');
+      assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), {
+        'client GET 200 P /now': 5,
+        'client GET 200 P /after': 4,
+      }, 'the moved client counted from its move, not before');
+      assert.equal(results.get(c.cgroupId), undefined);
+    });
+  } finally {
+    await cleanup([a, b, c], dir);
+  }
 });
