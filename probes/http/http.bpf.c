@@ -57,27 +57,53 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 }
 
 /*
- * Per CPU, the last task that made a read or write here: its pt_regs (the
- * top of its kernel stack, one task's while it lives) and its cgroup2
- * cgroup. The same task's next read or write on this CPU then learns its
- * cgroup with no call to bpf_get_current_task_btf: that helper call, not
- * inlined on x86 before later kernels, is about 20 ns on this workplace's
- * VMs and was all an untargeted read or write paid over an empty program.
- * The cgroup's storage is still read each time, so target changes are seen
- * at once.
+ * Per CPU, the last tasks that made a read or write here: a task's pt_regs
+ * (the top of its kernel stack, one task's while it lives) and its cgroup2
+ * cgroup, in one of HTTP_MEMO_SLOTS slots picked by the stack's address (so
+ * a server and a client taking turns on one CPU keep a slot each). The same
+ * task's next read or write on this CPU then learns its cgroup with no call
+ * to bpf_get_current_task_btf: that helper call, not
+ * inlined by this x86 JIT, is about 20 ns on this workplace's VMs and was
+ * all an untargeted read or write paid over an empty program. The cgroup's
+ * storage is still read each time, so target changes are seen at once.
+ * x86 only: arm64 JITs inline the helper (one mrs), and x86's ordered loads
+ * are what make the generation read before the cgroup enough.
  */
+#if defined(__TARGET_ARCH_x86)
+#define HTTP_MEMO 1
+#else
+#define HTTP_MEMO 0
+#endif
+
 struct http_memo {
 	__u64 regs; /* 0: none */
 	__u64 gen;  /* http_memo_gen when cgrp was read */
 	__u64 cgrp; /* struct cgroup * */
 };
 
+#define HTTP_MEMO_SLOTS 8
+
+struct http_memos {
+	struct http_memo slot[HTTP_MEMO_SLOTS];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct http_memo);
+	__type(value, struct http_memos);
 } http_memos SEC(".maps");
+
+/* The slot of a task's pt_regs: kernel stacks are 16 KiB-aligned, so the
+ * bits above 14 tell them apart; a multiplicative hash spreads them. The
+ * verifier allows no shift of a pointer, but one pointer minus another is a
+ * number: the distance from this CPU's memos, as good a key on this CPU. */
+static __always_inline __u32 http_memo_slot(const void *regs, const struct http_memos *memos)
+{
+	__u64 at = (__u64)regs - (__u64)memos;
+
+	return ((at >> 14) * 0x9e3779b97f4a7c15ULL) >> 61;
+}
 
 /* Moves on whenever a memo may have gone stale: a task changed cgroup, or a
  * new task may have the stack (so the pt_regs address) of one that exited. */
@@ -169,6 +195,7 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 {
 	long id = loupe_syscall_nr(regs);
 	struct http_memo *m = NULL;
+	struct http_memos *memos;
 	struct task_struct *task;
 	struct http_conn_id conn;
 	struct cgroup *cgrp;
@@ -176,17 +203,18 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 	struct sock *sk;
 	__u32 zero = 0;
 	bool inbound;
-	__u64 gen;
+	__u64 gen = 0;
 	__u16 port;
 
 	if (ret <= 0 || !http_syscall_rw(id))
 		return 0;
 	/* The memo answers only for cgroup storage (the targets hash needs the
 	 * cgroup's id, another load through the task's). */
-	if (use_target_storage) {
+	if (HTTP_MEMO && use_target_storage) {
 		gen = HTTP_READ_ONCE(http_memo_gen);
-		m = bpf_map_lookup_elem(&http_memos, &zero);
-		if (m) {
+		memos = bpf_map_lookup_elem(&http_memos, &zero);
+		if (memos) {
+			m = &memos->slot[http_memo_slot(regs, memos) & (HTTP_MEMO_SLOTS - 1)];
 			cgrp = http_memo_cgroup(m, (__u64)regs, gen);
 			if (cgrp) {
 				if (!cgrp->bpf_cgrp_storage)
