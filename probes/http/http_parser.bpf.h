@@ -448,6 +448,7 @@ static __always_inline void http_count(struct task_struct *task, const struct ht
 	struct http_series_key key = {};
 	struct http_overflow_key okey = {};
 	bool error = state->role == HTTP_ROLE_SERVER ? status >= 500 : status >= 400;
+	const char *route = state->route;
 	struct http_series_stats *series;
 	struct http_stats *s;
 
@@ -462,21 +463,17 @@ static __always_inline void http_count(struct task_struct *task, const struct ht
 	/* A series exists only for an admitted route (user space drains the
 	 * route sets before the series), so only a new one asks the route cap. */
 	series = bpf_map_lookup_elem(&http_series, &key);
-	if (series) {
-		if (!http_route_eq(series->route, state->route))
-			series = NULL;
-	} else if (http_route_admitted(cgroup_id, key.route_hash)) {
-		series = http_series_make(task, &key, state->route);
-		if (series && !http_route_eq(series->route, state->route))
-			series = NULL;
-	} else {
-		key.route_hash = http_route_hash(http_other_route);
-		series = bpf_map_lookup_elem(&http_series, &key);
+	if (!series) {
+		if (!http_route_admitted(cgroup_id, key.route_hash)) {
+			route = http_other_route;
+			key.route_hash = http_route_hash(route);
+			series = bpf_map_lookup_elem(&http_series, &key);
+		}
 		if (!series)
-			series = http_series_make(task, &key, http_other_route);
-		if (series && !http_route_eq(series->route, http_other_route))
-			series = NULL;
+			series = http_series_make(task, &key, route);
 	}
+	if (series && !http_route_eq(series->route, route))
+		series = NULL;
 	s = (struct http_stats *)series;
 	if (!s) {
 		okey.cgroup_id = cgroup_id;
