@@ -151,6 +151,25 @@ function attachAll(attach: () => BpfLink[]): () => Detach {
   };
 }
 
+/**
+ * The run time of obj's programs (the floor object's: only FLOOR_PROGRAMS)
+ * over one run under variant v, by BPF statistics (which add a clock read
+ * around every program run, for the floor as for the probe).
+ */
+async function programRunNs(v: Variant, obj: BpfObject, run: () => Promise<unknown>): Promise<number> {
+  const detach = v.attach();
+  const stats = enableStats();
+  try {
+    const programs = obj.programs().filter((p) => !p.name.startsWith('loupe_floor_') || FLOOR_PROGRAMS.includes(p.name));
+    const before = programs.map((p) => p.stats().runTimeNs);
+    await run();
+    return programs.reduce((sum, p, i) => sum + Number(p.stats().runTimeNs - before[i]!), 0);
+  } finally {
+    stats.close();
+    detach();
+  }
+}
+
 async function main(): Promise<void> {
   preflight();
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-http-'));
@@ -307,19 +326,7 @@ async function main(): Promise<void> {
     ]);
     for (let i = 0; i < 3; i++) {
       for (const [v, obj] of [[rwVariants[1]!, floor], [rwVariants[2]!, bystander]] as const) {
-        const detach = v.attach();
-        const stats = enableStats();
-        try {
-          const programs = obj.programs().filter((p) => obj !== floor || FLOOR_PROGRAMS.includes(p.name));
-          const before = programs.map((p) => p.stats());
-          await runReadWrite(binary, v.server);
-          const after = programs.map((p) => p.stats());
-          const runNs = after.reduce((sum, a, k) => sum + Number(a.runTimeNs - before[k]!.runTimeNs), 0);
-          rwStats.get(v.name)!.push(runNs / (2 * rwCalls));
-        } finally {
-          stats.close();
-          detach();
-        }
+        rwStats.get(v.name)!.push((await programRunNs(v, obj, () => runReadWrite(binary, v.server))) / (2 * rwCalls));
       }
     }
     const rwStatsFloor = median(rwStats.get(rwFloorName)!);
@@ -334,18 +341,8 @@ async function main(): Promise<void> {
     // so the difference to the floor is the probe's own work.
     const statsRows: { name: string; nsPerRoundTrip: number }[] = [];
     for (const [v, obj] of [[variants[1]!, floor], [variants[2]!, tracing], [variants[3]!, bystander]] as const) {
-      const detach = v.attach();
-      const stats = enableStats();
-      try {
-        const programs = obj.programs().filter((p) => v !== variants[1] || FLOOR_PROGRAMS.includes(p.name));
-        const before = programs.map((p) => p.stats().runTimeNs);
-        await runLoad(binary, v);
-        const ns = programs.reduce((sum, p, i) => sum + Number(p.stats().runTimeNs - before[i]!), 0);
-        statsRows.push({ name: v.name, nsPerRoundTrip: ns / (Math.ceil(requests / connections) * connections) });
-      } finally {
-        stats.close();
-        detach();
-      }
+      const ns = await programRunNs(v, obj, () => runLoad(binary, v));
+      statsRows.push({ name: v.name, nsPerRoundTrip: ns / (Math.ceil(requests / connections) * connections) });
     }
     const floorNs = statsRows[0]!.nsPerRoundTrip;
     console.log(`\nthe programs' own run time (BPF_ENABLE_STATS), one run each: ns per round trip (a traced round trip is 2 requests, the server's and the client's)\n`);
