@@ -19,7 +19,7 @@ import { BpfObject } from '../../native/index.js';
 import { http } from '../../probes/http/http.js';
 import { parseSeriesKey, type HttpResult } from '../../probes/http/http-result.js';
 import { layouts } from '../../probes/http/layout.generated.js';
-import { httpRouteHash } from '../../probes/http/route-hash.js';
+import { httpRouteHash } from '../support/http-route-hash.js';
 import { requireKernel } from '../support/privileged.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/http/', import.meta.url));

@@ -10,7 +10,7 @@ import { http } from '../../probes/http/http.js';
 import { httpHeadline, httpInstruments, parseSeriesKey, seriesKey, type HttpResult } from '../../probes/http/http-result.js';
 import { layouts } from '../../probes/http/layout.generated.js';
 import { httpForPorts } from '../../probes/http/ports.js';
-import { httpRouteHash } from '../../probes/http/route-hash.js';
+import { httpRouteHash } from '../support/http-route-hash.js';
 
 const slotsOf = (values: Record<number, number>): bigint[] => Array.from({ length: 64 }, (_, i) => BigInt(values[i] ?? 0));
 const histOf = (values: number[]): Log2Histogram => {

@@ -1,7 +1,7 @@
-// http_route_hash of http_parser.bpf.h in TypeScript: the hash a series key
-// names its route by, so a decoded series can be checked against its key
-// and a test can write the entry the kernel would.
-import { layouts } from './layout.generated.js';
+// http_route_hash of probes/http/http_parser.bpf.h in TypeScript: the hash
+// a series key names its route by, so a test can write the entries the
+// kernel would (and plant a collision, which shows the two hashes agree).
+import { layouts } from '../../probes/http/layout.generated.js';
 
 /** HTTP_ROUTE_LEN: a route's bytes in the kernel, NUL padding included. */
 const HTTP_ROUTE_LEN = layouts.http_series_stats.fields.route.size;
