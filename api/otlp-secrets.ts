@@ -30,9 +30,9 @@ export class OtlpSecretMissingError extends Error {
 const HEADER_KEY_PREFIX = 'header.';
 const CA_KEY = 'ca.crt';
 
-/** The name of a profile's copy in the operator's namespace. */
 const SECRET_COPY_PREFIX = 'loupe-otlp-';
 
+/** The name of a profile's copy in the operator's namespace. */
 export function otlpSecretCopyName(profileUid: string): string {
   return `${SECRET_COPY_PREFIX}${profileUid}`;
 }

@@ -194,6 +194,7 @@ export class LoupeOperator extends Operator {
     const nodes = this.plans.nodesPlanning(uid);
     await Promise.all(nodes.map((node) => this.nodePlans.reconcile(node)));
     await this.deleteOtlpSecretCopy(uid);
+    (await this.otlpSecretCopies()).delete(uid);
     this.logger.info({ profile: keyOf(raw), nodes: nodes.length }, 'removed profile from node plans');
   }
 
@@ -225,7 +226,7 @@ export class LoupeOperator extends Operator {
       secrets = await readOtlpSecrets(namespace, otlp, async (ns, name) => decodedSecretData(await this.client.get<KubeObject & { data?: Record<string, string> }>(secretResource, { namespace: ns, name })));
     } catch (err) {
       if (!(err instanceof OtlpSecretMissingError)) throw err; // the API failed: retried with the next reconcile
-      if (copies.mayExist(uid)) await this.deleteOtlpSecretCopy(uid);
+      await this.deleteOtlpSecretCopy(uid);
       await this.recordEvent(raw, 'Warning', 'OtlpSecretMissing', `OTLP output disabled: ${(err as Error).message}`);
       return done(false);
     }
@@ -245,8 +246,9 @@ export class LoupeOperator extends Operator {
     done(true);
   }
 
+  /** Deletes the profile's copy if one may exist; what the copies record is the caller's to update, once this succeeded. */
   private async deleteOtlpSecretCopy(uid: string): Promise<void> {
-    (await this.otlpSecretCopies()).delete(uid);
+    if (!(await this.otlpSecretCopies()).mayExist(uid)) return;
     await this.client.delete(secretResource, { namespace: this.secretsNamespace(), name: otlpSecretCopyName(uid) });
   }
 

@@ -46,7 +46,7 @@ export class OtlpSecretCopies {
     this.records.set(uid, { generation, atMs: nowMs, copied });
   }
 
-  /** The profile is gone, or its copy was deleted outside a visit. */
+  /** The profile is gone: forget its record. */
   delete(uid: string): void {
     this.records.delete(uid);
   }

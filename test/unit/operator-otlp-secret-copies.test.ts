@@ -47,7 +47,7 @@ describe("the operator's copies of OTLP Secrets", () => {
     assert.equal(copies.next('uid-1', 1, true, 1), 'copy');
   });
 
-  it('forgets a profile whose copy was deleted: its next visit is a first one', () => {
+  it('forgets a deleted profile: a visit after it is a first one', () => {
     const copies = new OtlpSecretCopies(new Set());
     visit(copies, 1, true, 0);
     copies.delete('uid-1');
