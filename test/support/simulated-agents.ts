@@ -66,10 +66,6 @@ class SimulatedAgent {
     return this.chain;
   }
 
-  private execs(startMs: number, tMs: number): number {
-    return this.agents.execs(startMs, tMs);
-  }
-
   private periodMs(): number {
     const spec = this.plan?.spec;
     return statusPeriodMs((spec?.profiles ?? []).map((p) => p.interval), spec?.reportIntervalSeconds);
@@ -106,7 +102,7 @@ class SimulatedAgent {
     const pods: NodePodResult[] = [];
     let execs = 0;
     for (const target of entry.targets) {
-      const count = this.execs(since.get(target.podUid) ?? now, now);
+      const count = this.agents.execs(since.get(target.podUid) ?? now, now);
       execs += count;
       pods.push({ podUid: target.podUid, namespace: target.namespace, pod: target.pod, results: { exec: { execs: count, exits: count, topCommands: [{ key: '/bin/true', count }] } } });
     }
