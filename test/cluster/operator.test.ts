@@ -14,7 +14,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { type NodeProfileStatus, nodeTracePlanResource, type NodeTracePlanSpec } from '../../api/nodetraceplan.js';
 import { traceProfileResource, type TraceProfileSpecInput, type TraceProfileStatus } from '../../api/traceprofile.js';
-import { CLEANUP_FINALIZER, type LoupeOperator } from '../../operator/loupe-operator.js';
+import { CLEANUP_FINALIZER, MANAGED_BY_LABEL, type LoupeOperator } from '../../operator/loupe-operator.js';
 import { startOperator } from '../../operator/main.js';
 import { KubeHttp } from '../../kube/kube-http.js';
 import { leaseResource } from '../../kube/lease-store.js';
@@ -347,6 +347,25 @@ describe('operator against a real kube-apiserver', { skip: await controlPlaneSui
     await client.delete(traceProfileResource, { namespace: NS, name: 'exporting' });
     await client.delete(traceProfileResource, { namespace: NS, name: 'exporting-nowhere' });
     await waitFor('the copy to go with its profile', async () => (await client.get(secretResource, { namespace: OPERATOR_NS, name })) === undefined);
+  });
+
+  it('deletes, as it starts leading, the Secret copy an earlier operator left for a profile that names no Secret', async () => {
+    const [current] = operators as [LoupeOperator];
+    await current.stop();
+    operators.splice(0);
+    // While no operator runs: a profile without OTLP Secrets, and a copy for it that an earlier leader wrote.
+    await createProfile('left-a-copy', { selector: { matchLabels: { app: 'nothing-runs-this' } }, probes: [{ name: 'exec' }] });
+    const name = otlpSecretCopyName((await getProfile('left-a-copy'))?.metadata?.uid ?? '');
+    await client.create(secretResource, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name, namespace: OPERATOR_NS, labels: MANAGED_BY_LABEL },
+      data: { 'header.authorization': Buffer.from('Bearer old').toString('base64') },
+    });
+
+    await launchOperator('fourth');
+    await waitFor('the stale copy deleted', async () => (await client.get(secretResource, { namespace: OPERATOR_NS, name })) === undefined);
+    await client.delete(traceProfileResource, { namespace: NS, name: 'left-a-copy' });
   });
 
   it('removes a deleted profile from every plan before it goes', async () => {
