@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
 /*
- * The overhead benchmark's floors, on the hooks the syscalls probe uses.
+ * The overhead benchmarks' floors, on the hooks the syscalls and http probes use.
  * loupe_floor_sys_*: empty programs, the price of being attached at all
  * (the syscall slow path plus the trampoline), which no probe goes below.
  * loupe_floor_clock_sys_*: one clock read per hook and nothing else, the
@@ -35,5 +35,18 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_floor_clock_sys_exit, struct pt_regs *regs, long ret)
 {
 	bpf_ktime_get_ns();
+	return 0;
+}
+
+/* The http probe's hooks where the kernel has the socket tracepoints. */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(loupe_floor_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(loupe_floor_sock_send, struct sock *sk, int ret, int flags)
+{
 	return 0;
 }

@@ -61,6 +61,7 @@ interface NativeObject {
 interface NativeProgram {
   readonly name: string;
   readonly section: string;
+  readonly autoload: boolean;
   readonly id: number;
   readonly fd: number;
   attach(): NativeLink;
@@ -115,6 +116,7 @@ interface NativeAddon {
   enableStats(): NativeOwnedFd;
   mapTypeSupported(typeName: string): boolean;
   canOpenCgroupById(mountPoint: string): boolean;
+  kernelHasRawTracepoint(name: string): boolean;
   mountTracefs(mountPoint: string): void;
   setErrorClass(errorClass: typeof BpfError): void;
 }
@@ -162,6 +164,15 @@ export function enableStats(): { close(): void } {
  */
 export function mapTypeSupported(typeName: string): boolean {
   return addon().mapTypeSupported(typeName);
+}
+
+/**
+ * Whether the running kernel has the tracepoint `name` ('sock_send_length')
+ * for tp_btf/ and raw_tp/ programs, by its BTF: a program on one it lacks
+ * fails to load.
+ */
+export function kernelHasRawTracepoint(name: string): boolean {
+  return addon().kernelHasRawTracepoint(name);
 }
 
 /**
@@ -362,6 +373,11 @@ export class BpfProgram {
   /** The ELF section, e.g. 'tp_btf/sched_process_exec'. */
   get section(): string {
     return this.#native.section;
+  }
+
+  /** Whether the object loads (or loaded) this program: setAutoload(name, false) leaves it out. */
+  get autoload(): boolean {
+    return this.#native.autoload;
   }
 
   get id(): number {

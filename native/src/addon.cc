@@ -67,6 +67,17 @@ Napi::Value MapTypeSupported(const Napi::CallbackInfo& info) {
   ThrowUsageError(env, "mapTypeSupported: this libbpf knows no map type '" + name + "'");
 }
 
+// (name) -> whether the running kernel has the tracepoint `name` for tp_btf
+// and raw_tp programs: its BTF names one btf_trace_<name> per tracepoint.
+Napi::Value KernelHasRawTracepoint(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name = StringArg(info, 0, "name");
+  BtfPtr vmlinux(btf__load_vmlinux_btf());
+  if (!vmlinux) ThrowBpfError(env, errno, "loading the kernel's BTF (/sys/kernel/btf/vmlinux)");
+  std::string type = "btf_trace_" + name;
+  return Napi::Boolean::New(env, btf__find_by_name_kind(vmlinux.get(), type.c_str(), BTF_KIND_TYPEDEF) >= 0);
+}
+
 // (mountPoint) -> whether this process may open cgroups by id there, tried on
 // the cgroup mounted at mountPoint: false without CAP_DAC_READ_SEARCH.
 Napi::Value CanOpenCgroupById(const Napi::CallbackInfo& info) {
@@ -118,6 +129,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("possibleCpus", Napi::Function::New<PossibleCpus>(env, "possibleCpus"));
   exports.Set("enableStats", Napi::Function::New<EnableStats>(env, "enableStats"));
   exports.Set("mapTypeSupported", Napi::Function::New<MapTypeSupported>(env, "mapTypeSupported"));
+  exports.Set("kernelHasRawTracepoint", Napi::Function::New<KernelHasRawTracepoint>(env, "kernelHasRawTracepoint"));
   exports.Set("canOpenCgroupById", Napi::Function::New<CanOpenCgroupById>(env, "canOpenCgroupById"));
   exports.Set("mountTracefs", Napi::Function::New<MountTracefs>(env, "mountTracefs"));
   exports.Set("setErrorClass", Napi::Function::New<SetErrorClass>(env, "setErrorClass"));

@@ -2,6 +2,7 @@
 // addon takes from libbpf or the kernel is freed by exactly one destructor.
 #pragma once
 
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -15,12 +16,16 @@ struct BpfObjectDeleter {
 struct BpfLinkDeleter {
   void operator()(bpf_link* link) const { bpf_link__destroy(link); }
 };
+struct BtfDeleter {
+  void operator()(btf* types) const { btf__free(types); }
+};
 struct RingBufferDeleter {
   void operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
 };
 
 using BpfObjectPtr = std::unique_ptr<bpf_object, BpfObjectDeleter>;
 using BpfLinkPtr = std::unique_ptr<bpf_link, BpfLinkDeleter>;
+using BtfPtr = std::unique_ptr<btf, BtfDeleter>;
 using RingBufferPtr = std::unique_ptr<ring_buffer, RingBufferDeleter>;
 
 // A file descriptor closed on destruction; release() hands it to a new owner

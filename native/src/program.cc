@@ -41,6 +41,7 @@ Napi::Function NativeProgram::Define(Napi::Env env) {
                      {
                          InstanceAccessor<&NativeProgram::Name>("name"),
                          InstanceAccessor<&NativeProgram::Section>("section"),
+                         InstanceAccessor<&NativeProgram::Autoload>("autoload"),
                          InstanceAccessor<&NativeProgram::FdNumber>("fd"),
                          InstanceAccessor<&NativeProgram::Id>("id"),
                          InstanceMethod<&NativeProgram::Attach>("attach"),
@@ -84,6 +85,10 @@ Napi::Value NativeProgram::Name(const Napi::CallbackInfo& info) { return Napi::S
 
 Napi::Value NativeProgram::Section(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), bpf_program__section_name(OpenProgram(info.Env())));
+}
+
+Napi::Value NativeProgram::Autoload(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), bpf_program__autoload(OpenProgram(info.Env())));
 }
 
 Napi::Value NativeProgram::FdNumber(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), LoadedFd(info.Env())); }

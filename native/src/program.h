@@ -19,6 +19,7 @@ class NativeProgram : public Napi::ObjectWrap<NativeProgram> {
  private:
   Napi::Value Name(const Napi::CallbackInfo& info);
   Napi::Value Section(const Napi::CallbackInfo& info);
+  Napi::Value Autoload(const Napi::CallbackInfo& info);
   Napi::Value FdNumber(const Napi::CallbackInfo& info);
   Napi::Value Id(const Napi::CallbackInfo& info);
   Napi::Value Attach(const Napi::CallbackInfo& info);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR Apache-2.0)
-/* HTTP/1.x requests of traced cgroups, server and client side, seen through
- * the socket read/write syscalls and counted per series in the kernel by the
+/* HTTP/1.x requests of traced cgroups, server and client side, seen at the
+ * end of the socket read/write syscalls and counted per series in the kernel by the
  * parser of http_parser.bpf.h. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -26,6 +26,14 @@ char LICENSE[] SEC("license") = "GPL";
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define http_cast(ptr, type) ((struct type *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(struct type)))
 
+/* Whether sk is a TCP socket over IPv4 or IPv6. */
+static __always_inline bool http_tcp(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
 /* The TCP socket behind a file descriptor of the task, or NULL, and its
  * inode number in *ino. All loads, no helper call: the fd array's slot, at
  * a variable index, is read as the first member of a struct kiocb (a
@@ -36,7 +44,6 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 	struct file *file;
 	struct socket *sock;
 	struct sock *sk;
-	__u16 family;
 
 	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
@@ -47,10 +54,7 @@ static __always_inline struct sock *tcp_sock_of_fd(struct task_struct *task, lon
 		return NULL;
 	sock = http_cast(file->private_data, socket);
 	sk = sock->sk;
-	if (!sk || sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP)
-		return NULL;
-	family = sk->__sk_common.skc_family;
-	if (family != AF_INET && family != AF_INET6)
+	if (!sk || !http_tcp(sk))
 		return NULL;
 	*ino = file->f_inode->i_ino;
 	return sk;
@@ -178,17 +182,93 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
 }
 
 /*
- * The raw syscall tracepoint runs on every syscall of the node, so the
- * program first compares the syscall number, then checks the cgroup (one
- * load where cgroup storage holds the targets, found through this CPU's
- * memo when the same task made the last read or write here): untraced
- * cgroups pay those and nothing else. Reads and writes are seen at their return only: the
- * syscall's arguments are still in its pt_regs, and only there is the
- * message in the buffer (a read's bytes have just arrived).
+ * A read or write of a traced task on a TCP socket, seen at its end: the
+ * syscall's arguments are still in the task's pt_regs (regs), and only then
+ * is the message in the buffer (a read's bytes have just arrived). ino: the
+ * socket's inode number.
  *
- * A connection is named by its socket's inode number, which no later socket
- * reuses (the struct sock's address is reused as soon as it is freed), so no
- * hook on close is needed: a closed connection's entry ages out of the LRU.
+ * A connection is named by that inode number, which no later socket reuses
+ * (the struct sock's address is reused as soon as it is freed), so no hook
+ * on close is needed: a closed connection's entry ages out of the LRU.
+ */
+static __always_inline void http_socket_io(struct task_struct *task, struct pt_regs *regs, long id, struct sock *sk,
+					   __u64 ino, long ret)
+{
+	struct http_conn_id conn = { .tgid = task->tgid, .conn = ino };
+	const void *buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
+	bool inbound = http_syscall_inbound(id);
+	__u16 port;
+
+	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
+		buf = first_iov_base(buf);
+	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
+		buf = first_msg_base(buf);
+	if (!buf)
+		return;
+	/* A server reads requests on its own port, a client writes them to the peer's. */
+	port = inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
+	http_observe(task, NULL, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
+}
+
+/*
+ * The hooks where the kernel has the socket layer's tracepoints (6.4+):
+ * they fire at the end of every sendmsg and recvmsg of a socket, with the
+ * socket, so only socket I/O pays, and no file descriptor is looked up.
+ * Where cgroup storage holds the targets, the socket's cgroup (its
+ * creator's: for an accepted connection, the listener's) is checked first,
+ * with loads alone: a socket no target made costs that and nothing else.
+ * Then the task's, which names the pod its requests count for. So a socket
+ * counts when both its creator and the task reading or writing it are in a
+ * traced pod: in Kubernetes a pod's processes make their sockets there (a
+ * process moved into a pod's cgroup later, with its sockets, is the
+ * exception; the syscall hooks below, and the targets hash, see it).
+ */
+static __always_inline void http_socket_hook(struct sock *sk, long ret, bool inbound)
+{
+	struct task_struct *task;
+	struct pt_regs *regs;
+	long id;
+
+	if (!sk || (use_target_storage && !sk->sk_cgrp_data.cgroup->bpf_cgrp_storage))
+		return;
+	task = bpf_get_current_task_btf();
+	if (!loupe_task_target(task) || loupe_task_compat(task) || !http_tcp(sk))
+		return;
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	id = loupe_syscall_nr(regs);
+	/* Only the read/write family's buffers are known; sendfile, splice and
+	 * io_uring move data the parser cannot see. */
+	if (!http_syscall_rw(id) || http_syscall_inbound(id) != inbound)
+		return;
+	http_socket_io(task, regs, id, sk, sk->sk_socket->file->f_inode->i_ino, ret);
+}
+
+#define MSG_PEEK 2
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(loupe_http_recv, struct sock *sk, int ret, int flags)
+{
+	/* A peek leaves the bytes for the read that follows. */
+	if (ret > 0 && !(flags & MSG_PEEK))
+		http_socket_hook(sk, ret, true);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(loupe_http_send, struct sock *sk, int ret, int flags)
+{
+	if (ret > 0)
+		http_socket_hook(sk, ret, false);
+	return 0;
+}
+
+/*
+ * The hooks for kernels without those tracepoints: the raw syscall
+ * tracepoint runs on every syscall of the node, so the program first
+ * compares the syscall number, then checks the cgroup (one load where
+ * cgroup storage holds the targets, found through this CPU's memo when the
+ * same task made the last read or write here): untraced cgroups pay those
+ * and nothing else. The socket comes from the file descriptor.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
@@ -197,14 +277,10 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 	struct http_memo *m = NULL;
 	struct http_memos *memos;
 	struct task_struct *task;
-	struct http_conn_id conn;
 	struct cgroup *cgrp;
-	const void *buf;
 	struct sock *sk;
 	__u32 zero = 0;
-	bool inbound;
-	__u64 gen = 0;
-	__u16 port;
+	__u64 gen = 0, ino;
 
 	if (ret <= 0 || !http_syscall_rw(id))
 		return 0;
@@ -228,20 +304,8 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 		http_memo_set(m, (__u64)regs, gen, (__u64)task->cgroups->dfl_cgrp);
 	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return 0;
-	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs), &conn.conn);
-	if (!sk)
-		return 0;
-	buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
-	if (id == LOUPE_NR_readv || id == LOUPE_NR_writev)
-		buf = first_iov_base(buf);
-	else if (id == LOUPE_NR_recvmsg || id == LOUPE_NR_sendmsg)
-		buf = first_msg_base(buf);
-	if (!buf)
-		return 0;
-	conn.tgid = task->tgid;
-	inbound = http_syscall_inbound(id);
-	/* A server reads requests on its own port, a client writes them to the peer's. */
-	port = inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
-	http_observe(task, NULL, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
+	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs), &ino);
+	if (sk)
+		http_socket_io(task, regs, id, sk, ino, ret);
 	return 0;
 }

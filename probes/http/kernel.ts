@@ -1,8 +1,8 @@
-// The http probe's kernel side: socket read/write syscalls of traced cgroups
+// The http probe's kernel side: socket reads and writes of traced cgroups
 // (http.bpf.c) parsed by http_parser.bpf.h, series drained on collect.
 import { attachPrograms } from '../../engine/probes/attach-programs.js';
 import type { ProbeDefinition, ProbeReader } from '../../engine/probes/probe.js';
-import type { BpfObject } from '../../native/index.js';
+import { kernelHasRawTracepoint, type BpfObject } from '../../native/index.js';
 import { configureTargetStorage, syncTargetStorage } from '../../engine/probes/target-storage.js';
 import { httpResults } from './decode.js';
 import { httpForPorts } from './ports.js';
@@ -30,19 +30,55 @@ export function httpParserReader(obj: BpfObject): ProbeReader<HttpResult> {
   };
 }
 
+/**
+ * The hooks the probe sees socket reads and writes through: the socket
+ * layer's tracepoints (sock_recv_length, sock_send_length; kernel 6.4+),
+ * which only socket I/O fires; or, on older kernels, the exit of every
+ * syscall, with a memo that two more hooks keep true.
+ */
+export type HttpHooks = 'socket' | 'syscall';
+
+const HOOK_PROGRAMS: Record<HttpHooks, readonly string[]> = {
+  socket: ['loupe_http_recv', 'loupe_http_send'],
+  // The memo's invalidations first: no memo may outlive a cgroup change unseen.
+  syscall: ['loupe_http_fork', 'loupe_http_migrate', 'loupe_http_exit'],
+};
+
+/** The hooks this kernel offers: the socket tracepoints where it has both. */
+export function kernelHttpHooks(): HttpHooks {
+  return kernelHasRawTracepoint('sock_recv_length') && kernelHasRawTracepoint('sock_send_length') ? 'socket' : 'syscall';
+}
+
+const chosenHooks = new WeakMap<BpfObject, HttpHooks>();
+
+/** Before load: only the programs of `hooks` are loaded (the others' tracepoints may not exist here). */
+export function configureHttpHooks(obj: BpfObject, hooks: HttpHooks = kernelHttpHooks()): void {
+  for (const [set, programs] of Object.entries(HOOK_PROGRAMS)) {
+    for (const program of programs) obj.setAutoload(program, set === hooks);
+  }
+  chosenHooks.set(obj, hooks);
+}
+
+/** The hooks obj was configured with. */
+export function httpHooksOf(obj: BpfObject): HttpHooks {
+  const hooks = chosenHooks.get(obj);
+  if (hooks === undefined) throw new Error('the http probe object was loaded without configureHttpHooks');
+  return hooks;
+}
+
 export const httpKernel: ProbeDefinition<HttpResult, HttpOptions> = {
   objectFile: 'http.bpf.o',
 
-  // Its hooks run on every read and write of the node: the filter reads cgroup storage.
-  configure: (obj) => configureTargetStorage(obj, {}),
+  // Its hooks run on every socket read and write of the node: the filter reads cgroup storage.
+  configure: (obj) => {
+    configureTargetStorage(obj, {});
+    configureHttpHooks(obj);
+  },
   syncTarget: syncTargetStorage,
 
   forProfile: (spec, delta) => (spec.ports === undefined ? delta : httpForPorts(spec.ports, delta)),
 
-  // The memo's invalidations first: no memo may outlive a cgroup change unseen.
-  attach(obj) {
-    return attachPrograms(obj, ['loupe_http_fork', 'loupe_http_migrate', 'loupe_http_exit']);
-  },
+  attach: (obj) => attachPrograms(obj, HOOK_PROGRAMS[httpHooksOf(obj)]),
 
   reader: httpParserReader,
 };

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { descriptorOf } from '../../probes/registry.js';
+import { kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
 import { BpfObject, enableStats, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { fmt, median, printTable, requireFairBpfBenchmark } from './bench-support.js';
@@ -79,10 +80,15 @@ const TRACED_REQUESTS_PER_ROUND_TRIP = 2;
 
 /**
  * Empty programs on the hooks the probe attaches that the measured loops
- * reach: sys_exit. (Its other two, a fork and a cgroup move, invalidate the
- * sys_exit program's memo; no run forks or moves while it is measured.)
+ * reach: the socket tracepoints, or sys_exit where the kernel lacks them
+ * (the syscall hooks' other two, a fork and a cgroup move, invalidate the
+ * sys_exit program's memo; no run forks or moves while it is measured).
  */
-const FLOOR_PROGRAMS = ['loupe_floor_sys_exit'];
+const FLOOR_PROGRAMS: Record<HttpHooks, string[]> = {
+  socket: ['loupe_floor_sock_recv', 'loupe_floor_sock_send'],
+  syscall: ['loupe_floor_sys_exit'],
+};
+const hooks = kernelHttpHooks();
 
 function preflight(): void {
   requireFairBpfBenchmark();
@@ -152,7 +158,7 @@ function attachAll(attach: () => BpfLink[]): () => Detach {
 }
 
 /**
- * The run time of obj's programs (the floor object's: only FLOOR_PROGRAMS)
+ * The run time of obj's loaded programs (the floor object's: only FLOOR_PROGRAMS)
  * over one run under variant v, by BPF statistics (which add a clock read
  * around every program run, for the floor as for the probe).
  */
@@ -160,7 +166,7 @@ async function programRunNs(v: Variant, obj: BpfObject, run: () => Promise<unkno
   const detach = v.attach();
   const stats = enableStats();
   try {
-    const programs = obj.programs().filter((p) => !p.name.startsWith('loupe_floor_') || FLOOR_PROGRAMS.includes(p.name));
+    const programs = obj.programs().filter((p) => p.autoload);
     const before = programs.map((p) => p.stats().runTimeNs);
     await run();
     return programs.reduce((sum, p, i) => sum + Number(p.stats().runTimeNs - before[i]!), 0);
@@ -174,7 +180,8 @@ async function main(): Promise<void> {
   preflight();
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-http-'));
   const pods = { server: new LocalPod(), client: new LocalPod(), traced: new LocalPod(), quiet: new LocalPod(), untracedServer: new LocalPod(), untracedClient: new LocalPod() };
-  const floor = await openLoaded('floor.bpf.o');
+  // Only the floors of the hooks in use: the others' tracepoints may not exist here.
+  const floor = await openLoaded('floor.bpf.o', (o) => o.programs().forEach((p) => o.setAutoload(p.name, FLOOR_PROGRAMS[hooks].includes(p.name))));
   // Two loaded copies of the probe: one with the load's pods targeted, one
   // tracing only an idle pod, so the load's pods are untargeted there.
   const tracing = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
@@ -186,7 +193,7 @@ async function main(): Promise<void> {
   const [tracingReader, bystanderReader] = readers as [(typeof readers)[0], (typeof readers)[0]];
   try {
     const binary = build(workDir);
-    const attachFloor = attachAll(() => FLOOR_PROGRAMS.map((n) => floor.program(n).attach()));
+    const attachFloor = attachAll(() => FLOOR_PROGRAMS[hooks].map((n) => floor.program(n).attach()));
     const untraced = { server: pods.untracedServer, client: pods.untracedClient };
     // Calibrated once, so every working server of the run does the same work.
     const workRounds = Number(execFileSync('taskset', ['-c', CPU, binary, 'rounds', String(WORK_US)], { encoding: 'utf8' }).trim());

@@ -141,7 +141,8 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-'));
   const targeted = new LocalPod();
   const untargeted = new LocalPod();
-  const floor = await openLoaded('floor.bpf.o');
+  // Its floors are the sys_* programs (the sock_* ones are the http bench's).
+  const floor = await openLoaded('floor.bpf.o', (o) => o.programs().forEach((p) => o.setAutoload(p.name, !p.name.startsWith('loupe_floor_sock_'))));
   const probes: { obj: BpfObject; reader: ProbeReader<SyscallsResult> }[] = [];
   try {
     const binary = buildLoop(workDir);

@@ -5,7 +5,7 @@
 // measured itself, an untargeted pod invisible, and bad input harmless.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { BpfObject } from '../../native/index.js';
 import { http } from '../../probes/http/http.js';
 import { parseSeriesKey, type HttpResult } from '../../probes/http/http-result.js';
+import { configureHttpHooks, kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
 import { layouts } from '../../probes/http/layout.generated.js';
 import { httpRouteHash } from '../support/http-route-hash.js';
 import { requireKernel } from '../support/privileged.js';
@@ -43,12 +44,14 @@ interface Probe {
  * The http probe loaded once; `target` puts a pod in its targets map and, as
  * the agent does, in the cgroup's storage: the filter the programs read where
  * the kernel has cgroup storage (targetStorage false: the targets hash alone,
- * the fallback for older kernels).
+ * the fallback for older kernels). hooks: the socket tracepoints, or the
+ * syscall exit that kernels before 6.4 fall back to.
  */
-async function withProbe(body: (probe: Probe) => Promise<void>, targetStorage = true) {
+async function withProbe(body: (probe: Probe) => Promise<void>, targetStorage = true, hooks: HttpHooks = 'socket') {
   const obj = BpfObject.open(path.join(probeObjectDirectory(), http.kernel.objectFile));
   try {
     configureTargetStorage(obj, { targetStorage });
+    configureHttpHooks(obj, hooks);
     await obj.loadAsync();
     assert.equal(usesTargetStorage(obj), targetStorage, 'the filter asked for');
     const targets = obj.map(TARGETS_MAP);
@@ -149,8 +152,20 @@ async function withServerAndClient(body: (env: { a: LocalPod; b: LocalPod; dir: 
   }
 }
 
-for (const targetStorage of [true, false]) {
-test(`http probe: known requests over keep-alive and fresh connections, both sides, exact (${targetStorage ? 'cgroup storage' : 'targets hash'})`, async (t) => {
+test('http probe: the kernel\'s BTF decides the hooks: the socket tracepoints from kernel 6.4 on', () => {
+  const [major, minor] = release().split('.').map(Number) as [number, number];
+  assert.equal(kernelHttpHooks(), major > 6 || (major === 6 && minor >= 4) ? 'socket' : 'syscall', `kernel ${release()}`);
+});
+
+const HOOKS_AND_FILTERS: [HttpHooks, boolean][] = [
+  ['socket', true],
+  ['socket', false],
+  ['syscall', true],
+  ['syscall', false],
+];
+
+for (const [hooks, targetStorage] of HOOKS_AND_FILTERS) {
+test(`http probe: known requests over keep-alive and fresh connections, both sides, exact (${hooks} hooks, ${targetStorage ? 'cgroup storage' : 'targets hash'})`, async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
   const [a, b, c] = [new LocalPod(), new LocalPod(), new LocalPod()];
@@ -221,7 +236,7 @@ test(`http probe: known requests over keep-alive and fresh connections, both sid
       // A client waits at least as long as its server worked.
       assert.ok(log2Bucket(rb.clientLatencyNs.p50!) >= log2Bucket(quantile(own, 0.5)) - 1);
       assert.match(http.headline(ra), /^54 req, 5\.6% 5xx, p99 \d/);
-    }, targetStorage);
+    }, targetStorage, hooks);
   } finally {
     await cleanup([a, b, c], dir);
   }
@@ -384,7 +399,8 @@ const get = (p) => new Promise((resolve, reject) =>
 })();
 `;
 
-test('http probe: a process running before its pod is targeted, and one that moves into a targeted pod, are counted from then on', async (t) => {
+for (const hooks of ['socket', 'syscall'] as const) {
+test(`http probe: a process running before its pod is targeted is counted from then on; one that moves into a targeted pod ${hooks === 'socket' ? 'is not, on the socket it made outside' : 'is, from its move'} (${hooks} hooks)`, async (t) => {
   if (!requireKernel(t)) return;
   const dir = mkdtempSync(path.join(tmpdir(), 'loupe-http-'));
   const [a, b, c] = [new LocalPod(), new LocalPod(), new LocalPod()];
@@ -393,7 +409,7 @@ test('http probe: a process running before its pod is targeted, and one that mov
       // The server runs and serves while its pod is untargeted: the programs
       // have seen its reads and writes, and judged it untraced. It runs on
       // the first CPU, the moving client below on the last, so that CPU's
-      // memo of the last reader or writer stays the client's across its move.
+      // memo of the last reader or writer (syscall hooks) stays the client's across its move.
       const server = await startServer(a, dir, 'server.mjs', [], '0');
       await runClient(b, dir, server.port, times(10, () => ({ method: 'GET', path: '/early', fresh: false })));
       assert.equal(probe.collect().size, 0, 'nothing targeted, nothing counted');
@@ -411,13 +427,17 @@ test('http probe: a process running before its pod is targeted, and one that mov
         'server GET 200 P /before': 3,
         'server GET 200 P /after': 4,
       }, 'the server, running since before it was targeted, counted from then on');
+      // The socket hooks count a socket only when the pod made it as well
+      // (its cgroup is checked first, with loads alone); the moved client's
+      // connection was made in pod c.
       assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), {
         'client GET 200 P /now': 5,
-        'client GET 200 P /after': 4,
-      }, 'the moved client counted from its move, not before');
+        ...(hooks === 'syscall' ? { 'client GET 200 P /after': 4 } : {}),
+      }, hooks === 'syscall' ? 'the moved client counted from its move, not before' : 'the moved client not counted');
       assert.equal(results.get(c.cgroupId), undefined);
-    });
+    }, true, hooks);
   } finally {
     await cleanup([a, b, c], dir);
   }
 });
+}
