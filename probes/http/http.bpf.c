@@ -184,15 +184,15 @@ static __always_inline const void *first_msg_base(const struct user_msghdr *msg)
 /*
  * A read or write of a traced task on a TCP socket, seen at its end: the
  * syscall's arguments are still in the task's pt_regs (regs), and only then
- * is the message in the buffer (a read's bytes have just arrived). ino: the
- * socket's inode number.
- *
- * A connection is named by that inode number, which no later socket reuses
- * (the struct sock's address is reused as soon as it is freed), so no hook
- * on close is needed: a closed connection's entry ages out of the LRU.
+ * is the message in the buffer (a read's bytes have just arrived). The
+ * connection's state is kept in the socket's storage when the caller has sk
+ * as a trusted pointer (trusted), else in the LRU under the socket's inode
+ * number (ino), which no later socket reuses (the struct sock's address is
+ * reused as soon as it is freed), so no hook on close is needed: a closed
+ * connection's entry ages out.
  */
 static __always_inline void http_socket_io(struct task_struct *task, struct pt_regs *regs, long id, struct sock *sk,
-					   __u64 ino, long ret)
+					   bool trusted, __u64 ino, long ret)
 {
 	struct http_conn_id conn = { .tgid = task->tgid, .conn = ino };
 	const void *buf = (const void *)PT_REGS_PARM2_SYSCALL(regs);
@@ -207,13 +207,14 @@ static __always_inline void http_socket_io(struct task_struct *task, struct pt_r
 		return;
 	/* A server reads requests on its own port, a client writes them to the peer's. */
 	port = inbound ? sk->__sk_common.skc_num : bpf_ntohs(sk->__sk_common.skc_dport);
-	http_observe(task, NULL, &conn, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
+	http_observe(task, NULL, &conn, trusted ? sk : NULL, task->cgroups->dfl_cgrp->kn->id, buf, ret, inbound, port, false);
 }
 
 /*
  * The hooks where the kernel has the socket layer's tracepoints (6.4+):
  * they fire at the end of every sendmsg and recvmsg of a socket, with the
- * socket, so only socket I/O pays, and no file descriptor is looked up.
+ * socket, so only socket I/O pays, no file descriptor is looked up, and
+ * the connection's state is in the socket's storage.
  * Where cgroup storage holds the targets, the socket's cgroup (its
  * creator's: for an accepted connection, the listener's) is checked first,
  * with loads alone: a socket no target made costs that and nothing else.
@@ -240,7 +241,7 @@ static __always_inline void http_socket_hook(struct sock *sk, long ret, bool inb
 	 * io_uring move data the parser cannot see. */
 	if (!http_syscall_rw(id) || http_syscall_inbound(id) != inbound)
 		return;
-	http_socket_io(task, regs, id, sk, sk->sk_socket->file->f_inode->i_ino, ret);
+	http_socket_io(task, regs, id, sk, true, 0, ret);
 }
 
 #define MSG_PEEK 2
@@ -306,6 +307,6 @@ int BPF_PROG(loupe_http_exit, struct pt_regs *regs, long ret)
 		return 0;
 	sk = tcp_sock_of_fd(task, PT_REGS_PARM1_SYSCALL(regs), &ino);
 	if (sk)
-		http_socket_io(task, regs, id, sk, ino, ret);
+		http_socket_io(task, regs, id, sk, false, ino, ret);
 	return 0;
 }

@@ -21,6 +21,9 @@
 #define HTTP_MAX_SERIES 8192
 #endif
 
+/* A new connection's state, inserted from global data. */
+static const struct http_conn_state http_zero_conn;
+
 /* Connections with their pending request; LRU, so connections that vanish
  * unseen (no close observed) make room for new ones. */
 struct {
@@ -29,6 +32,27 @@ struct {
 	__type(key, struct http_conn_id);
 	__type(value, struct http_conn_state);
 } http_conns SEC(".maps");
+
+/* The same, in the socket's own storage, for callers that hold the socket
+ * as a pointer the verifier trusts (the http probe's socket hooks): a lookup
+ * is a load from the socket, not a hash, and the state goes with it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_conn_state);
+} http_sk_conns SEC(".maps");
+
+/* A connection's state, in the socket's storage when sk is given, else in
+ * http_conns under id; made (zeroed) when make is set, else NULL if none. */
+static __always_inline struct http_conn_state *http_conn_state_of(const struct http_conn_id *id, struct sock *sk, bool make)
+{
+	if (sk)
+		return bpf_sk_storage_get(&http_sk_conns, sk, NULL, make ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (make)
+		bpf_map_update_elem(&http_conns, id, &http_zero_conn, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&http_conns, id);
+}
 
 /* Completed requests per series, drained (read and deleted) by user space. */
 struct {
@@ -68,7 +92,6 @@ struct {
 } http_anomaly_counts SEC(".maps");
 
 /* Zeroed values to insert from: global data, as they are too big for the stack. */
-static const struct http_conn_state http_zero_conn;
 static const struct http_stats http_zero_stats;
 static const struct http_route_set http_zero_route_set;
 
@@ -504,7 +527,8 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
 /*
  * The parser. task: the current task; w: its scratch if the caller has it,
  * else NULL (it is fetched only for a request). id: a stable per-connection
- * id and the tgid; buf: user memory holding len bytes just read (inbound) or
+ * id and the tgid, or sk: the connection's socket as a trusted pointer
+ * (http_conn_state_of); buf: user memory holding len bytes just read (inbound) or
  * about to be written (outbound). server_port: the server's port as seen
  * from this side (the local port for an inbound message, the peer's for an
  * outbound one), 0 when unknown; it is kept from the request that starts an
@@ -522,10 +546,10 @@ static __always_inline void http_count_unmatched(__u64 cgroup_id)
  * check of a heap destination.
  */
 static __always_inline void http_observe(struct task_struct *task, struct http_scratch *w,
-					      const struct http_conn_id *id, __u64 cgroup_id, const void *buf,
+					      const struct http_conn_id *id, struct sock *sk, __u64 cgroup_id, const void *buf,
 					      __u64 len, bool inbound, __u16 server_port, bool tls)
 {
-	struct http_conn_state *state = bpf_map_lookup_elem(&http_conns, id);
+	struct http_conn_state *state = http_conn_state_of(id, sk, false);
 	__u32 n = len < HTTP_PEEK ? len : HTTP_PEEK;
 	__u32 head = n < HTTP_STATUS_PEEK ? n : HTTP_STATUS_PEEK;
 	__u32 target = 0, next;
@@ -566,8 +590,7 @@ static __always_inline void http_observe(struct task_struct *task, struct http_s
 	}
 	role = inbound ? HTTP_ROLE_SERVER : HTTP_ROLE_CLIENT;
 	if (!state) {
-		bpf_map_update_elem(&http_conns, id, &http_zero_conn, BPF_NOEXIST);
-		state = bpf_map_lookup_elem(&http_conns, id);
+		state = http_conn_state_of(id, sk, true);
 		if (!state)
 			return;
 	}

@@ -57,7 +57,7 @@ static __always_inline int ssl_exit(long ret, bool ex, bool inbound)
 		return 0;
 	id.tgid = task->tgid;
 	id.conn = call->conn;
-	http_observe(task, call, &id, call->cgroup_id, (const void *)call->buf, bytes, inbound, 0, true);
+	http_observe(task, call, &id, NULL, call->cgroup_id, (const void *)call->buf, bytes, inbound, 0, true);
 	return 0;
 }
 
