@@ -5,14 +5,17 @@
 // CPU per round trip of both processes together; a variant's added CPU and
 // its throughput loss are medians over rounds of the difference to bare in
 // the same round, which cancels the drift of a shared machine. With both pods
-// traced, a round trip is two traced requests: the goal is per traced request. Then bare and
-// traced again with a server that spends about WORK_US µs of CPU per request
-// before it answers: the same tracing cost against a server that does some
-// work. A third table measures the read/write syscalls of an untargeted pod:
-// what the probe's hooks cost pods it does not trace, against the floor of
-// empty programs on the same hook (sys_exit; the probe's fork and cgroup-move
-// hooks do not fire in the loop). Its
-// differences are a few ns on a ~900 ns syscall, so it takes RW_REPS
+// traced, a round trip is two traced requests: the goal is per traced request.
+// The probe runs on the hooks this kernel offers (the socket tracepoints from
+// 6.4 on); where those are the socket tracepoints, the syscall hooks that
+// older kernels fall back to are measured beside them, in the same rounds.
+// Then bare and traced again with a server that spends about WORK_US µs of
+// CPU per request before it answers: the same tracing cost against a server
+// that does some work. A third table measures the read/write syscalls of an
+// untargeted pod (a socket pair): what the probe's hooks cost pods it does
+// not trace, against the floor of empty programs on the same hooks (the
+// syscall hooks' fork and cgroup-move programs do not fire in the loop). Its
+// differences are a few ns on a syscall of hundreds, so it takes RW_REPS
 // interleaved triples (bare, floor, untargeted, the order rotating) per
 // round, each against the bare run of its own triple, and prints the spread
 // beside the median; the BPF statistics of the same loop give the programs'
@@ -30,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { descriptorOf } from '../../probes/registry.js';
-import { kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
+import { configureHttpHooks, kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
 import { BpfObject, enableStats, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { fmt, median, printTable, requireFairBpfBenchmark } from './bench-support.js';
@@ -89,6 +92,12 @@ const FLOOR_PROGRAMS: Record<HttpHooks, string[]> = {
   syscall: ['loupe_floor_sys_exit'],
 };
 const hooks = kernelHttpHooks();
+/**
+ * Where the kernel has the socket tracepoints, the syscall hooks (what
+ * kernels before 6.4 get) are measured beside them, in the same rounds.
+ */
+const fallback: HttpHooks | undefined = hooks === 'socket' ? 'syscall' : undefined;
+const hookSets: HttpHooks[] = fallback === undefined ? [hooks] : [hooks, fallback];
 
 function preflight(): void {
   requireFairBpfBenchmark();
@@ -180,31 +189,43 @@ async function main(): Promise<void> {
   preflight();
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-http-'));
   const pods = { server: new LocalPod(), client: new LocalPod(), traced: new LocalPod(), quiet: new LocalPod(), untracedServer: new LocalPod(), untracedClient: new LocalPod() };
-  // Only the floors of the hooks in use: the others' tracepoints may not exist here.
-  const floor = await openLoaded('floor.bpf.o', (o) => o.programs().forEach((p) => o.setAutoload(p.name, FLOOR_PROGRAMS[hooks].includes(p.name))));
-  // Two loaded copies of the probe: one with the load's pods targeted, one
-  // tracing only an idle pod, so the load's pods are untargeted there.
+  // Only the floors of the hooks measured: others' tracepoints may not exist here.
+  const floor = await openLoaded('floor.bpf.o', (o) => o.programs().forEach((p) => o.setAutoload(p.name, hookSets.some((h) => FLOOR_PROGRAMS[h].includes(p.name)))));
+  // Loaded copies of the probe: one with the load's pods targeted (and one
+  // more on the fallback hooks), one tracing only an idle pod, so the load's
+  // pods are untargeted there.
   const tracing = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
+  const tracingByFallback =
+    fallback === undefined
+      ? undefined
+      : await openLoaded(http.kernel.objectFile, (o) => {
+          http.kernel.configure?.(o);
+          configureHttpHooks(o, fallback);
+        });
   const bystander = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
-  target(tracing, pods.server, 0);
-  target(tracing, pods.client, 1);
+  for (const obj of [tracing, tracingByFallback]) {
+    if (obj === undefined) continue;
+    target(obj, pods.server, 0);
+    target(obj, pods.client, 1);
+  }
   target(bystander, pods.quiet, 0);
-  const readers = [tracing, bystander].map((obj) => http.kernel.reader(obj, () => {}));
-  const [tracingReader, bystanderReader] = readers as [(typeof readers)[0], (typeof readers)[0]];
+  const readers = new Map([tracing, tracingByFallback, bystander].filter((o) => o !== undefined).map((obj) => [obj, http.kernel.reader(obj, () => {})]));
+  const bystanderReader = readers.get(bystander)!;
   try {
     const binary = build(workDir);
-    const attachFloor = attachAll(() => FLOOR_PROGRAMS[hooks].map((n) => floor.program(n).attach()));
+    const attachFloor = (h: HttpHooks) => attachAll(() => FLOOR_PROGRAMS[h].map((n) => floor.program(n).attach()));
     const untraced = { server: pods.untracedServer, client: pods.untracedClient };
     // Calibrated once, so every working server of the run does the same work.
     const workRounds = Number(execFileSync('taskset', ['-c', CPU, binary, 'rounds', String(WORK_US)], { encoding: 'utf8' }).trim());
     let tracedRuns = 0;
-    const attachTraced = (): Detach => {
-      const detach = attachAll(() => http.kernel.attach(tracing))();
-      tracingReader.collect();
+    const attachTraced = (obj: BpfObject) => (): Detach => {
+      const reader = readers.get(obj)!;
+      const detach = attachAll(() => http.kernel.attach(obj))();
+      reader.collect();
       return () => {
         detach();
         // Proof that it measured: every request of the run, on both sides.
-        const counted = tracingReader.collect();
+        const counted = reader.collect();
         const expected = Math.ceil(requests / connections) * connections;
         const server = counted.get(pods.server.cgroupId)?.serverRequests;
         const client = counted.get(pods.client.cgroupId)?.clientRequests;
@@ -214,15 +235,13 @@ async function main(): Promise<void> {
         tracedRuns++;
       };
     };
+    const both = { server: pods.server, client: pods.client };
+    const traced = 'http probe, both pods traced';
+    const onFallback = `on the ${fallback} hooks (kernels before 6.4)`;
     const variants: Variant[] = [
       { name: 'bare', ...untraced, attach: () => () => {} },
-      { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor },
-      {
-        name: 'http probe, both pods traced',
-        server: pods.server,
-        client: pods.client,
-        attach: attachTraced,
-      },
+      { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor(hooks) },
+      { name: traced, ...both, attach: attachTraced(tracing) },
       {
         name: 'http probe, pods untargeted',
         ...untraced,
@@ -236,8 +255,17 @@ async function main(): Promise<void> {
           };
         },
       },
+      ...(tracingByFallback === undefined
+        ? []
+        : [
+            { name: `floor ${onFallback}`, ...untraced, attach: attachFloor(fallback!) },
+            { name: `http probe ${onFallback}, both pods traced`, ...both, attach: attachTraced(tracingByFallback) },
+          ]),
       { name: `bare, server working ${WORK_US} µs/request`, ...untraced, workRounds, attach: () => () => {} },
-      { name: `http probe, both pods traced, server working ${WORK_US} µs/request`, server: pods.server, client: pods.client, workRounds, attach: attachTraced },
+      { name: `${traced}, server working ${WORK_US} µs/request`, ...both, workRounds, attach: attachTraced(tracing) },
+      ...(tracingByFallback === undefined
+        ? []
+        : [{ name: `http probe ${onFallback}, both pods traced, server working ${WORK_US} µs/request`, ...both, workRounds, attach: attachTraced(tracingByFallback) }]),
     ];
 
     const load = new Map<string, LoadSample[]>(variants.map((v) => [v.name, []]));
@@ -296,7 +324,6 @@ async function main(): Promise<void> {
     console.log(`\nthe same load, the server spending about ${WORK_US} µs of CPU per request (a loop, no syscalls) before it answers\n`);
     loadTable(variants.filter((v) => v.workRounds !== undefined));
 
-    const traced = 'http probe, both pods traced';
     const [rwBareName, rwFloorName, rwUntargetedName] = rwVariants.map((v) => v.name) as [string, string, string];
     /** Per triple: the variant's ns/syscall over the bare run of the same triple. */
     const rwAddedSamples = (name: string) => rwSamples.map((x) => x.get(name)! - x.get(rwBareName)!);
@@ -346,26 +373,38 @@ async function main(): Promise<void> {
     // The programs' own run time per request: exact where CPU time is noisy.
     // Stats add a clock read around every run, for the floor as for the probe,
     // so the difference to the floor is the probe's own work.
-    const statsRows: { name: string; nsPerRoundTrip: number }[] = [];
-    for (const [v, obj] of [[variants[1]!, floor], [variants[2]!, tracing], [variants[3]!, bystander]] as const) {
-      const ns = await programRunNs(v, obj, () => runLoad(binary, v));
-      statsRows.push({ name: v.name, nsPerRoundTrip: ns / (Math.ceil(requests / connections) * connections) });
+    // Each row against the floor of its own hooks.
+    const statsRows: { name: string; nsPerRoundTrip: number; floorNs: number; tracesBoth: boolean }[] = [];
+    const statsRuns: [string, BpfObject, string][] = [
+      [variants[1]!.name, floor, variants[1]!.name],
+      [traced, tracing, variants[1]!.name],
+      [variants[3]!.name, bystander, variants[1]!.name],
+      ...(tracingByFallback === undefined
+        ? []
+        : ([
+            [`floor ${onFallback}`, floor, `floor ${onFallback}`],
+            [`http probe ${onFallback}, both pods traced`, tracingByFallback, `floor ${onFallback}`],
+          ] as [string, BpfObject, string][])),
+    ];
+    for (const [name, obj, floorName] of statsRuns) {
+      const v = variants.find((x) => x.name === name)!;
+      const ns = (await programRunNs(v, obj, () => runLoad(binary, v))) / (Math.ceil(requests / connections) * connections);
+      statsRows.push({ name, nsPerRoundTrip: ns, floorNs: statsRows.find((r) => r.name === floorName)?.nsPerRoundTrip ?? ns, tracesBoth: tracesBoth(name) });
     }
-    const floorNs = statsRows[0]!.nsPerRoundTrip;
-    console.log(`\nthe programs' own run time (BPF_ENABLE_STATS), one run each: ns per round trip (a traced round trip is 2 requests, the server's and the client's)\n`);
+    console.log(`\nthe programs' own run time (BPF_ENABLE_STATS), one run each: ns per round trip (a traced round trip is 2 requests, the server's and the client's), over the floor of the same hooks\n`);
     printTable(
       ['variant', 'ns/round trip', 'over floor', 'over floor per traced request'],
-      statsRows.map((r) => [r.name, fmt(r.nsPerRoundTrip, 0), fmt(r.nsPerRoundTrip - floorNs, 0), r.name === traced ? fmt((r.nsPerRoundTrip - floorNs) / TRACED_REQUESTS_PER_ROUND_TRIP, 0) : '-']),
+      statsRows.map((r) => [r.name, fmt(r.nsPerRoundTrip, 0), fmt(r.nsPerRoundTrip - r.floorNs, 0), r.tracesBoth ? fmt((r.nsPerRoundTrip - r.floorNs) / TRACED_REQUESTS_PER_ROUND_TRIP, 0) : '-']),
     );
 
     const goal = (what: string, value: number, met: boolean, limit: string) => console.log(`${met ? 'MET   ' : 'MISSED'} ${what}: ${value} (goal ${limit})`);
     console.log('');
     const cpuPerRequest = addedCpu(traced) / TRACED_REQUESTS_PER_ROUND_TRIP;
     goal('added CPU per traced request (round trip / 2), µs', Number(fmt(cpuPerRequest / 1000, 2)), cpuPerRequest <= 1500, '<= 1.5');
-    const perRequest = (statsRows[1]!.nsPerRoundTrip - floorNs) / TRACED_REQUESTS_PER_ROUND_TRIP;
+    const perRequest = (statsRows[1]!.nsPerRoundTrip - statsRows[1]!.floorNs) / TRACED_REQUESTS_PER_ROUND_TRIP;
     goal('programs\' run time over the floor per traced request, µs', Number(fmt(perRequest / 1000, 2)), perRequest <= 1500, '<= 1.5');
     goal('throughput loss, traced, %', Number(fmt(100 * loss(traced), 1)), loss(traced) < 0.03, '< 3');
-    const tracedWorking = variants.at(-1)!.name;
+    const tracedWorking = `${traced}, server working ${WORK_US} µs/request`;
     goal(`throughput loss, traced, server working ${WORK_US} µs/request, %`, Number(fmt(100 * loss(tracedWorking), 1)), loss(tracedWorking) < 0.03, '< 3');
     const untargeted = rwAdded(rwUntargetedName) / rwFloor;
     goal('untargeted read/write, x floor added', Number(fmt(untargeted, 2)), untargeted <= 1.25, '<= 1.25');
@@ -375,8 +414,8 @@ async function main(): Promise<void> {
     const byStats = (rwFloor + median(rwStats.get(rwUntargetedName)!) - rwStatsFloor) / rwFloor;
     console.log(`       untargeted read/write, x floor added, the programs' difference by BPF statistics: ${fmt(byStats, 2)}`);
   } finally {
-    for (const reader of readers) reader.close();
-    for (const obj of [tracing, bystander, floor]) obj.close();
+    for (const reader of readers.values()) reader.close();
+    for (const obj of [tracing, tracingByFallback, bystander, floor]) obj?.close();
     for (const pod of Object.values(pods)) pod.remove();
     rmSync(workDir, { recursive: true, force: true });
   }
