@@ -106,9 +106,10 @@ function preflight(): void {
   }
 }
 
-function build(dir: string): string {
-  const binary = path.join(dir, 'http-load');
-  execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, fileURLToPath(new URL('http-load.c', import.meta.url))], { stdio: 'inherit' });
+/** Builds test/bench/<name>.c into dir. */
+function build(dir: string, name: string): string {
+  const binary = path.join(dir, name);
+  execFileSync('cc', ['-O2', '-Wall', '-pthread', '-o', binary, fileURLToPath(new URL(`${name}.c`, import.meta.url))], { stdio: 'inherit' });
   return binary;
 }
 
@@ -136,6 +137,11 @@ async function runLoad(binary: string, v: Variant): Promise<LoadSample> {
   const serverCpuNs = Number(serverText.trim().split('\n').at(-1));
   if (![wallNs, clientCpuNs, serverCpuNs].every(Number.isFinite)) throw new Error(`http-load printed no numbers: client ${JSON.stringify(clientText)}, server ${JSON.stringify(serverText)}`);
   return { rps: total / (wallNs / 1e9), cpuNsPerRoundTrip: (clientCpuNs + serverCpuNs) / total };
+}
+
+/** getppid() calls in an untargeted pod: thread CPU ns per call. */
+async function runGetppid(binary: string, pod: LocalPod): Promise<number> {
+  return Number((await output(spawn('taskset', ['-c', CPU, binary, pod.dir, String(rwCalls)], { stdio: ['ignore', 'pipe', 'inherit'] }), 'getppid-loop')).trim());
 }
 
 async function runReadWrite(binary: string, pod: LocalPod): Promise<number> {
@@ -203,16 +209,23 @@ async function main(): Promise<void> {
           configureHttpHooks(o, fallback);
         });
   const bystander = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
+  const bystanderByFallback =
+    fallback === undefined
+      ? undefined
+      : await openLoaded(http.kernel.objectFile, (o) => {
+          http.kernel.configure?.(o);
+          configureHttpHooks(o, fallback);
+        });
   for (const obj of [tracing, tracingByFallback]) {
     if (obj === undefined) continue;
     target(obj, pods.server, 0);
     target(obj, pods.client, 1);
   }
-  target(bystander, pods.quiet, 0);
-  const readers = new Map([tracing, tracingByFallback, bystander].filter((o) => o !== undefined).map((obj) => [obj, http.kernel.reader(obj, () => {})]));
-  const bystanderReader = readers.get(bystander)!;
+  for (const obj of [bystander, bystanderByFallback]) if (obj !== undefined) target(obj, pods.quiet, 0);
+  const readers = new Map([tracing, tracingByFallback, bystander, bystanderByFallback].filter((o) => o !== undefined).map((obj) => [obj, http.kernel.reader(obj, () => {})]));
   try {
-    const binary = build(workDir);
+    const binary = build(workDir, 'http-load');
+    const getppidLoop = build(workDir, 'getppid-loop');
     const attachFloor = (h: HttpHooks) => attachAll(() => FLOOR_PROGRAMS[h].map((n) => floor.program(n).attach()));
     const untraced = { server: pods.untracedServer, client: pods.untracedClient };
     // Calibrated once, so every working server of the run does the same work.
@@ -235,6 +248,16 @@ async function main(): Promise<void> {
         tracedRuns++;
       };
     };
+    const attachUntargeted = (obj: BpfObject) => (): Detach => {
+      const reader = readers.get(obj)!;
+      const detach = attachAll(() => http.kernel.attach(obj))();
+      reader.collect();
+      return () => {
+        detach();
+        const counted = reader.collect();
+        if (counted.size > 0) throw new Error(`the probe counted requests of untargeted pods: ${[...counted.keys()]}`);
+      };
+    };
     const both = { server: pods.server, client: pods.client };
     const traced = 'http probe, both pods traced';
     const onFallback = `on the ${fallback} hooks (kernels before 6.4)`;
@@ -242,19 +265,7 @@ async function main(): Promise<void> {
       { name: 'bare', ...untraced, attach: () => () => {} },
       { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor(hooks) },
       { name: traced, ...both, attach: attachTraced(tracing) },
-      {
-        name: 'http probe, pods untargeted',
-        ...untraced,
-        attach: () => {
-          const detach = attachAll(() => http.kernel.attach(bystander))();
-          bystanderReader.collect();
-          return () => {
-            detach();
-            const counted = bystanderReader.collect();
-            if (counted.size > 0) throw new Error(`the probe counted requests of untargeted pods: ${[...counted.keys()]}`);
-          };
-        },
-      },
+      { name: 'http probe, pods untargeted', ...untraced, attach: attachUntargeted(bystander) },
       ...(tracingByFallback === undefined
         ? []
         : [
@@ -272,6 +283,14 @@ async function main(): Promise<void> {
     // bare, floor and untargeted: the read/write loop in an untargeted pod.
     const rwVariants = variants.slice(0, 4).filter((v) => v.server === pods.untracedServer);
     const rwSamples: Map<string, number>[] = [];
+    // getppid(), a syscall that is no socket I/O, in an untargeted pod: what
+    // each hook set costs the rest of the node's syscalls.
+    const otherVariants: { name: string; attach: () => Detach }[] = [
+      { name: 'bare', attach: () => () => {} },
+      { name: 'http probe, pods untargeted', attach: attachUntargeted(bystander) },
+      ...(bystanderByFallback === undefined ? [] : [{ name: `http probe ${onFallback}, pods untargeted`, attach: attachUntargeted(bystanderByFallback) }]),
+    ];
+    const otherSamples: Map<string, number>[] = [];
     for (let r = 0; r < rounds; r++) {
       for (const v of variants.map((_, i) => variants[(i + r) % variants.length]!)) {
         const detach = v.attach();
@@ -293,6 +312,16 @@ async function main(): Promise<void> {
           }
         }
         rwSamples.push(sample);
+        const other = new Map<string, number>();
+        for (const v of otherVariants.map((_, i) => otherVariants[(i + turn) % otherVariants.length]!)) {
+          const detach = v.attach();
+          try {
+            other.set(v.name, await runGetppid(getppidLoop, pods.untracedServer));
+          } finally {
+            detach();
+          }
+        }
+        otherSamples.push(other);
       }
       process.stderr.write(`round ${r + 1}/${rounds} done\n`);
     }
@@ -350,6 +379,17 @@ async function main(): Promise<void> {
     // Per triple, the ratio to its own floor: how far one triple alone can be trusted.
     const ratios = rwSamples.map((x) => (x.get(rwUntargetedName)! - x.get(rwBareName)!) / (x.get(rwFloorName)! - x.get(rwBareName)!));
     console.log(`untargeted added / floor added, triple by triple: median ${fmt(median(ratios), 2)}, quartiles ${quartiles(ratios, 2)}, min..max ${spread(ratios, 2)}`);
+
+    console.log(`\ngetppid() in an untargeted pod, ${rwCalls} calls per run, ${otherSamples.length} interleaved runs of each (${RW_REPS} per round), thread CPU time: what the hooks cost syscalls that are no socket I/O\n`);
+    printTable(
+      ['variant', 'ns/call', 'added ns (median)', 'added ns, quartiles'],
+      otherVariants.map((v) => {
+        const cells = [v.name, fmt(median(otherSamples.map((x) => x.get(v.name)!)))];
+        if (v.name === 'bare') return [...cells, '-', '-'];
+        const added = otherSamples.map((x) => x.get(v.name)! - x.get('bare')!);
+        return [...cells, fmt(median(added)), quartiles(added)];
+      }),
+    );
 
     // The same loop's programs' own run time per syscall (BPF statistics), a
     // few runs each, interleaved: what the untargeted program does beyond
@@ -415,7 +455,7 @@ async function main(): Promise<void> {
     console.log(`       untargeted read/write, x floor added, the programs' difference by BPF statistics: ${fmt(byStats, 2)}`);
   } finally {
     for (const reader of readers.values()) reader.close();
-    for (const obj of [tracing, tracingByFallback, bystander, floor]) obj?.close();
+    for (const obj of [tracing, tracingByFallback, bystander, bystanderByFallback, floor]) obj?.close();
     for (const pod of Object.values(pods)) pod.remove();
     rmSync(workDir, { recursive: true, force: true });
   }
