@@ -13,7 +13,8 @@ import { ringBufferDrops, type DropCounterMap } from './ringbuf-drops.js';
 
 /** What the meter reads of a probe's BpfObject. */
 export interface MeteredObject {
-  programs(): { id: number; stats(): ProgramStats }[];
+  /** With autoload false: a program the object left out (another kernel's variant), which has no statistics. */
+  programs(): { id: number; autoload: boolean; stats(): ProgramStats }[];
   maps(): ({ fd: number } & DropCounterMap)[];
 }
 
@@ -114,6 +115,7 @@ export class CostMeter {
   private probeInterval(probe: MeteredProbe, now: Baseline): ProbeInterval {
     let runTimeNs = 0n;
     for (const program of probe.object.programs()) {
+      if (!program.autoload) continue;
       const total = program.stats().runTimeNs;
       now.runTimeNs.set(program.id, total);
       const before = this.baseline?.runTimeNs.get(program.id) ?? 0n; // loaded during the interval: from zero

@@ -44,18 +44,27 @@ const HOOK_PROGRAMS: Record<HttpHooks, readonly string[]> = {
   syscall: ['loupe_http_fork', 'loupe_http_migrate', 'loupe_http_exit'],
 };
 
-/** The hooks this kernel offers: the socket tracepoints where it has both. */
+let kernelHooks: HttpHooks | undefined;
+
+/** The hooks this kernel offers: the socket tracepoints where it has both (read from its BTF once per process). */
 export function kernelHttpHooks(): HttpHooks {
-  return kernelHasRawTracepoint('sock_recv_length') && kernelHasRawTracepoint('sock_send_length') ? 'socket' : 'syscall';
+  kernelHooks ??= kernelHasRawTracepoint('sock_recv_length') && kernelHasRawTracepoint('sock_send_length') ? 'socket' : 'syscall';
+  return kernelHooks;
 }
 
 const chosenHooks = new WeakMap<BpfObject, HttpHooks>();
 
-/** Before load: only the programs of `hooks` are loaded (the others' tracepoints may not exist here). */
+/**
+ * Before load: only the programs of `hooks` are loaded (the others'
+ * tracepoints may not exist here). The socket hooks keep connections in the
+ * sockets' storage, so the LRU the syscall hooks need shrinks to one entry
+ * instead of holding memory nothing uses.
+ */
 export function configureHttpHooks(obj: BpfObject, hooks: HttpHooks = kernelHttpHooks()): void {
   for (const [set, programs] of Object.entries(HOOK_PROGRAMS)) {
     for (const program of programs) obj.setAutoload(program, set === hooks);
   }
+  if (hooks === 'socket') obj.setMaxEntries('http_conns', 1);
   chosenHooks.set(obj, hooks);
 }
 

@@ -34,6 +34,7 @@ import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { descriptorOf } from '../../probes/registry.js';
 import { configureHttpHooks, kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
+import type { HttpResult } from '../../probes/http/http-result.js';
 import { BpfObject, enableStats, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
 import { fmt, median, printTable, requireFairBpfBenchmark } from './bench-support.js';
@@ -191,31 +192,38 @@ async function programRunNs(v: Variant, obj: BpfObject, run: () => Promise<unkno
   }
 }
 
+/** One run of each variant, attached in turn, the order rotated by turn: each variant's result. */
+async function interleaved<V extends { name: string; attach(): Detach }, T>(vs: V[], turn: number, run: (v: V) => Promise<T>): Promise<Map<string, T>> {
+  const results = new Map<string, T>();
+  for (const v of vs.map((_, i) => vs[(i + turn) % vs.length]!)) {
+    const detach = v.attach();
+    try {
+      results.set(v.name, await run(v));
+    } finally {
+      detach();
+    }
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   preflight();
   const workDir = mkdtempSync(path.join(tmpdir(), 'loupe-bench-http-'));
   const pods = { server: new LocalPod(), client: new LocalPod(), traced: new LocalPod(), quiet: new LocalPod(), untracedServer: new LocalPod(), untracedClient: new LocalPod() };
   // Only the floors of the hooks measured: others' tracepoints may not exist here.
   const floor = await openLoaded('floor.bpf.o', (o) => o.programs().forEach((p) => o.setAutoload(p.name, hookSets.some((h) => FLOOR_PROGRAMS[h].includes(p.name)))));
-  // Loaded copies of the probe: one with the load's pods targeted (and one
-  // more on the fallback hooks), one tracing only an idle pod, so the load's
-  // pods are untargeted there.
-  const tracing = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
-  const tracingByFallback =
-    fallback === undefined
-      ? undefined
-      : await openLoaded(http.kernel.objectFile, (o) => {
-          http.kernel.configure?.(o);
-          configureHttpHooks(o, fallback);
-        });
-  const bystander = await openLoaded(http.kernel.objectFile, (o) => http.kernel.configure?.(o));
-  const bystanderByFallback =
-    fallback === undefined
-      ? undefined
-      : await openLoaded(http.kernel.objectFile, (o) => {
-          http.kernel.configure?.(o);
-          configureHttpHooks(o, fallback);
-        });
+  // Loaded copies of the probe: one with the load's pods targeted, one
+  // tracing only an idle pod, so the load's pods are untargeted there; and
+  // the same two on the fallback hooks.
+  const openProbe = (h: HttpHooks) =>
+    openLoaded(http.kernel.objectFile, (o) => {
+      http.kernel.configure?.(o);
+      configureHttpHooks(o, h);
+    });
+  const tracing = await openProbe(hooks);
+  const tracingByFallback = fallback === undefined ? undefined : await openProbe(fallback);
+  const bystander = await openProbe(hooks);
+  const bystanderByFallback = fallback === undefined ? undefined : await openProbe(fallback);
   for (const obj of [tracing, tracingByFallback]) {
     if (obj === undefined) continue;
     target(obj, pods.server, 0);
@@ -231,14 +239,19 @@ async function main(): Promise<void> {
     // Calibrated once, so every working server of the run does the same work.
     const workRounds = Number(execFileSync('taskset', ['-c', CPU, binary, 'rounds', String(WORK_US)], { encoding: 'utf8' }).trim());
     let tracedRuns = 0;
-    const attachTraced = (obj: BpfObject) => (): Detach => {
+    /** Attaches obj for one run; after it, check gets what the run counted. */
+    const attachProbe = (obj: BpfObject, check: (counted: Map<bigint, HttpResult>) => void) => (): Detach => {
       const reader = readers.get(obj)!;
       const detach = attachAll(() => http.kernel.attach(obj))();
       reader.collect();
       return () => {
         detach();
-        // Proof that it measured: every request of the run, on both sides.
-        const counted = reader.collect();
+        check(reader.collect());
+      };
+    };
+    // Proof that it measured: every request of the run, on both sides.
+    const attachTraced = (obj: BpfObject) =>
+      attachProbe(obj, (counted) => {
         const expected = Math.ceil(requests / connections) * connections;
         const server = counted.get(pods.server.cgroupId)?.serverRequests;
         const client = counted.get(pods.client.cgroupId)?.clientRequests;
@@ -246,18 +259,11 @@ async function main(): Promise<void> {
           throw new Error(`the probe counted ${server} server and ${client} client requests, the load made ${expected}`);
         }
         tracedRuns++;
-      };
-    };
-    const attachUntargeted = (obj: BpfObject) => (): Detach => {
-      const reader = readers.get(obj)!;
-      const detach = attachAll(() => http.kernel.attach(obj))();
-      reader.collect();
-      return () => {
-        detach();
-        const counted = reader.collect();
+      });
+    const attachUntargeted = (obj: BpfObject) =>
+      attachProbe(obj, (counted) => {
         if (counted.size > 0) throw new Error(`the probe counted requests of untargeted pods: ${[...counted.keys()]}`);
-      };
-    };
+      });
     const both = { server: pods.server, client: pods.client };
     const traced = 'http probe, both pods traced';
     const onFallback = `on the ${fallback} hooks (kernels before 6.4)`;
@@ -292,36 +298,11 @@ async function main(): Promise<void> {
     ];
     const otherSamples: Map<string, number>[] = [];
     for (let r = 0; r < rounds; r++) {
-      for (const v of variants.map((_, i) => variants[(i + r) % variants.length]!)) {
-        const detach = v.attach();
-        try {
-          load.get(v.name)!.push(await runLoad(binary, v));
-        } finally {
-          detach();
-        }
-      }
+      for (const [name, sample] of await interleaved(variants, r, (v) => runLoad(binary, v))) load.get(name)!.push(sample);
       for (let rep = 0; rep < RW_REPS; rep++) {
-        const sample = new Map<string, number>();
         const turn = r * RW_REPS + rep;
-        for (const v of rwVariants.map((_, i) => rwVariants[(i + turn) % rwVariants.length]!)) {
-          const detach = v.attach();
-          try {
-            sample.set(v.name, await runReadWrite(binary, v.server));
-          } finally {
-            detach();
-          }
-        }
-        rwSamples.push(sample);
-        const other = new Map<string, number>();
-        for (const v of otherVariants.map((_, i) => otherVariants[(i + turn) % otherVariants.length]!)) {
-          const detach = v.attach();
-          try {
-            other.set(v.name, await runGetppid(getppidLoop, pods.untracedServer));
-          } finally {
-            detach();
-          }
-        }
-        otherSamples.push(other);
+        rwSamples.push(await interleaved(rwVariants, turn, (v) => runReadWrite(binary, v.server)));
+        otherSamples.push(await interleaved(otherVariants, turn, () => runGetppid(getppidLoop, pods.untracedServer)));
       }
       process.stderr.write(`round ${r + 1}/${rounds} done\n`);
     }

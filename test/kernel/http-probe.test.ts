@@ -38,6 +38,8 @@ interface Probe {
   collect(): Map<bigint, HttpResult>;
   /** Writes an entry into http_series as the kernel would. */
   putSeries(key: Buffer, value: Buffer): void;
+  /** Connections in the LRU of the syscall hooks, and its size. */
+  lru(): { connections: number; maxEntries: number };
 }
 
 /**
@@ -71,6 +73,7 @@ async function withProbe(body: (probe: Probe) => Promise<void>, targetStorage = 
         },
         collect: () => reader.collect(),
         putSeries: (key, value) => obj.map('http_series').update(key, value),
+        lru: () => ({ connections: obj.map('http_conns').keys().length, maxEntries: obj.map('http_conns').maxEntries }),
       });
     } finally {
       reader.close();
@@ -236,6 +239,14 @@ test(`http probe: known requests over keep-alive and fresh connections, both sid
       // A client waits at least as long as its server worked.
       assert.ok(log2Bucket(rb.clientLatencyNs.p50!) >= log2Bucket(quantile(own, 0.5)) - 1);
       assert.match(http.headline(ra), /^54 req, 5\.6% 5xx, p99 \d/);
+      // Where connections were kept: the sockets' storage, or the LRU.
+      const lru = probe.lru();
+      if (hooks === 'socket') {
+        assert.equal(lru.connections, 0, 'the socket hooks keep no connection in the LRU');
+        assert.equal(lru.maxEntries, 1, 'the unused LRU shrunk to one entry');
+      } else {
+        assert.ok(lru.connections > 0, 'the syscall hooks keep connections in the LRU');
+      }
     }, targetStorage, hooks);
   } finally {
     await cleanup([a, b, c], dir);
