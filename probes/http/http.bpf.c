@@ -211,7 +211,7 @@ static __always_inline void http_socket_io(struct task_struct *task, struct pt_r
 }
 
 /*
- * The hooks where the kernel has the socket layer's tracepoints (6.4+):
+ * The hooks where the kernel has the socket layer's tracepoints (6.3+):
  * they fire at the end of every sendmsg and recvmsg of a socket, with the
  * socket, so only socket I/O pays, no file descriptor is looked up, and
  * the connection's state is in the socket's storage.

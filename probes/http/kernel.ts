@@ -32,7 +32,7 @@ export function httpParserReader(obj: BpfObject): ProbeReader<HttpResult> {
 
 /**
  * The hooks the probe sees socket reads and writes through: the socket
- * layer's tracepoints (sock_recv_length, sock_send_length; kernel 6.4+),
+ * layer's tracepoints (sock_recv_length, sock_send_length; kernel 6.3+),
  * which only socket I/O fires; or, on older kernels, the exit of every
  * syscall, with a memo that two more hooks keep true.
  */

@@ -7,7 +7,7 @@
 // the same round, which cancels the drift of a shared machine. With both pods
 // traced, a round trip is two traced requests: the goal is per traced request.
 // The probe runs on the hooks this kernel offers (the socket tracepoints from
-// 6.4 on); where those are the socket tracepoints, the syscall hooks that
+// 6.3 on); where those are the socket tracepoints, the syscall hooks that
 // older kernels fall back to are measured beside them, in the same rounds.
 // Then bare and traced again with a server that spends about WORK_US µs of
 // CPU per request before it answers: the same tracing cost against a server
@@ -95,7 +95,7 @@ const FLOOR_PROGRAMS: Record<HttpHooks, string[]> = {
 const hooks = kernelHttpHooks();
 /**
  * Where the kernel has the socket tracepoints, the syscall hooks (what
- * kernels before 6.4 get) are measured beside them, in the same rounds.
+ * kernels before 6.3 get) are measured beside them, in the same rounds.
  */
 const fallback: HttpHooks | undefined = hooks === 'socket' ? 'syscall' : undefined;
 const hookSets: HttpHooks[] = fallback === undefined ? [hooks] : [hooks, fallback];
@@ -266,7 +266,7 @@ async function main(): Promise<void> {
       });
     const both = { server: pods.server, client: pods.client };
     const traced = 'http probe, both pods traced';
-    const onFallback = `on the ${fallback} hooks (kernels before 6.4)`;
+    const onFallback = `on the ${fallback} hooks (kernels before 6.3)`;
     const variants: Variant[] = [
       { name: 'bare', ...untraced, attach: () => () => {} },
       { name: 'floor (empty programs, same hooks)', ...untraced, attach: attachFloor(hooks) },
