@@ -61,6 +61,8 @@ const chosenHooks = new WeakMap<BpfObject, HttpHooks>();
  * instead of holding memory nothing uses.
  */
 export function configureHttpHooks(obj: BpfObject, hooks: HttpHooks = kernelHttpHooks()): void {
+  const chosen = chosenHooks.get(obj);
+  if (chosen !== undefined) throw new Error(`the http probe object is already configured for the ${chosen} hooks: configure each object once`);
   for (const [set, programs] of Object.entries(HOOK_PROGRAMS)) {
     for (const program of programs) obj.setAutoload(program, set === hooks);
   }

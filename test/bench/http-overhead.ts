@@ -34,6 +34,7 @@ import { probeObjectDirectory } from '../../engine/probe-objects.js';
 import { TARGETS_MAP } from '../../engine/probes/probe.js';
 import { descriptorOf } from '../../probes/registry.js';
 import { configureHttpHooks, kernelHttpHooks, type HttpHooks } from '../../probes/http/kernel.js';
+import { configureTargetStorage } from '../../engine/probes/target-storage.js';
 import type { HttpResult } from '../../probes/http/http-result.js';
 import { BpfObject, enableStats, type BpfLink } from '../../native/index.js';
 import { LocalPod } from '../../hack/local-cluster/local-pod.js';
@@ -217,7 +218,7 @@ async function main(): Promise<void> {
   // the same two on the fallback hooks.
   const openProbe = (h: HttpHooks) =>
     openLoaded(http.kernel.objectFile, (o) => {
-      http.kernel.configure?.(o);
+      configureTargetStorage(o, {});
       configureHttpHooks(o, h);
     });
   const tracing = await openProbe(hooks);

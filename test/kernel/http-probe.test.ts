@@ -163,6 +163,16 @@ test('http probe: the kernel\'s BTF decides the hooks, as its symbol table would
   assert.equal(kernelHttpHooks(), has('sock_recv_length') && has('sock_send_length') ? 'socket' : 'syscall', `kernel ${release()}`);
 });
 
+test('http probe: an object is configured for one hook set, once (a second choice would leave the first one\'s map sizes)', () => {
+  const obj = BpfObject.open(path.join(probeObjectDirectory(), http.kernel.objectFile));
+  try {
+    configureHttpHooks(obj, 'socket');
+    assert.throws(() => configureHttpHooks(obj, 'syscall'), /already configured for the socket hooks/);
+  } finally {
+    obj.close();
+  }
+});
+
 const HOOKS_AND_FILTERS: [HttpHooks, boolean][] = [
   ['socket', true],
   ['socket', false],
