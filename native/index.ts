@@ -322,8 +322,14 @@ export class BpfObject {
     await this.#native.loadAsync(); // async: misuse (already loaded, closed) rejects too, rather than throwing
   }
 
+  /** Every program of the ELF, loaded or not (setAutoload before load picks among them). */
   programs(): BpfProgram[] {
     return this.#native.programNames().map((name) => this.program(name));
+  }
+
+  /** The programs the object loads: all but those setAutoload(name, false) left out (another kernel's variant), which have no fd, id or statistics. */
+  loadedPrograms(): BpfProgram[] {
+    return this.programs().filter((p) => p.autoload);
   }
 
   /** The program whose C function is called name. */

@@ -13,8 +13,7 @@ import { ringBufferDrops, type DropCounterMap } from './ringbuf-drops.js';
 
 /** What the meter reads of a probe's BpfObject. */
 export interface MeteredObject {
-  /** With autoload false: a program the object left out (another kernel's variant), which has no statistics. */
-  programs(): { id: number; autoload: boolean; stats(): ProgramStats }[];
+  loadedPrograms(): { id: number; stats(): ProgramStats }[];
   maps(): ({ fd: number } & DropCounterMap)[];
 }
 
@@ -114,8 +113,7 @@ export class CostMeter {
   /** A probe's kernel time and each profile's events since the baseline; records `now`'s figures on the way. */
   private probeInterval(probe: MeteredProbe, now: Baseline): ProbeInterval {
     let runTimeNs = 0n;
-    for (const program of probe.object.programs()) {
-      if (!program.autoload) continue;
+    for (const program of probe.object.loadedPrograms()) {
       const total = program.stats().runTimeNs;
       now.runTimeNs.set(program.id, total);
       const before = this.baseline?.runTimeNs.get(program.id) ?? 0n; // loaded during the interval: from zero

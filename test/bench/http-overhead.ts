@@ -183,7 +183,7 @@ async function programRunNs(v: Variant, obj: BpfObject, run: () => Promise<unkno
   const detach = v.attach();
   const stats = enableStats();
   try {
-    const programs = obj.programs().filter((p) => p.autoload);
+    const programs = obj.loadedPrograms();
     const before = programs.map((p) => p.stats().runTimeNs);
     await run();
     return programs.reduce((sum, p, i) => sum + Number(p.stats().runTimeNs - before[i]!), 0);

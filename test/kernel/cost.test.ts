@@ -108,7 +108,7 @@ describe('cost accounting on the kernel', () => {
     try {
       const untracedNs = await runLoop(pod, CALLS);
       await manager.register('p', { probes: [{ name: 'syscalls' }], targets: [pod.cgroupId] });
-      const progIds = manager.loadedObjects().flatMap((p) => p.object.programs().map((prog) => prog.id));
+      const progIds = manager.loadedObjects().flatMap((p) => p.object.loadedPrograms().map((prog) => prog.id));
 
       const outsideStart = process.hrtime.bigint();
       const runTimeBefore = bpftoolRunTimeNs(progIds);

@@ -27,13 +27,10 @@ function dropCounter(perCpu: readonly bigint[], fd = 0) {
   };
 }
 
-/** A program the object left out: asking for its statistics throws, as the addon does. */
-const leftOut = { id: 99, autoload: false, stats: (): never => assert.fail('statistics of a program that was not loaded') };
-
-/** A probe object whose programs' run time (and, if given, ring-buffer drops per CPU) the test sets, plus one program left out. */
+/** A probe object whose programs' run time (and, if given, ring-buffer drops per CPU) the test sets. */
 function fakeObject(runTimeNs: Map<number, bigint>, mapFds: number[], drops?: bigint[]): MeteredObject {
   return {
-    programs: () => [...[...runTimeNs.keys()].map((id) => ({ id, autoload: true, stats: () => ({ runTimeNs: runTimeNs.get(id) ?? 0n, runCount: 0n }) })), leftOut],
+    loadedPrograms: () => [...runTimeNs.keys()].map((id) => ({ id, stats: () => ({ runTimeNs: runTimeNs.get(id) ?? 0n, runCount: 0n }) })),
     maps: () => [...mapFds.map(plainMap), ...(drops === undefined ? [] : [dropCounter(drops)])],
   };
 }
