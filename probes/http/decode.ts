@@ -30,7 +30,6 @@ export const HttpSeriesKeySchema = z.object({
     .max(HTTP_METHODS.length - 1)
     .transform((m) => HTTP_METHODS[m]!),
   tls: z.number().int().min(0).max(1).transform(Boolean),
-  routeHash: z.bigint(),
 });
 export type HttpSeriesKey = z.output<typeof HttpSeriesKeySchema>;
 
