@@ -230,10 +230,10 @@ static __always_inline void http_socket_hook(struct sock *sk, long ret, bool inb
 	struct pt_regs *regs;
 	long id;
 
-	if (!sk || (use_target_storage && !sk->sk_cgrp_data.cgroup->bpf_cgrp_storage))
+	if (!sk || (use_target_storage && !sk->sk_cgrp_data.cgroup->bpf_cgrp_storage) || !http_tcp(sk))
 		return;
 	task = bpf_get_current_task_btf();
-	if (!loupe_task_target(task) || loupe_task_compat(task) || !http_tcp(sk))
+	if (!loupe_task_target(task) || loupe_task_compat(task))
 		return;
 	regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	id = loupe_syscall_nr(regs);
