@@ -371,6 +371,32 @@ function seriesEntry(cgroupId: bigint, role: 1 | 2, port: number, route: string,
   return [key, value];
 }
 
+/** A client that peeks at each response (recv with MSG_PEEK) before it reads it, over one keep-alive connection. */
+const PEEKING_CLIENT = `
+import socket, sys
+port, n = int(sys.argv[1]), int(sys.argv[2])
+s = socket.create_connection(('127.0.0.1', port))
+for i in range(n):
+    s.sendall(b'GET /peek/%d HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n' % i)
+    s.recv(64, socket.MSG_PEEK)
+    got = b''
+    while not (b'\\r\\n\\r\\n' in got and got.endswith(b'ok')):
+        got += s.recv(4096)
+s.close()
+`;
+
+test('http probe: a response peeked at (MSG_PEEK) and then read is one response, not a second, unmatched one', async (t) => {
+  if (!requireKernel(t)) return;
+  await withServerAndClient(async ({ a, b, probe, server }) => {
+    probe.collect();
+    await b.exec(['python3', '-c', PEEKING_CLIENT, String(server.port), '5']);
+    const results = probe.collect();
+    assert.deepEqual(countsByKey(results.get(b.cgroupId), server.port), { 'client GET 200 P /peek/{id}': 5 });
+    assert.equal(results.get(b.cgroupId)?.unmatchedResponses, 0, 'the read after the peek is not a response without a request');
+    assert.equal(results.get(a.cgroupId)?.serverRequests, 5);
+  });
+});
+
 test('http probe: a route whose hash names another route\'s series is counted, but not in that series', async (t) => {
   if (!requireKernel(t)) return;
   await withServerAndClient(async ({ a, b, dir, probe, server }) => {
